@@ -1,0 +1,105 @@
+# Berth - build, test and install.
+#
+#   make            build the server, drivers and tools
+#   make run        install missing packages, build, serve with the default
+#                   configuration (filesystem under ./data, 127.0.0.1:5000)
+#   make test       install missing packages, build, run every test
+#   make check-asan the unit and API tests under ASan + UBSan
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+
+PKGS := libmicrohttpd jansson yaml-0.1 openssl uuid
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT ?= -O2
+SAN ?=
+CFLAGS_BASE := -std=gnu11 -g $(OPT) -Wall -Wextra -Werror -Wshadow \
+	-Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes \
+	-fno-strict-aliasing -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(SAN)
+CFLAGS_ALL = $(CFLAGS_BASE) -Iinclude -Icore $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SAN) $(LDFLAGS)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CORE_SRC := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/core/main.o
+CORE_LIB := $(BUILD)/obj/libberthcore.a
+
+DRIVERS := $(notdir $(wildcard drivers/*))
+DRIVER_SO := $(DRIVERS:%=$(BUILD)/lib/berth/storage-%.so)
+
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN := $(BUILD)/tests/unit-tests
+
+.PHONY: all deps test-deps run test test-unit test-api test-interop \
+	check-asan install clean bench
+
+all: $(BUILD)/bin/berth $(DRIVER_SO) $(UNIT_BIN)
+
+deps:
+	@tools/install-deps build
+
+test-deps:
+	@tools/install-deps test
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/berth/*.h core/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DBERTH_VERSION='"$(VERSION)"' -fPIC -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/berth: $(MAIN_OBJ) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ $(PKG_LIBS) -ldl -lpthread
+
+# Each driver: every .c in its folder, hidden symbols but the entry point.
+.SECONDEXPANSION:
+$(BUILD)/lib/berth/storage-%.so: $$(wildcard drivers/$$*/*.c) $$(wildcard drivers/$$*/*.h) $(wildcard include/berth/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -shared -o $@ \
+		$(filter %.c,$^) $(LDFLAGS_ALL) $(DRIVER_LIBS_$*) -lpthread
+
+$(UNIT_BIN): $(UNIT_OBJ) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ $(PKG_LIBS) -ldl -lpthread
+
+run: deps all
+	$(BUILD)/bin/berth serve $(CONFIG)
+
+test: deps test-deps all
+	tests/run-all $(BUILD)
+
+test-unit: all
+	$(UNIT_BIN)
+
+test-api: all
+	tests/api/run $(BUILD)
+
+test-interop: all
+	tests/interop/run $(BUILD)
+
+check-asan: deps
+	$(MAKE) BUILD=build-asan OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		BERTH_SANITIZED=1 tests/run-all build-asan --no-interop
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/berth \
+		$(DESTDIR)$(PREFIX)/include/berth $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILD)/bin/berth $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(DRIVER_SO) $(DESTDIR)$(PREFIX)/lib/berth/
+	install -m 644 include/berth/*.h $(DESTDIR)$(PREFIX)/include/berth/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		sdk/berth-driver.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/berth-driver.pc
+
+clean:
+	rm -rf $(BUILD) build-asan

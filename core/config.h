@@ -1,0 +1,62 @@
+/*
+ * config.h - the registry configuration, read from a YAML file in the
+ * shape of CNCF Distribution's config.yml, or the embedded default.
+ */
+#ifndef BERTH_CORE_CONFIG_H
+#define BERTH_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** One storage driver option (strings owned by the config). */
+typedef struct berth_option {
+	char *key;
+	char *value;
+} berth_option;
+
+typedef struct berth_settings {
+	char *source;       /* file name, or "<default>" */
+	int log_level;      /* berth_log_level */
+
+	/* storage */
+	char *driver;       /* e.g. "filesystem" */
+	char *driver_path;  /* storage.<driver>.driverpath, or NULL */
+	berth_option *options; /* storage.<driver>.* except driverpath */
+	size_t noptions;
+	int delete_enabled;          /* storage.delete.enabled */
+	int redirect_disabled;       /* storage.redirect.disable */
+	int purge_enabled;           /* storage.maintenance.uploadpurging */
+	int64_t purge_age_s;         /*   .age (default 168h) */
+	int64_t purge_interval_s;    /*   .interval (default 24h) */
+	int purge_dryrun;            /*   .dryrun */
+	int readonly;                /* storage.maintenance.readonly.enabled */
+
+	/* http */
+	char *addr;          /* http.addr, "host:port" or ":port" */
+	char *host;          /* http.host: external base URL, or NULL */
+	char *prefix;        /* http.prefix, or NULL */
+	int relative_urls;   /* http.relativeurls */
+	char *tls_certificate; /* http.tls.certificate */
+	char *tls_key;         /* http.tls.key */
+	unsigned connection_limit; /* http.connectionlimit (Berth) */
+	unsigned timeout_s;        /* http.timeout (Berth) */
+} berth_settings;
+
+/**
+ * Load settings from `path`, or the embedded default if `path` is NULL.
+ * On error returns -1 and writes a message naming file, line and key into
+ * errbuf.  Warnings (accepted-but-unused Distribution keys) are logged.
+ */
+int berth_settings_load(const char *path, berth_settings *out, char *errbuf,
+			size_t errlen);
+
+/** Same as berth_settings_load but from an in-memory YAML document. */
+int berth_settings_parse(const char *yaml, size_t len, const char *source,
+			 berth_settings *out, char *errbuf, size_t errlen);
+
+void berth_settings_free(berth_settings *s);
+
+/** The embedded default configuration text. */
+extern const char berth_default_config[];
+
+#endif

@@ -1,0 +1,380 @@
+/*
+ * berth/storage.h - the storage driver ABI, version 1.0.
+ *
+ * A storage driver is a shared object that exports exactly one symbol,
+ * BERTH_STORAGE_ENTRY ("berth_storage_driver_v1"), a function returning a
+ * pointer to a static, immutable berth_storage_driver descriptor.  The core
+ * loads it with dlopen(RTLD_NOW | RTLD_LOCAL), calls the entry once, checks
+ * the descriptor head and from then on calls only through the descriptor.
+ *
+ * The model is CNCF Distribution's storage driver: a filesystem-like object
+ * store addressed by absolute paths matching ^(/[A-Za-z0-9._-]+)+$ (and "/"
+ * itself for list/walk/stat).  Directories exist implicitly while they have
+ * children.
+ *
+ * Versioning promise
+ * ------------------
+ *  - The head of berth_storage_driver (abi_major .. capabilities) is frozen
+ *    for ever; its layout is pinned by _Static_assert below.
+ *  - Within one major version, members are only ever appended, under a new
+ *    minor version.  A driver built against minor M sets abi_minor = M and
+ *    struct_size = sizeof(berth_storage_driver) as it saw it; the core
+ *    treats every member lying beyond struct_size, or NULL, as unsupported.
+ *  - The core refuses a driver whose abi_major differs from its own.
+ *  - Error codes (berth_status) are never renumbered or reused.
+ *
+ * Ownership
+ * ---------
+ *  - Every `const char *` argument is borrowed for the duration of the call.
+ *  - Buffers handed to the core (get_content, redirect_url) are allocated
+ *    with host->alloc and released by the core with host->free.
+ *  - Handles (instance, reader, writer) are owned by the caller that
+ *    received them and released exactly once by the matching close/destroy.
+ *
+ * Threading
+ * ---------
+ *  - create/destroy are called once per instance, never concurrently with
+ *    any other call on that instance.
+ *  - All other instance methods may be called concurrently from many
+ *    threads; a driver must make them thread-safe.
+ *  - A single reader or writer handle is used by one thread at a time (but
+ *    not necessarily always the same thread).
+ *
+ * Errors
+ * ------
+ * Every method returns BERTH_OK (0) or a negative berth_status.  Before
+ * returning an error a driver should call host->error() with a message; the
+ * message should start with the driver's name (the SDK helper does that).
+ */
+#ifndef BERTH_STORAGE_H
+#define BERTH_STORAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** ABI major version: a change here means old drivers cannot load. */
+#define BERTH_STORAGE_ABI_MAJOR 1
+/** ABI minor version: members appended compatibly. */
+#define BERTH_STORAGE_ABI_MINOR 0
+
+/** Name of the single symbol every driver exports. */
+#define BERTH_STORAGE_ENTRY "berth_storage_driver_v1"
+
+#if defined(__GNUC__)
+#define BERTH_EXPORT __attribute__((visibility("default")))
+#define BERTH_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define BERTH_EXPORT
+#define BERTH_PRINTF(f, a)
+#endif
+
+/**
+ * Status codes (ABI 1.0).  Values are stable and never reused; new codes
+ * are only ever added with new (more negative) numbers.  A core that
+ * receives a code it does not know treats it as BERTH_E_IO.
+ */
+typedef enum berth_status {
+	BERTH_OK = 0,
+	BERTH_E_NOT_FOUND = -1,      /**< path (or upload state) does not exist */
+	BERTH_E_INVALID_PATH = -2,   /**< path does not match the path grammar */
+	BERTH_E_INVALID_OFFSET = -3, /**< reader offset < 0 or beyond the end */
+	BERTH_E_UNSUPPORTED = -4,    /**< the operation is not implemented */
+	BERTH_E_IO = -5,             /**< backend failure not covered below */
+	BERTH_E_NOMEM = -6,          /**< allocation failed */
+	BERTH_E_THROTTLED = -7,      /**< backend asks to slow down; retryable */
+	BERTH_E_CONFIG = -8,         /**< bad or unknown configuration option */
+	BERTH_E_PERMISSION = -9,     /**< backend refused the credentials */
+	BERTH_E_NO_SPACE = -10,      /**< backend is full (ENOSPC, quota) */
+	BERTH_E_UNAVAILABLE = -11,   /**< backend unreachable; retryable */
+	BERTH_E_INVALID_ARGUMENT = -12, /**< any other bad argument */
+	BERTH_E_STATE = -13,         /**< handle used after commit/cancel */
+} berth_status;
+
+/** Log levels for host->log. */
+typedef enum berth_log_level {
+	BERTH_LOG_ERROR = 0,
+	BERTH_LOG_WARN = 1,
+	BERTH_LOG_INFO = 2,
+	BERTH_LOG_DEBUG = 3,
+} berth_log_level;
+
+/**
+ * Services the core offers a driver (OpenSSL-provider style), so a driver
+ * never links against core symbols.  The table outlives every instance
+ * created with it.  All members are thread-safe.
+ */
+typedef struct berth_host {
+	/** sizeof(berth_host) as the core built it (ABI 1.0). */
+	uint32_t struct_size;
+	/** Core's ABI minor version (ABI 1.0). */
+	uint32_t abi_minor;
+	/** Core-private cookie; drivers must not touch it (ABI 1.0). */
+	void *opaque;
+	/** Write a log line; `fmt` is printf-style (ABI 1.0). */
+	void (*log)(const struct berth_host *host, berth_log_level level,
+		    const char *fmt, ...) BERTH_PRINTF(3, 4);
+	/**
+	 * Record the detail message of the error the calling thread is about
+	 * to return.  The core copies the text; it is kept per thread until
+	 * the next call.  Returns `code` for convenience (ABI 1.0).
+	 */
+	int (*error)(const struct berth_host *host, int code,
+		     const char *fmt, ...) BERTH_PRINTF(3, 4);
+	/** Allocate memory the core may free with `free` (ABI 1.0). */
+	void *(*alloc)(size_t size);
+	/** Free memory from `alloc` or given to the driver by the core. */
+	void (*free)(void *ptr);
+	/** Wall clock, nanoseconds since the Unix epoch (ABI 1.0). */
+	int64_t (*now_ns)(void);
+} berth_host;
+
+/** One configuration option: borrowed strings, valid during `create`. */
+typedef struct berth_config_item {
+	const char *key;   /**< e.g. "rootdirectory" */
+	const char *value; /**< scalar as written in YAML; never NULL */
+} berth_config_item;
+
+/**
+ * The driver's options, straight from the YAML map `storage.<name>`.
+ * A driver must reject a key it does not know with BERTH_E_CONFIG and an
+ * error message naming the key.  Valid only during `create`.
+ */
+typedef struct berth_config {
+	size_t count;
+	const berth_config_item *items;
+} berth_config;
+
+/** Result of stat (ABI 1.0). */
+typedef struct berth_stat_info {
+	uint64_t size;    /**< bytes; 0 for directories */
+	int64_t mtime_ns; /**< modification time, ns since the epoch */
+	int is_dir;       /**< non-zero for a directory */
+	int reserved;     /**< zero */
+} berth_stat_info;
+
+/** Walk callback answers. */
+typedef enum berth_walk_action {
+	BERTH_WALK_CONTINUE = 0, /**< go on (and into this directory) */
+	BERTH_WALK_SKIP_DIR = 1, /**< do not descend into this directory */
+	BERTH_WALK_STOP = 2,     /**< end the walk; walk returns BERTH_OK */
+} berth_walk_action;
+
+/**
+ * list callback: one direct child, as an absolute path.  `path` is
+ * borrowed for the call.  Return 0 to continue, non-zero to stop (list
+ * then returns BERTH_OK).
+ */
+typedef int (*berth_list_cb)(const char *path, void *payload);
+
+/**
+ * walk callback: one entry below the walk root, depth-first, children in
+ * byte order of their names.  `path` and `info` are borrowed for the call.
+ */
+typedef berth_walk_action (*berth_walk_cb)(const char *path,
+					   const berth_stat_info *info,
+					   void *payload);
+
+/** Capability flags: a driver claims only what it implements (ABI 1.0). */
+enum {
+	/** redirect_url returns URLs a client can GET and HEAD directly. */
+	BERTH_CAP_REDIRECT = 1u << 0,
+	/** walk is native (not list+stat); start_after is honoured cheaply. */
+	BERTH_CAP_NATIVE_WALK = 1u << 1,
+	/** move is a server-side operation without copying through the host. */
+	BERTH_CAP_SERVER_MOVE = 1u << 2,
+	/** readers at an offset do not read the bytes before it. */
+	BERTH_CAP_RANGE_READ = 1u << 3,
+	/** a writer reopened with append continues without rewriting data. */
+	BERTH_CAP_APPEND = 1u << 4,
+	/** open_fd returns a descriptor the core may sendfile() from. */
+	BERTH_CAP_FILE_DESCRIPTOR = 1u << 5,
+};
+
+typedef struct berth_instance berth_instance; /**< driver-defined */
+typedef struct berth_reader berth_reader;     /**< driver-defined */
+typedef struct berth_writer berth_writer;     /**< driver-defined */
+
+/**
+ * The driver descriptor.  Static and immutable in the driver; the core
+ * never writes to it.
+ */
+typedef struct berth_storage_driver {
+	/* ---- frozen head: never changes in any version ---- */
+	uint32_t abi_major;   /**< BERTH_STORAGE_ABI_MAJOR the driver built with */
+	uint32_t abi_minor;   /**< BERTH_STORAGE_ABI_MINOR the driver built with */
+	uint32_t struct_size; /**< sizeof(berth_storage_driver) it built with */
+	uint32_t reserved;    /**< zero */
+	const char *name;     /**< short name, e.g. "filesystem" (static) */
+	const char *version;  /**< driver's own version string (static) */
+	uint64_t capabilities; /**< BERTH_CAP_* flags */
+
+	/* ---- ABI 1.0 ---- */
+
+	/**
+	 * Create an instance from `config`.  On success store it in *out.
+	 * `host` outlives the instance; the driver may keep the pointer.
+	 * Errors: BERTH_E_CONFIG (unknown key, bad value, naming it),
+	 * BERTH_E_PERMISSION / BERTH_E_UNAVAILABLE (start-up health check).
+	 */
+	int (*create)(berth_instance **out, const berth_host *host,
+		      const berth_config *config);
+
+	/** Release the instance.  No other call on it may be running. */
+	void (*destroy)(berth_instance *inst);
+
+	/**
+	 * Read a whole (small) object.  *out is allocated with host->alloc
+	 * (NUL-terminated for convenience, not counted in *out_len) and freed
+	 * by the caller with host->free.  Errors: NOT_FOUND, INVALID_PATH.
+	 */
+	int (*get_content)(berth_instance *inst, const char *path,
+			   char **out, size_t *out_len);
+
+	/**
+	 * Replace the object at `path` with `len` bytes, atomically: readers
+	 * see either the old or the new content, never a mix.
+	 */
+	int (*put_content)(berth_instance *inst, const char *path,
+			   const void *data, size_t len);
+
+	/**
+	 * Open a stream reading `path` from byte `offset`.  offset < 0 or
+	 * > size is BERTH_E_INVALID_OFFSET; offset == size yields EOF at once.
+	 */
+	int (*reader_open)(berth_reader **out, berth_instance *inst,
+			   const char *path, int64_t offset);
+
+	/**
+	 * Read up to `cap` bytes into `buf`; *out_n = 0 means end of stream.
+	 * Short reads are allowed.
+	 */
+	int (*reader_read)(berth_reader *r, void *buf, size_t cap,
+			   size_t *out_n);
+
+	/** Release a reader.  Always succeeds. */
+	void (*reader_close)(berth_reader *r);
+
+	/**
+	 * Open a writer on `path`.  With append == 0 any earlier uncommitted
+	 * data is discarded and the writer starts empty.  With append != 0 it
+	 * continues the data an earlier writer left (closed without commit),
+	 * or the committed object at `path`, or starts empty if neither
+	 * exists.  Written data is invisible at `path` until commit.
+	 */
+	int (*writer_open)(berth_writer **out, berth_instance *inst,
+			   const char *path, int append);
+
+	/** Append `len` bytes.  On error the writer may only be closed. */
+	int (*writer_write)(berth_writer *w, const void *data, size_t len);
+
+	/** Bytes in the writer so far, including earlier sessions. */
+	uint64_t (*writer_size)(berth_writer *w);
+
+	/**
+	 * Make the data visible at `path`, replacing what was there,
+	 * atomically and durably.  Afterwards only writer_close is allowed.
+	 */
+	int (*writer_commit)(berth_writer *w);
+
+	/** Discard all data of this writer (and of earlier sessions). */
+	int (*writer_cancel)(berth_writer *w);
+
+	/**
+	 * Release the handle.  Uncommitted, uncancelled data is kept durably
+	 * so a later writer_open(append=1) continues it; returns an error if
+	 * that could not be guaranteed.
+	 */
+	int (*writer_close)(berth_writer *w);
+
+	/** Size, mtime and kind of `path`.  Errors: NOT_FOUND. */
+	int (*stat)(berth_instance *inst, const char *path,
+		    berth_stat_info *out);
+
+	/**
+	 * Call `cb` for each direct child of the directory `path`, in no
+	 * particular order.  "/" always exists (an empty root lists nothing);
+	 * any other path that is not a directory is BERTH_E_NOT_FOUND.
+	 */
+	int (*list)(berth_instance *inst, const char *path, berth_list_cb cb,
+		    void *payload);
+
+	/**
+	 * Move `src` to `dst`, replacing `dst` atomically.  A missing `src`
+	 * is BERTH_E_NOT_FOUND and leaves `dst` untouched.
+	 */
+	int (*move)(berth_instance *inst, const char *src, const char *dst);
+
+	/**
+	 * Delete `path` and everything below it.  Deleting "/a" never touches
+	 * "/ab".  A missing path is BERTH_E_NOT_FOUND.
+	 */
+	int (*remove)(berth_instance *inst, const char *path);
+
+	/**
+	 * Optional (NULL or BERTH_E_UNSUPPORTED when not claimed): a URL from
+	 * which a client can GET or HEAD `path` directly; `method` is "GET"
+	 * or "HEAD".  *out from host->alloc, freed by the caller.
+	 */
+	int (*redirect_url)(berth_instance *inst, const char *path,
+			    const char *method, char **out);
+
+	/**
+	 * Depth-first walk of everything below `path` (not `path` itself).
+	 * Entries come in byte order of their names within each directory.
+	 * If `start_after` is not NULL, entries whose full path is <= it in
+	 * walk order may be skipped (a hint; the core filters again).
+	 */
+	int (*walk)(berth_instance *inst, const char *path,
+		    const char *start_after, berth_walk_cb cb, void *payload);
+
+	/**
+	 * Optional (BERTH_CAP_FILE_DESCRIPTOR): open `path` for reading and
+	 * return a file descriptor the core owns and closes; used for
+	 * sendfile.  The descriptor must stay valid if `path` is replaced.
+	 */
+	int (*open_fd)(berth_instance *inst, const char *path, int *out_fd,
+		       uint64_t *out_size);
+} berth_storage_driver;
+
+/** Type of the exported entry point. */
+typedef const berth_storage_driver *(*berth_storage_entry_fn)(void);
+
+/* Layout guards: the frozen head and the 1.0 members never move. */
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(offsetof(berth_storage_driver, abi_major) == 0, "ABI head");
+_Static_assert(offsetof(berth_storage_driver, abi_minor) == 4, "ABI head");
+_Static_assert(offsetof(berth_storage_driver, struct_size) == 8, "ABI head");
+_Static_assert(offsetof(berth_storage_driver, name) == 16, "ABI head");
+_Static_assert(offsetof(berth_storage_driver, version) == 16 + sizeof(void *),
+	       "ABI head");
+_Static_assert(offsetof(berth_storage_driver, capabilities) ==
+		       16 + 2 * sizeof(void *),
+	       "ABI head");
+_Static_assert(offsetof(berth_storage_driver, create) ==
+		       24 + 2 * sizeof(void *),
+	       "ABI 1.0 first member");
+_Static_assert(offsetof(berth_storage_driver, open_fd) ==
+		       24 + 21 * sizeof(void *),
+	       "ABI 1.0 last member");
+_Static_assert(sizeof(berth_storage_driver) == 24 + 22 * sizeof(void *),
+	       "ABI 1.0 size");
+_Static_assert(offsetof(berth_host, log) == 16, "host head");
+_Static_assert(sizeof(berth_stat_info) == 24, "stat info");
+#endif
+
+/** Declare the entry point in a driver: BERTH_STORAGE_DRIVER(&my_desc). */
+#define BERTH_STORAGE_DRIVER(desc_ptr)                                        \
+	BERTH_EXPORT const berth_storage_driver *berth_storage_driver_v1(void); \
+	BERTH_EXPORT const berth_storage_driver *berth_storage_driver_v1(void) \
+	{                                                                     \
+		return (desc_ptr);                                            \
+	}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BERTH_STORAGE_H */
