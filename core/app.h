@@ -14,6 +14,7 @@
 typedef struct berth_app {
 	berth_settings *cfg;
 	berth_store store;
+	int tls; /* serving HTTPS: absolute URLs use https */
 	/* Striped mutexes keyed by a string hash (upload id, repo+tag). */
 	pthread_mutex_t stripes[64];
 } berth_app;

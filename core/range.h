@@ -26,7 +26,7 @@ berth_range_result berth_range_parse(const char *header, uint64_t size,
 
 /**
  * Parse an upload `Content-Range` header: "a-b" or "bytes a-b" (with
- * optional "/total" or "/*" suffix).  Returns 0 on success with the
+ * optional "/total" or "/ *" (star) suffix).  Returns 0 on success with the
  * inclusive bounds, -1 if malformed or b < a.
  */
 int berth_content_range_parse(const char *header, uint64_t *first,

@@ -1,0 +1,566 @@
+/*
+ * api_uploads.c - blob uploads: POST (start, monolithic, mount), PATCH
+ * (streamed or chunked), PUT (close, optionally with the last chunk), GET
+ * (status) and DELETE (cancel) on /v2/<name>/blobs/uploads/.
+ *
+ * An upload lives in Distribution's layout under
+ * repositories/<name>/_uploads/<id>/: `startedat` marks it, `data` is a
+ * driver writer reopened with append on every request, and
+ * `hashstates/sha256/<offset>` holds the SHA-256 state after <offset>
+ * bytes.  The body is hashed while it streams in, so closing an upload
+ * costs no re-read.  If the saved state does not match the data (a server
+ * killed in the middle of a PATCH keeps the bytes it had written, but not
+ * their hash), the upload goes on and its digest is computed from the
+ * committed data when it closes, so a crash costs time, never correctness.
+ *
+ * The blob becomes visible only by an atomic move of the committed data
+ * to its content address, after the digest was verified, and the
+ * repository's layer link is written after that: no reader can see a
+ * partial or unverified blob.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+#include "http.h"
+#include "layout.h"
+#include "log.h"
+#include "names.h"
+#include "range.h"
+#include "repo.h"
+
+typedef struct upload {
+	char id[40];
+	berth_writer *w;
+	berth_hasher hash;
+	int hash_valid;       /* hash covers exactly the writer's bytes */
+	uint64_t size;        /* bytes in the writer */
+	int finalize;         /* PUT / monolithic POST: close at the end */
+	berth_digest want;    /* digest to verify when finalizing */
+	int registered;       /* id is in the active set */
+	uint64_t expect_len;  /* body length from Content-Range, or 0 */
+	int has_expect;
+} upload;
+
+/* ---- ids of uploads a request is working on, so two concurrent requests
+   never interleave their bytes in one upload ---- */
+
+typedef struct active_id {
+	char id[40];
+	struct active_id *next;
+} active_id;
+
+static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
+static active_id *active_head;
+
+static int active_claim(const char *id)
+{
+	pthread_mutex_lock(&active_mu);
+	for (active_id *a = active_head; a; a = a->next) {
+		if (strcmp(a->id, id) == 0) {
+			pthread_mutex_unlock(&active_mu);
+			return -1;
+		}
+	}
+	active_id *a = calloc(1, sizeof *a);
+	if (a) {
+		strcpy(a->id, id);
+		a->next = active_head;
+		active_head = a;
+	}
+	pthread_mutex_unlock(&active_mu);
+	return a ? 0 : -1;
+}
+
+static void active_release(const char *id)
+{
+	pthread_mutex_lock(&active_mu);
+	for (active_id **p = &active_head; *p; p = &(*p)->next) {
+		if (strcmp((*p)->id, id) == 0) {
+			active_id *a = *p;
+			*p = a->next;
+			free(a);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&active_mu);
+}
+
+/* ---- helpers ---- */
+
+static int id_valid(const char *id)
+{
+	uuid_t u;
+	return strlen(id) == 36 && uuid_parse(id, u) == 0;
+}
+
+static void reply_progress(berth_request *req, unsigned status,
+			   const char *id, uint64_t size)
+{
+	char path[BERTH_PATH_MAX + 64], range[64];
+	snprintf(path, sizeof path, "/v2/%s/blobs/uploads/%s", req->name, id);
+	snprintf(range, sizeof range, "0-%" PRIu64, size ? size - 1 : 0);
+	char *loc = http_location(req, path);
+	const char *h[] = {"Location", loc ? loc : path,
+			   "Range", range,
+			   "Docker-Upload-UUID", id,
+			   NULL};
+	http_reply_empty(req, status, h);
+	free(loc);
+}
+
+static void reply_created(berth_request *req, const berth_digest *d)
+{
+	char digest[BERTH_DIGEST_MAX], path[BERTH_PATH_MAX + 64];
+	berth_digest_format(d, digest);
+	snprintf(path, sizeof path, "/v2/%s/blobs/%s", req->name, digest);
+	char *loc = http_location(req, path);
+	const char *h[] = {"Location", loc ? loc : path,
+			   "Docker-Content-Digest", digest,
+			   NULL};
+	http_reply_empty(req, 201, h);
+	free(loc);
+}
+
+static int upload_exists(berth_app *app, const char *name, const char *id)
+{
+	char path[BERTH_PATH_MAX];
+	return store_exists(&app->store,
+			    layout_upload_startedat(path, name, id));
+}
+
+typedef struct offsets {
+	uint64_t *v;
+	size_t n, cap;
+} offsets;
+
+static int collect_offset(const char *path, void *payload)
+{
+	offsets *o = payload;
+	const char *base = strrchr(path, '/');
+	char *end = NULL;
+	unsigned long long off = strtoull(base ? base + 1 : path, &end, 10);
+	if (!end || *end)
+		return 0;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 8;
+		uint64_t *v = realloc(o->v, cap * sizeof *v);
+		if (!v)
+			return 1;
+		o->v = v;
+		o->cap = cap;
+	}
+	o->v[o->n++] = off;
+	return 0;
+}
+
+/* Remove saved hash states other than `keep`. */
+static void prune_hashstates(berth_app *app, const char *name, const char *id,
+			     uint64_t keep)
+{
+	char dir[BERTH_PATH_MAX], path[BERTH_PATH_MAX];
+	offsets o = {0};
+	layout_upload_hashstates(dir, name, id, BERTH_DIGEST_SHA256);
+	if (store_list(&app->store, dir, collect_offset, &o) == BERTH_OK) {
+		for (size_t i = 0; i < o.n; i++) {
+			if (o.v[i] == keep)
+				continue;
+			layout_upload_hashstate(path, name, id,
+						BERTH_DIGEST_SHA256, o.v[i]);
+			store_remove(&app->store, path);
+		}
+	}
+	free(o.v);
+}
+
+/* Restore the hash state saved at exactly `size` bytes. */
+static void load_hashstate(berth_app *app, const char *name, upload *u)
+{
+	char path[BERTH_PATH_MAX];
+	berth_hasher_init(&u->hash, BERTH_DIGEST_SHA256);
+	u->hash_valid = 0;
+	if (u->size == 0) {
+		u->hash_valid = 1;
+		return;
+	}
+	char *buf = NULL;
+	size_t len = 0;
+	layout_upload_hashstate(path, name, u->id, BERTH_DIGEST_SHA256,
+				u->size);
+	if (store_get(&app->store, path, &buf, &len) != BERTH_OK)
+		return;
+	if (berth_hasher_restore(&u->hash, (unsigned char *)buf, len) == 0 &&
+	    u->hash.bytes == u->size)
+		u->hash_valid = 1;
+	else
+		berth_hasher_init(&u->hash, BERTH_DIGEST_SHA256);
+	free(buf);
+}
+
+static void save_hashstate(berth_app *app, const char *name, upload *u)
+{
+	char path[BERTH_PATH_MAX];
+	unsigned char buf[BERTH_HASHER_STATE_MAX];
+	if (!u->hash_valid)
+		return;
+	size_t len = berth_hasher_save(&u->hash, buf);
+	layout_upload_hashstate(path, name, u->id, BERTH_DIGEST_SHA256,
+				u->size);
+	if (store_put(&app->store, path, buf, len) == BERTH_OK)
+		prune_hashstates(app, name, u->id, u->size);
+}
+
+static void upload_cleanup(berth_request *req)
+{
+	upload *u = req->state;
+	if (!u)
+		return;
+	if (u->w)
+		store_writer_close(&req->app->store, u->w);
+	if (u->registered)
+		active_release(u->id);
+	free(u);
+	req->state = NULL;
+}
+
+/* Claim the upload and open its writer; replies and returns -1 on error. */
+static int upload_open(berth_request *req, upload *u)
+{
+	berth_app *app = req->app;
+	char path[BERTH_PATH_MAX];
+	if (active_claim(u->id)) {
+		http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_INVALID,
+				 "the upload is in use by another request");
+		return -1;
+	}
+	u->registered = 1;
+	int rc = store_writer(&app->store,
+			      layout_upload_data(path, req->name, u->id), 1,
+			      &u->w);
+	if (rc) {
+		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		return -1;
+	}
+	u->size = store_writer_size(&app->store, u->w);
+	load_hashstate(app, req->name, u);
+	return 0;
+}
+
+/* Look up an existing upload named by req->ref; -1 after replying. */
+static int upload_find(berth_request *req, upload **out)
+{
+	if (!id_valid(req->ref)) {
+		http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_UNKNOWN, req->ref);
+		return -1;
+	}
+	int rc = upload_exists(req->app, req->name, req->ref);
+	if (rc < 0) {
+		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		return -1;
+	}
+	if (rc == 0) {
+		http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_UNKNOWN, req->ref);
+		return -1;
+	}
+	upload *u = calloc(1, sizeof *u);
+	if (!u) {
+		http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+		return -1;
+	}
+	strcpy(u->id, req->ref);
+	req->state = u;
+	req->on_cleanup = upload_cleanup;
+	*out = u;
+	return 0;
+}
+
+/* Check a Content-Range header (if any) against the upload's size. */
+static int check_content_range(berth_request *req, upload *u)
+{
+	const char *cr = http_header(req, "Content-Range");
+	if (!cr)
+		return 0;
+	uint64_t first, last;
+	if (berth_content_range_parse(cr, &first, &last) || first != u->size) {
+		char detail[128];
+		snprintf(detail, sizeof detail,
+			 "Content-Range %s does not continue the upload at "
+			 "%" PRIu64, cr, u->size);
+		char range[64];
+		snprintf(range, sizeof range, "0-%" PRIu64,
+			 u->size ? u->size - 1 : 0);
+		char *body = berth_api_error_json(BERTH_ERR_RANGE_INVALID, NULL,
+						  detail);
+		const char *h[] = {"Range", range, "Docker-Upload-UUID", u->id,
+				   NULL};
+		http_reply_buffer(req, 416, "application/json; charset=utf-8",
+				  body, body ? strlen(body) : 0, h);
+		free(body);
+		return -1;
+	}
+	u->expect_len = last - first + 1;
+	u->has_expect = 1;
+	const char *cl = http_header(req, "Content-Length");
+	if (cl && strtoull(cl, NULL, 10) != u->expect_len) {
+		http_reply_error_status(
+			req, 416, BERTH_ERR_RANGE_INVALID,
+			"Content-Length does not match Content-Range");
+		return -1;
+	}
+	return 0;
+}
+
+static int upload_body(berth_request *req, const char *data, size_t len)
+{
+	upload *u = req->state;
+	int rc = store_write(&req->app->store, u->w, data, len);
+	if (rc) {
+		/* The writer may hold part of this piece: the saved hash no
+		   longer describes the data. */
+		u->hash_valid = 0;
+		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_INVALID);
+		return -1;
+	}
+	if (u->hash_valid)
+		berth_hasher_update(&u->hash, data, len);
+	u->size += len;
+	return 0;
+}
+
+/* Hash the committed upload data from scratch with the wanted algorithm. */
+static int rehash(berth_app *app, const char *path, berth_digest_alg alg,
+		  berth_digest *out)
+{
+	berth_reader *r = NULL;
+	berth_hasher h;
+	int rc = store_reader(&app->store, path, 0, &r);
+	if (rc)
+		return rc;
+	berth_hasher_init(&h, alg);
+	char *buf = malloc(1 << 20);
+	if (!buf) {
+		store_reader_close(&app->store, r);
+		return BERTH_E_NOMEM;
+	}
+	for (;;) {
+		size_t n = 0;
+		rc = store_read(&app->store, r, buf, 1 << 20, &n);
+		if (rc || n == 0)
+			break;
+		berth_hasher_update(&h, buf, n);
+	}
+	free(buf);
+	store_reader_close(&app->store, r);
+	if (rc == BERTH_OK)
+		berth_hasher_final(&h, out);
+	return rc;
+}
+
+/* Remove the upload's directory (data, startedat, hash states). */
+static void upload_discard(berth_app *app, const char *name, const char *id)
+{
+	char path[BERTH_PATH_MAX];
+	int rc = store_remove(&app->store, layout_upload_dir(path, name, id));
+	if (rc && rc != BERTH_E_NOT_FOUND)
+		LOG_WARN("could not remove upload %s of %s: %s", id, name,
+			 berth_status_name(rc));
+}
+
+/* Commit, verify and publish the blob; always replies. */
+static void upload_finalize(berth_request *req, upload *u)
+{
+	berth_app *app = req->app;
+	char data[BERTH_PATH_MAX], blob[BERTH_PATH_MAX];
+	layout_upload_data(data, req->name, u->id);
+
+	int rc = store_commit(&app->store, u->w);
+	int rc2 = store_writer_close(&app->store, u->w);
+	u->w = NULL;
+	if (rc || rc2)
+		return http_reply_storage_error(req, rc ? rc : rc2,
+						BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+
+	berth_digest got;
+	if (u->hash_valid && u->want.alg == BERTH_DIGEST_SHA256) {
+		berth_hasher_final(&u->hash, &got);
+	} else {
+		rc = rehash(app, data, u->want.alg, &got);
+		if (rc)
+			return http_reply_storage_error(
+				req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+	}
+	if (!berth_digest_equal(&got, &u->want)) {
+		char detail[2 * BERTH_DIGEST_MAX + 64], a[BERTH_DIGEST_MAX],
+			b[BERTH_DIGEST_MAX];
+		berth_digest_format(&u->want, a);
+		berth_digest_format(&got, b);
+		snprintf(detail, sizeof detail,
+			 "digest %s does not match the uploaded content (%s)",
+			 a, b);
+		upload_discard(app, req->name, u->id);
+		return http_reply_error(req, BERTH_ERR_DIGEST_INVALID, detail);
+	}
+
+	layout_blob_data(blob, &got);
+	uint64_t existing;
+	rc = repo_blob_size(app, &got, &existing);
+	if (rc == BERTH_E_NOT_FOUND)
+		rc = store_move(&app->store, data, blob);
+	if (rc)
+		return http_reply_storage_error(req, rc,
+						BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+	rc = repo_link_blob(app, req->name, &got);
+	if (rc)
+		return http_reply_storage_error(req, rc,
+						BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+	upload_discard(app, req->name, u->id);
+	reply_created(req, &got);
+}
+
+static void upload_end(berth_request *req)
+{
+	upload *u = req->state;
+	if (u->has_expect && req->body_bytes != u->expect_len) {
+		u->hash_valid = 0;
+		return http_reply_error_status(
+			req, 400, BERTH_ERR_BLOB_UPLOAD_INVALID,
+			"body length does not match Content-Range");
+	}
+	if (u->finalize)
+		return upload_finalize(req, u);
+	save_hashstate(req->app, req->name, u);
+	int rc = store_writer_close(&req->app->store, u->w);
+	u->w = NULL;
+	if (rc)
+		return http_reply_storage_error(req, rc,
+						BERTH_ERR_BLOB_UPLOAD_INVALID);
+	reply_progress(req, 202, u->id, u->size);
+}
+
+/* Parse ?digest=; replies and returns -1 when missing or invalid. */
+static int want_digest(berth_request *req, const char *value, upload *u)
+{
+	int rc = value ? berth_digest_parse(value, &u->want) : -1;
+	if (rc == 0)
+		return 0;
+	http_reply_error(req, rc == -2 ? BERTH_ERR_UNSUPPORTED
+				       : BERTH_ERR_DIGEST_INVALID,
+			 value ? "invalid digest" : "digest parameter missing");
+	return -1;
+}
+
+/* ---- handlers ---- */
+
+static int try_mount(berth_request *req, const char *mount, const char *from)
+{
+	berth_app *app = req->app;
+	berth_digest d;
+	if (berth_digest_parse(mount, &d))
+		return 0; /* not mountable: a plain upload starts instead */
+	int rc;
+	if (from && *from) {
+		if (!berth_name_valid(from, strlen(from)))
+			return 0;
+		rc = repo_blob_linked(app, from, &d);
+	} else {
+		uint64_t size;
+		rc = repo_blob_size(app, &d, &size) == BERTH_OK;
+	}
+	if (rc <= 0)
+		return 0;
+	rc = repo_link_blob(app, req->name, &d);
+	if (rc) {
+		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
+		return 1;
+	}
+	reply_created(req, &d);
+	return 1;
+}
+
+void api_upload_start(berth_request *req)
+{
+	berth_app *app = req->app;
+	char path[BERTH_PATH_MAX];
+	if (app->cfg->readonly)
+		return http_reply_error_status(req, 405, BERTH_ERR_UNSUPPORTED,
+					       "the registry is read-only");
+	const char *mount = http_query(req, "mount");
+	if (mount && try_mount(req, mount, http_query(req, "from")))
+		return;
+
+	upload *u = calloc(1, sizeof *u);
+	if (!u)
+		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+	req->state = u;
+	req->on_cleanup = upload_cleanup;
+	const char *digest = http_query(req, "digest");
+	if (digest && want_digest(req, digest, u))
+		return;
+
+	uuid_t uu;
+	uuid_generate_random(uu);
+	uuid_unparse_lower(uu, u->id);
+	char started[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	int rc = store_put(&app->store,
+			   layout_upload_startedat(path, req->name, u->id),
+			   started, strlen(started));
+	if (rc)
+		return http_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
+
+	if (!digest)
+		return reply_progress(req, 202, u->id, 0);
+	/* Monolithic upload: the body is the whole blob. */
+	if (upload_open(req, u))
+		return;
+	u->finalize = 1;
+	http_expect_body(req, upload_body, upload_end);
+}
+
+void api_upload_patch(berth_request *req)
+{
+	upload *u;
+	if (upload_find(req, &u) || upload_open(req, u) ||
+	    check_content_range(req, u))
+		return;
+	http_expect_body(req, upload_body, upload_end);
+}
+
+void api_upload_put(berth_request *req)
+{
+	upload *u;
+	if (upload_find(req, &u) ||
+	    want_digest(req, http_query(req, "digest"), u) ||
+	    upload_open(req, u) || check_content_range(req, u))
+		return;
+	u->finalize = 1;
+	http_expect_body(req, upload_body, upload_end);
+}
+
+void api_upload_status(berth_request *req)
+{
+	upload *u;
+	if (upload_find(req, &u) || upload_open(req, u))
+		return;
+	reply_progress(req, 204, u->id, u->size);
+}
+
+void api_upload_cancel(berth_request *req)
+{
+	upload *u;
+	if (upload_find(req, &u))
+		return;
+	if (active_claim(u->id))
+		return http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_INVALID,
+					"the upload is in use by another request");
+	u->registered = 1;
+	upload_discard(req->app, req->name, u->id);
+	http_reply_empty(req, 204, NULL);
+}
