@@ -33,6 +33,16 @@ CORE_LIB := $(BUILD)/obj/libberthcore.a
 DRIVERS := $(notdir $(wildcard drivers/*))
 DRIVER_SO := $(DRIVERS:%=$(BUILD)/lib/berth/storage-%.so)
 
+# The driver SDK: a static helper library (position-independent, so it
+# links into driver .so files) and the conformance tool.
+SDK_SRC := $(wildcard sdk/lib/*.c)
+SDK_OBJ := $(SDK_SRC:%.c=$(BUILD)/obj/%.o)
+SDK_LIB := $(BUILD)/lib/libberth-driver.a
+SDK_LIBS := -lcurl -lxml2 -lcrypto
+CONF_SRC := $(wildcard sdk/conformance/*.c)
+CONF_OBJ := $(CONF_SRC:%.c=$(BUILD)/obj/%.o)
+CONF_BIN := $(BUILD)/bin/berth-driver-test
+
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(BUILD)/tests/unit-tests
@@ -40,7 +50,7 @@ UNIT_BIN := $(BUILD)/tests/unit-tests
 .PHONY: all deps test-deps run test test-unit test-api test-interop \
 	check-asan install clean bench
 
-all: $(BUILD)/bin/berth $(DRIVER_SO) $(UNIT_BIN)
+all: $(BUILD)/bin/berth $(DRIVER_SO) $(UNIT_BIN) $(if $(CONF_SRC),$(CONF_BIN))
 
 deps:
 	@tools/install-deps build
@@ -48,9 +58,18 @@ deps:
 test-deps:
 	@tools/install-deps test
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/berth/*.h core/*.h)
+$(BUILD)/obj/%.o: %.c $(wildcard include/berth/*.h core/*.h sdk/*/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -DBERTH_VERSION='"$(VERSION)"' -fPIC -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags libxml-2.0 2>/dev/null) \
+		-DBERTH_VERSION='"$(VERSION)"' -fPIC -c -o $@ $<
+
+$(SDK_LIB): $(SDK_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(CONF_BIN): $(CONF_OBJ) $(CORE_LIB) $(SDK_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ $(PKG_LIBS) $(SDK_LIBS) -ldl -lpthread
 
 $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
@@ -62,10 +81,11 @@ $(BUILD)/bin/berth: $(MAIN_OBJ) $(CORE_LIB)
 
 # Each driver: every .c in its folder, hidden symbols but the entry point.
 .SECONDEXPANSION:
-$(BUILD)/lib/berth/storage-%.so: $$(wildcard drivers/$$*/*.c) $$(wildcard drivers/$$*/*.h) $(wildcard include/berth/*.h)
+$(BUILD)/lib/berth/storage-%.so: $$(wildcard drivers/$$*/*.c) $$(wildcard drivers/$$*/*.h) $(wildcard include/berth/*.h) $(if $(SDK_SRC),$(SDK_LIB))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -shared -o $@ \
-		$(filter %.c,$^) $(LDFLAGS_ALL) $(DRIVER_LIBS_$*) -lpthread
+	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags libxml-2.0 2>/dev/null) \
+		-fPIC -fvisibility=hidden -shared -o $@ \
+		$(filter %.c,$^) $(filter %.a,$^) $(LDFLAGS_ALL) -Wl,--as-needed $(if $(SDK_SRC),$(SDK_LIBS)) -lpthread
 
 $(UNIT_BIN): $(UNIT_OBJ) $(CORE_LIB)
 	@mkdir -p $(dir $@)
@@ -96,6 +116,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/berth \
 		$(DESTDIR)$(PREFIX)/include/berth $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BUILD)/bin/berth $(DESTDIR)$(PREFIX)/bin/
+	$(if $(CONF_SRC),install -m 755 $(CONF_BIN) $(DESTDIR)$(PREFIX)/bin/)
+	$(if $(SDK_SRC),install -m 644 $(SDK_LIB) $(DESTDIR)$(PREFIX)/lib/)
 	install -m 755 $(DRIVER_SO) $(DESTDIR)$(PREFIX)/lib/berth/
 	install -m 644 include/berth/*.h $(DESTDIR)$(PREFIX)/include/berth/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
