@@ -20,6 +20,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "purge.h"
 #include "server.h"
 
 /* libmicrohttpd hands the body to the handler in pieces of at most about
@@ -194,6 +195,8 @@ int berth_server_run(berth_app *app)
 	}
 	LOG_INFO("berth %s listening on %s (storage: %s)", BERTH_VERSION,
 		 cfg->addr, app->store.d->name);
+	if (berth_purge_start(app))
+		LOG_WARN("could not start the upload purger");
 
 	for (;;) {
 		int sig = 0;
@@ -206,6 +209,7 @@ int berth_server_run(berth_app *app)
 		LOG_INFO("signal %d: shutting down", sig);
 		break;
 	}
+	berth_purge_stop();
 	MHD_stop_daemon(d);
 	return 0;
 }
