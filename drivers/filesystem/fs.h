@@ -1,0 +1,84 @@
+/*
+ * fs.h - internal interface of the filesystem storage driver, shared by
+ * its source files.  Nothing here is exported: the .so is built with
+ * hidden visibility and only the ABI entry point is public.
+ *
+ * The driver maps a storage path "/a/b" onto "<rootdirectory>/a/b".
+ * Helper files that are not part of the path grammar carry a '~' in their
+ * name, so they can never collide with a valid path and are easy to hide:
+ *   "<name>~partial"       a writer's uncommitted data (kept across restarts)
+ *   "<name>~tmp.<pid>.<n>" a put_content / copy in progress
+ */
+#ifndef BERTH_FS_H
+#define BERTH_FS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <berth/storage.h>
+
+#define FS_NAME "filesystem"
+#define FS_PARTIAL_SUFFIX "~partial"
+/* How often an operation is retried when a directory it just created is
+   removed by a concurrent remove() pruning empty parents. */
+#define FS_MKDIR_RETRIES 8
+
+struct berth_instance {
+	const berth_host *host;
+	char *root;     /* without trailing '/'; "" when the root is "/" */
+	size_t rootlen;
+};
+
+/* Errors: every message starts with "filesystem: ". */
+int fs_fail(const struct berth_instance *in, int code, const char *fmt, ...)
+	BERTH_PRINTF(3, 4);
+/* Map errno `err` to a berth_status and report "<what> <path>: <strerror>". */
+int fs_sys_fail(const struct berth_instance *in, int err, const char *what,
+		const char *path);
+int fs_errno_status(int err);
+
+/* BERTH_OK if `path` matches ^(/[A-Za-z0-9._-]+)+$ without "." / ".."
+   components (or is "/" when allow_root); else reports and returns
+   BERTH_E_INVALID_PATH. */
+int fs_check_path(const struct berth_instance *in, const char *path,
+		  int allow_root);
+/* 1 if `name` is a valid single path component (used to hide helpers). */
+int fs_valid_name(const char *name);
+
+/* malloc'd "<root><path><suffix>" ("/" maps to the root itself); NULL on
+   allocation failure. */
+char *fs_full(const struct berth_instance *in, const char *path,
+	      const char *suffix);
+
+/* mkdir -p of the directory holding the file `full`; 0 or an errno. */
+int fs_mkdir_parent(const char *full);
+/* fsync the directory holding `full`; 0 or an errno. */
+int fs_sync_parent(const char *full);
+/* Remove now-empty directories above `path` up to (not including) the
+   root.  Best effort: stops at the first rmdir that fails. */
+void fs_prune_parents(const struct berth_instance *in, const char *path);
+/* Create "<full>~tmp.<unique>" exclusively; returns the fd and the
+   malloc'd name in *tmp_out, or -1 with errno set. */
+int fs_open_temp(const char *full, char **tmp_out);
+/* write() all of `data`; 0 or an errno. */
+int fs_write_all(int fd, const void *data, size_t len);
+
+/* Methods implemented in other files. */
+int fs_reader_open(berth_reader **out, berth_instance *inst, const char *path,
+		   int64_t offset);
+int fs_reader_read(berth_reader *r, void *buf, size_t cap, size_t *out_n);
+void fs_reader_close(berth_reader *r);
+int fs_writer_open(berth_writer **out, berth_instance *inst, const char *path,
+		   int append);
+int fs_writer_write(berth_writer *w, const void *data, size_t len);
+uint64_t fs_writer_size(berth_writer *w);
+int fs_writer_commit(berth_writer *w);
+int fs_writer_cancel(berth_writer *w);
+int fs_writer_close(berth_writer *w);
+int fs_walk(berth_instance *inst, const char *path, const char *start_after,
+	    berth_walk_cb cb, void *payload);
+/* rm -r of the directory tree `full` without following symlinks; 0 or an
+   errno (ENOENT included when `full` itself is missing). */
+int fs_remove_tree(const char *full);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * fs_util.c - helpers shared by the filesystem driver's methods: error
+ * reporting, path validation, mapping storage paths onto the root
+ * directory, mkdir -p, pruning of empty directories, temporary files.
+ *
+ * Every method validates its path here first, so nothing outside the path
+ * grammar (no "..", no '~' helper names) ever reaches a system call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+int fs_fail(const struct berth_instance *in, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (in && in->host && in->host->error)
+		in->host->error(in->host, code, FS_NAME ": %s", msg);
+	return code;
+}
+
+int fs_errno_status(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+		return BERTH_E_NOT_FOUND;
+	case ENOSPC:
+	case EDQUOT:
+		return BERTH_E_NO_SPACE;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return BERTH_E_PERMISSION;
+	case ENOMEM:
+		return BERTH_E_NOMEM;
+	case ENAMETOOLONG:
+		return BERTH_E_INVALID_PATH;
+	default:
+		return BERTH_E_IO;
+	}
+}
+
+int fs_sys_fail(const struct berth_instance *in, int err, const char *what,
+		const char *path)
+{
+	char buf[256];
+	const char *text = strerror_r(err, buf, sizeof buf);
+	return fs_fail(in, fs_errno_status(err), "%s %s: %s", what, path,
+		       text);
+}
+
+static int name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+int fs_valid_name(const char *name)
+{
+	size_t n = 0;
+	for (; name[n]; n++)
+		if (!name_char((unsigned char)name[n]))
+			return 0;
+	if (n == 0 || !strcmp(name, ".") || !strcmp(name, ".."))
+		return 0;
+	return 1;
+}
+
+int fs_check_path(const struct berth_instance *in, const char *path,
+		  int allow_root)
+{
+	if (!path)
+		return fs_fail(in, BERTH_E_INVALID_PATH, "invalid path (null)");
+	if (allow_root && !strcmp(path, "/"))
+		return BERTH_OK;
+	const char *p = path;
+	if (*p != '/')
+		goto bad;
+	while (*p == '/') {
+		const char *s = ++p;
+		while (*p && name_char((unsigned char)*p))
+			p++;
+		size_t n = (size_t)(p - s);
+		if (n == 0 || (n == 1 && s[0] == '.') ||
+		    (n == 2 && s[0] == '.' && s[1] == '.'))
+			goto bad;
+	}
+	if (*p == '\0')
+		return BERTH_OK;
+bad:
+	return fs_fail(in, BERTH_E_INVALID_PATH, "invalid path %s", path);
+}
+
+char *fs_full(const struct berth_instance *in, const char *path,
+	      const char *suffix)
+{
+	if (!strcmp(path, "/"))
+		path = in->rootlen ? "" : "/";
+	size_t pl = strlen(path), sl = suffix ? strlen(suffix) : 0;
+	char *full = malloc(in->rootlen + pl + sl + 1);
+	if (!full)
+		return NULL;
+	memcpy(full, in->root, in->rootlen);
+	memcpy(full + in->rootlen, path, pl);
+	if (sl)
+		memcpy(full + in->rootlen + pl, suffix, sl);
+	full[in->rootlen + pl + sl] = '\0';
+	return full;
+}
+
+/* mkdir -p `dir` (modified temporarily, restored before returning). */
+static int mkdir_p(char *dir)
+{
+	if (mkdir(dir, 0777) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return errno;
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return ENOENT;
+	*slash = '\0';
+	int err = mkdir_p(dir);
+	*slash = '/';
+	if (err)
+		return err;
+	if (mkdir(dir, 0777) == 0 || errno == EEXIST)
+		return 0;
+	return errno;
+}
+
+int fs_mkdir_parent(const char *full)
+{
+	const char *slash = strrchr(full, '/');
+	if (!slash || slash == full)
+		return 0;
+	size_t n = (size_t)(slash - full);
+	char *dir = malloc(n + 1);
+	if (!dir)
+		return ENOMEM;
+	memcpy(dir, full, n);
+	dir[n] = '\0';
+	int err = mkdir_p(dir);
+	free(dir);
+	return err;
+}
+
+int fs_sync_parent(const char *full)
+{
+	const char *slash = strrchr(full, '/');
+	char *dir;
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == full)
+		dir = strdup("/");
+	else
+		dir = strndup(full, (size_t)(slash - full));
+	if (!dir)
+		return ENOMEM;
+	int err = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		err = errno;
+	else {
+		/* Some filesystems cannot fsync a directory; they need not. */
+		if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+			err = errno;
+		close(fd);
+	}
+	free(dir);
+	return err;
+}
+
+void fs_prune_parents(const struct berth_instance *in, const char *path)
+{
+	char *full = fs_full(in, path, NULL);
+	if (!full)
+		return;
+	/* Strip one component per step; stop at the root.  A concurrent
+	   writer that re-creates a directory just removed here retries its
+	   mkdir, and a directory that gained a child makes rmdir fail with
+	   ENOTEMPTY, which ends the pruning harmlessly. */
+	for (;;) {
+		char *slash = strrchr(full, '/');
+		if (!slash || (size_t)(slash - full) <= in->rootlen)
+			break;
+		*slash = '\0';
+		if (rmdir(full) != 0)
+			break;
+	}
+	free(full);
+}
+
+int fs_open_temp(const char *full, char **tmp_out)
+{
+	static atomic_ulong counter;
+	size_t n = strlen(full) + 64;
+	char *tmp = malloc(n);
+	if (!tmp) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned long c = atomic_fetch_add(&counter, 1);
+		snprintf(tmp, n, "%s~tmp.%ld.%lu", full, (long)getpid(), c);
+		int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			      0666);
+		if (fd >= 0) {
+			*tmp_out = tmp;
+			return fd;
+		}
+		/* A stale temporary of an earlier process with our pid. */
+		if (errno != EEXIST)
+			break;
+	}
+	int err = errno;
+	free(tmp);
+	errno = err;
+	return -1;
+}
+
+int fs_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (n == 0)
+			return EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
