@@ -205,12 +205,10 @@ static int fs_put_content(berth_instance *in, const char *path,
 	   and open; then simply create it again. */
 	for (int i = 0; i < FS_MKDIR_RETRIES; i++) {
 		err = fs_mkdir_parent(full);
-		if (err)
-			break;
-		fd = fs_open_temp(full, &tmp);
-		if (fd >= 0)
-			break;
-		err = errno;
+		if (!err) {
+			fd = fs_open_temp(full, &tmp);
+			err = fd >= 0 ? 0 : errno;
+		}
 		if (err != ENOENT)
 			break;
 	}
@@ -331,13 +329,9 @@ static int fs_move(berth_instance *in, const char *src, const char *dst)
 			err = errno;
 			break;
 		}
-		if ((err = fs_mkdir_parent(fdst)) != 0)
-			break;
-		if (rename(fsrc, fdst) == 0) {
-			err = 0;
-			break;
-		}
-		err = errno;
+		err = fs_mkdir_parent(fdst);
+		if (!err && rename(fsrc, fdst) != 0)
+			err = errno;
 		if (err != ENOENT)
 			break;
 	}
