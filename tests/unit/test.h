@@ -42,7 +42,7 @@ void test_fail(const char *file, int line, const char *expr);
 	do {                                                              \
 		const char *a_ = (a), *b_ = (b);                          \
 		if (!a_ || !b_ || strcmp(a_, b_) != 0) {                  \
-			char m_[512];                                     \
+			char m_[2600];                                     \
 			snprintf(m_, sizeof m_, "%s == \"%s\" (got \"%s\")", \
 				 #a, b_ ? b_ : "(null)", a_ ? a_ : "(null)"); \
 			test_fail(__FILE__, __LINE__, m_);                \
