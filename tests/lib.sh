@@ -5,6 +5,10 @@
 #   berth_url     http://127.0.0.1:<port> of the server start_berth started
 #   berth_root    its storage root directory
 #   T             a scratch directory removed at exit
+#   BERTH_SERVER_CMD  optional: another registry binary to start instead of
+#                 build/bin/berth (same `serve CONFIG` command line), e.g.
+#                 /usr/bin/docker-registry to check a suite against the
+#                 reference implementation
 
 BUILD=${BUILD:-build}
 BUILD=$(cd "$BUILD" && pwd)
@@ -70,7 +74,7 @@ start_berth() {
 	fi
 	berth_config=$cfg
 	berth_url=http://127.0.0.1:$berth_port
-	BERTH_DRIVER_DIR=$BUILD/lib/berth "$BUILD/bin/berth" serve "$cfg" \
+	BERTH_DRIVER_DIR=$BUILD/lib/berth "${BERTH_SERVER_CMD:-$BUILD/bin/berth}" serve "$cfg" \
 		>> "$T/berth-$berth_port.log" 2>&1 &
 	berth_pid=$!
 	local i
