@@ -9,13 +9,13 @@
 #   3. start-up failures: wrong credentials, missing bucket, unreachable
 #      endpoint make `berth serve` exit non-zero at once, naming the problem.
 # Needs: skopeo, jq, curl; installs Swift (apt) if missing.
-source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/common.sh"
 source "$TESTS_DIR/emulators/swift.sh"
-source "$TESTS_DIR/interop/images.sh"
 
-cleanup_s3() { swift_stop; cleanup_lib; }
+cleanup_s3() { swift_stop; cleanup_interop; }
 trap cleanup_s3 EXIT
 
+SWIFT_PORT=${SWIFT_PORT:-$(free_port)}
 if ! swift_start "$T/swift"; then
 	fail "Swift S3 endpoint starts"
 	finish; exit 1
@@ -71,14 +71,14 @@ layout=$T/oci
 make_image "$layout" small base:64K extra:200K > /dev/null
 make_image "$layout" big base:64K big:12M > /dev/null   # > chunksize: multipart
 for tag in small big; do
-	check "skopeo push $tag" skopeo copy -q --dest-tls-verify=false \
+	check "skopeo push $tag" sk copy -q \
 		"oci:$layout:$tag" "docker://$reg/interop/s3img:$tag"
 	want=$(layout_digest "$layout" "$tag")
-	got=$(skopeo inspect --tls-verify=false --raw "docker://$reg/interop/s3img:$tag" | sha256sum | cut -c1-64)
+	got=$(sk inspect --raw "docker://$reg/interop/s3img:$tag" | sha256sum | cut -c1-64)
 	[ "sha256:$got" = "$want" ] && pass "manifest $tag round trip" ||
 		fail "manifest $tag round trip" "want $want got sha256:$got"
 	rm -rf "$T/pulled"
-	check "skopeo pull $tag" skopeo copy -q --src-tls-verify=false \
+	check "skopeo pull $tag" sk copy -q \
 		"docker://$reg/interop/s3img:$tag" "oci:$T/pulled:$tag"
 	ok=1
 	for dg in $(layout_blobs "$layout" "$want"); do
