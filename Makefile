@@ -11,9 +11,9 @@ PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
 
-PKGS := libmicrohttpd jansson yaml-0.1 openssl uuid
+PKGS := libmicrohttpd jansson yaml-0.1 openssl uuid gnutls
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt
 
 OPT ?= -O2
 SAN ?=
