@@ -26,6 +26,7 @@
 #include <time.h>
 #include <uuid/uuid.h>
 
+#include "auth.h"
 #include "http.h"
 #include "layout.h"
 #include "log.h"
@@ -262,7 +263,8 @@ static int upload_find(berth_request *req, upload **out)
 		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
 		return -1;
 	}
-	if (rc == 0) {
+	/* access control: only the account that started it (auth.c) */
+	if (rc == 0 || berth_auth_upload_check(req, req->name, req->ref)) {
 		http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_UNKNOWN, req->ref);
 		return -1;
 	}
@@ -462,6 +464,10 @@ static int try_mount(berth_request *req, const char *mount, const char *from)
 	if (berth_digest_parse(mount, &d))
 		return 0; /* not mountable: a plain upload starts instead */
 	int rc;
+	/* access control: mounting needs pull on the source (auth.c) */
+	if (!berth_auth_permits(req, from && *from ? from : NULL,
+				BERTH_ACTION_PULL))
+		return 0;
 	if (from && *from) {
 		if (!berth_name_valid(from, strlen(from)))
 			return 0;
@@ -514,6 +520,10 @@ void api_upload_start(berth_request *req)
 			   started, strlen(started));
 	if (rc)
 		return http_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
+	/* access control: record who owns the upload (auth.c) */
+	if (berth_auth_upload_claim(req, req->name, u->id))
+		return http_reply_error(req, BERTH_ERR_UNKNOWN,
+					"could not record the upload's owner");
 
 	if (!digest)
 		return reply_progress(req, 202, u->id, 0);

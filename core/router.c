@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "auth.h"
 #include "http.h"
 #include "names.h"
 
@@ -74,6 +75,9 @@ void http_route(berth_request *req)
 {
 	const char *path = req->path;
 	const char *prefix = req->app->cfg->prefix;
+	/* access control: client certificate, built-in token service */
+	if (berth_auth_precheck(req))
+		return;
 	if (prefix && *prefix) {
 		size_t plen = strlen(prefix);
 		while (plen && prefix[plen - 1] == '/')
@@ -110,6 +114,21 @@ void http_route(berth_request *req)
 		req->name[name_len] = 0;
 	}
 	int get = is(req, "GET") || req->is_head;
+	/* access control (auth.c): pull to read, pull and push to write,
+	   delete to delete; the catalog has its own scope and /v2/ only
+	   needs valid credentials. */
+	unsigned need = get ? BERTH_ACTION_PULL
+			: is(req, "DELETE") && r != R_UPLOAD
+			? BERTH_ACTION_DELETE
+			: BERTH_ACTION_PULL | BERTH_ACTION_PUSH;
+	if (r == R_BASE)
+		need = 0;
+	else if (r == R_CATALOG)
+		need = BERTH_ACTION_CATALOG;
+	if (berth_auth_authorize(req, r == R_BASE || r == R_CATALOG ? NULL
+								    : req->name,
+				 need))
+		return;
 	switch (r) {
 	case R_BASE:
 		if (get)

@@ -18,10 +18,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "auth.h"
 #include "http.h"
 #include "log.h"
 #include "purge.h"
 #include "server.h"
+#include "tls.h"
 
 /* libmicrohttpd hands the body to the handler in pieces of at most about
    half of this per-connection buffer; 256 KiB keeps syscalls few while
@@ -172,8 +174,17 @@ int berth_server_run(berth_app *app)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* access control and TLS (auth.c, tls.c) */
+	struct MHD_OptionItem tls_opts[8];
+	if (berth_auth_start(app, err, sizeof err)) {
+		LOG_ERROR("%s", err);
+		return -1;
+	}
+	berth_tls_mhd_options(tls_opts);
+
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
+			 berth_tls_mhd_flags();
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	struct MHD_Daemon *d = MHD_start_daemon(
@@ -187,14 +198,16 @@ int berth_server_run(berth_app *app)
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
 	if (!d) {
 		LOG_ERROR("cannot listen on %s: %s", cfg->addr,
 			  errno ? strerror(errno) : "libmicrohttpd refused");
+		berth_auth_stop();
 		return -1;
 	}
-	LOG_INFO("berth %s listening on %s (storage: %s)", BERTH_VERSION,
-		 cfg->addr, app->store.d->name);
+	LOG_INFO("berth %s listening on %s%s (storage: %s)", BERTH_VERSION,
+		 cfg->addr, app->tls ? " with TLS" : "", app->store.d->name);
 	if (berth_purge_start(app))
 		LOG_WARN("could not start the upload purger");
 
@@ -203,7 +216,13 @@ int berth_server_run(berth_app *app)
 		if (sigwait(&set, &sig))
 			continue;
 		if (sig == SIGHUP) {
-			LOG_INFO("SIGHUP: nothing to reload");
+			/* TLS certificate and key, password files */
+			if (berth_tls_reload(err, sizeof err))
+				LOG_ERROR("SIGHUP: %s; keeping the previous "
+					  "certificate", err);
+			else
+				LOG_INFO("SIGHUP: reloaded");
+			berth_auth_reload();
 			continue;
 		}
 		LOG_INFO("signal %d: shutting down", sig);
@@ -211,5 +230,6 @@ int berth_server_run(berth_app *app)
 	}
 	berth_purge_stop();
 	MHD_stop_daemon(d);
+	berth_auth_stop();
 	return 0;
 }
