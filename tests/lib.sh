@@ -103,7 +103,7 @@ http() {
 	local -a m=(-X "$method")
 	[ "$method" = HEAD ] && m=(-I)
 	status=$(curl -s "${m[@]}" -o "$T/body" -D "$T/headers" -w '%{http_code}' "$@" "$url")
-	body=$(cat "$T/body" 2>/dev/null)
+	body=$(tr -d '\0' < "$T/body" 2>/dev/null | head -c 65536)
 }
 
 # header NAME: value of a response header from the last http call.
@@ -151,6 +151,18 @@ push_blob() {
 	curl -s -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' \
 		--data-binary "@$file" "$loc"
 	echo "$dg"
+}
+
+# with_query URL KEY=VALUE: append a query parameter with ? or &.
+with_query() {
+	case "$1" in *\?*) echo "$1&$2" ;; *) echo "$1?$2" ;; esac
+}
+
+# upload_url: the absolute Location of the last http call.
+upload_url() {
+	local loc
+	loc=$(header Location)
+	case "$loc" in http*) echo "$loc" ;; *) echo "$berth_url$loc" ;; esac
 }
 
 # finish: print the closing line and exit non-zero on failure.

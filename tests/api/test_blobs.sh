@@ -52,7 +52,7 @@ check "PATCH reports the full Range" test "$(header Range)" = "0-$((size - 1))"
 loc=$(header Location); case "$loc" in http*) ;; *) loc=$U$loc ;; esac
 expect_status "GET upload status 204" 204 GET "$loc"
 check "status Range" test "$(header Range)" = "0-$((size - 1))"
-expect_status "PUT ?digest= closes the upload" 201 PUT "$loc&digest=$dg"
+expect_status "PUT ?digest= closes the upload" 201 PUT "$(with_query "$loc" digest=$dg)"
 expect_status "streamed blob is readable" 200 GET "$U/v2/stream/app/blobs/$dg"
 check "streamed blob identical" cmp "$T/body" "$T/blob"
 expect_error "closed upload is unknown" 404 BLOB_UPLOAD_UNKNOWN GET "$loc"
@@ -70,7 +70,7 @@ expect_error "out-of-order chunk answers 416" 416 RANGE_INVALID PATCH "$loc" \
 check "416 reports the current Range" test "$(header Range)" = "0-999999"
 expect_status "chunk 2 in order" 202 PATCH "$loc" \
 	-H 'Content-Range: 1000000-1999999' --data-binary "@$T/c2"
-expect_status "PUT with the last chunk" 201 PUT "$loc&digest=$dg" \
+expect_status "PUT with the last chunk" 201 PUT "$(with_query "$loc" digest=$dg)" \
 	-H "Content-Range: 2000000-$((size - 1))" --data-binary "@$T/c3"
 expect_status "chunked blob readable" 200 GET "$U/v2/chunked/app/blobs/$dg"
 check "chunked blob identical" cmp "$T/body" "$T/blob"
@@ -82,7 +82,7 @@ http POST "$U/v2/bad/app/blobs/uploads/"
 loc=$(header Location); case "$loc" in http*) ;; *) loc=$U$loc ;; esac
 expect_status "PATCH some data" 202 PATCH "$loc" --data-binary "@$T/other"
 wrong=sha256:$(printf '%064d' 1)
-expect_error "digest mismatch on close" 400 DIGEST_INVALID PUT "$loc&digest=$wrong"
+expect_error "digest mismatch on close" 400 DIGEST_INVALID PUT "$(with_query "$loc" digest=$wrong)"
 expect_error "mismatched digest is not stored" 404 BLOB_UNKNOWN GET "$U/v2/bad/app/blobs/$wrong"
 expect_error "real digest of the data is not stored either" 404 BLOB_UNKNOWN GET "$U/v2/bad/app/blobs/$odg"
 expect_error "failed upload is gone" 404 BLOB_UPLOAD_UNKNOWN GET "$loc"
@@ -134,8 +134,10 @@ expect_error "upper-case hex digest" 400 DIGEST_INVALID GET "$U/v2/mono/app/blob
 expect_error "upper-case repository name" 400 NAME_INVALID GET "$U/v2/Mono/app/blobs/$dg"
 expect_error "../ in repository name" 400 NAME_INVALID POST "$U/v2/a/../b/blobs/uploads/" --path-as-is
 expect_error "unknown upload id" 404 BLOB_UPLOAD_UNKNOWN PATCH "$U/v2/mono/app/blobs/uploads/1b4e28ba-2fa1-11d2-883f-0016d3cca427" --data-binary x
-expect_error "malformed upload id" 404 BLOB_UPLOAD_UNKNOWN GET "$U/v2/mono/app/blobs/uploads/..%2f..%2fetc"
-expect_error "PUT without digest" 400 DIGEST_INVALID PUT "$loc"
+expect_error "malformed upload id" 404 BLOB_UPLOAD_UNKNOWN GET "$U/v2/mono/app/blobs/uploads/not-an-upload-id"
+expect_status "encoded slashes in an upload id find nothing" 404 GET "$U/v2/mono/app/blobs/uploads/..%2f..%2fetc"
+http POST "$U/v2/mono/app/blobs/uploads/"
+expect_error "PUT without digest" 400 DIGEST_INVALID PUT "$(upload_url)"
 expect_error "wrong method" 405 UNSUPPORTED POST "$U/v2/mono/app/blobs/$dg"
 
 # --- delete ---
