@@ -23,7 +23,7 @@ push_one() {
 		loc=$(curl -s -o /dev/null -D - -X PATCH --data-binary "@$T/$f" "$loc" |
 			sed -n 's/^[Ll]ocation: *\(.*\)\r$/\1/p')
 		case "$loc" in http*) ;; *) loc=$U$loc ;; esac
-		code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$loc&digest=$dg")
+		code=$(curl -s -o /dev/null -w "%{http_code}" -X PUT "$(with_query "$loc" digest=$dg)")
 		[ "$code" = 201 ] || { echo "job $job: blob $f PUT answered $code"; return 1; }
 		[ "$f" = config ] && continue
 		layers="$layers${layers:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"$dg\",\"size\":$(stat -c %s "$T/$f")}"
