@@ -315,6 +315,10 @@ static int walk_dir(s3_instance *s, const char *path, const char *start_after,
 			       !strncmp(start_after, p, pl) && start_after[pl] == '/';
 		if (ancestor) {
 			rc = walk_dir(s, p, start_after, cb, payload, stopped, 0);
+		} else if (start_after && c.v[i].is_dir && !strcmp(p, start_after)) {
+			/* the directory itself is not after start_after, its
+			   children are */
+			rc = walk_dir(s, p, NULL, cb, payload, stopped, 0);
 		} else if (!start_after || walk_cmp(p, start_after) > 0) {
 			berth_stat_info info = {c.v[i].is_dir ? 0 : c.v[i].size,
 						c.v[i].mtime_ns, c.v[i].is_dir, 0};
