@@ -97,12 +97,12 @@ loc=$(header Location)
 case "$loc" in http*) ;; *) loc=$U$loc ;; esac
 expect_error "upload hijack: PATCH by another account" 404 BLOB_UPLOAD_UNKNOWN PATCH "$loc" "${C[@]}" \
 	-u bob:bob-pw -H 'Content-Type: application/octet-stream' --data-binary "@$T/neg.bin"
-expect_error "upload hijack: PUT by another account" 404 BLOB_UPLOAD_UNKNOWN PUT "$loc&digest=$NEG" "${C[@]}" \
+expect_error "upload hijack: PUT by another account" 404 BLOB_UPLOAD_UNKNOWN PUT "$(with_query "$loc" "digest=$NEG")" "${C[@]}" \
 	-u bob:bob-pw -H 'Content-Type: application/octet-stream' --data-binary "@$T/neg.bin"
 expect_error "upload hijack: status by another account" 404 BLOB_UPLOAD_UNKNOWN GET "$loc" "${C[@]}" -u bob:bob-pw
 expect_error "upload hijack: cancel by another account" 404 BLOB_UPLOAD_UNKNOWN DELETE "$loc" "${C[@]}" -u bob:bob-pw
 check "upload hijack: nothing was stored" test ! -e "$(blob_file x "$NEG")"
-expect_status "the owner still finishes the upload" 201 PUT "$loc&digest=$NEG" "${C[@]}" "${ALICE[@]}" \
+expect_status "the owner still finishes the upload" 201 PUT "$(with_query "$loc" "digest=$NEG")" "${C[@]}" "${ALICE[@]}" \
 	-H 'Content-Type: application/octet-stream' --data-binary "@$T/neg.bin"
 rm -f "$(blob_file x "$NEG")"
 
@@ -203,6 +203,14 @@ YAML
 start_tls_berth "$cfg" || { finish; exit 1; }
 U=$berth_url
 
+# jwt_claims TOKEN: the decoded claims.
+jwt_claims() {
+	local c; c=$(echo "$1" | cut -d. -f2 | tr -- '-_' '+/')
+	while [ $(( ${#c} % 4 )) -ne 0 ]; do c="$c="; done
+	echo "$c" | base64 -d
+}
+export -f jwt_claims
+
 # token USER SCOPE...: a token from the built-in service.
 token() {
 	local user=$1 q="service=berth-test"; shift
@@ -221,9 +229,9 @@ expect_status "token service: right password" 200 GET "$REALM?service=berth-test
 	"${C[@]}" -u alice:alice-pw
 check "token service: token, access_token, expires_in, issued_at" \
 	jq -e '(.token|length)>0 and .access_token==.token and .expires_in==300 and (.issued_at|test("Z$"))' "$T/body"
-claims=$(jq -r .token "$T/body" | cut -d. -f2 | tr -- '-_' '+/' | base64 -d 2>/dev/null; echo)
+claims=$(jwt_claims "$(jq -r .token "$T/body")")
 check "token service: grants only what the access list allows" test \
-	"$(echo "$claims" | jq -c '.access')" = '[{"type":"repository","name":"team/app","actions":["pull","push"]}]'
+	"$(echo "$claims" | jq -cS '.access')" = '[{"actions":["pull","push"],"name":"team/app","type":"repository"}]'
 
 TA=$(token alice repository:team/app:pull,push)
 TB=$(token bob repository:team/app:pull,push)
@@ -241,7 +249,7 @@ expect_status "token: the blob is still there" 200 HEAD "$U/v2/team/app/blobs/$B
 TC=$(token carol repository:carol/x:pull,push repository:team/app:pull)
 expect_status "mount from an unreadable repository falls back to an upload" 202 POST \
 	"$U/v2/carol/x/blobs/uploads/?mount=$BLOB&from=team/app" "${C[@]}" -H "Authorization: Bearer $TC"
-expect_error "and the blob was not linked" 404 BLOB_UNKNOWN HEAD "$U/v2/carol/x/blobs/$BLOB" "${C[@]}" -H "Authorization: Bearer $TC"
+expect_status "and the blob was not linked" 404 HEAD "$U/v2/carol/x/blobs/$BLOB" "${C[@]}" -H "Authorization: Bearer $TC"
 expect_status "automatic mount without from is not done under tokens" 202 POST \
 	"$U/v2/carol/x/blobs/uploads/?mount=$BLOB" "${C[@]}" -H "Authorization: Bearer $TC"
 TA2=$(token alice repository:team/copy:pull,push repository:team/app:pull)
@@ -296,7 +304,7 @@ check "a CR/LF repository name is refused before any challenge" bash -c \
 http GET "$REALM?service=berth-test&scope=repository:team/app%0d%0aX-Injected:%201:pull" "${C[@]}" -u alice:alice-pw
 check "a CR/LF scope gets no access and no injected header" bash -c \
 	"[ '$status' = 200 ] && ! grep -qi '^X-Injected' '$T/headers' && \
-	 [ \"\$(jq -r .token '$T/body' | cut -d. -f2 | tr -- '-_' '+/' | base64 -d 2>/dev/null | jq -c .access)\" = '[]' ]"
+	 [ \"\$(jwt_claims \"\$(jq -r .token '$T/body')\" | jq -c .access)\" = '[]' ]"
 stop_berth
 
 # ------------------------------------------------------------ mutual TLS
