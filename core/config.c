@@ -129,12 +129,16 @@ static yaml_node_t *node(ctx *c, int id)
 
 /* Checks that `n` is a map (or null, read as an empty map) whose keys are
    scalars and unique.  Returns 1 for a map, 0 for null, -1 on error. */
+static void join(char *out, size_t len, const char *a, const char *b);
+
+/* `key` is the map's dotted path, "" for the top level. */
 static int expect_map(ctx *c, yaml_node_t *n, const char *key)
 {
 	if (is_null(n))
 		return 0;
 	if (n->type != YAML_MAPPING_NODE)
-		return fail(c, n, key, "expected a map, got %s", kind_name(n));
+		return fail(c, n, *key ? key : "(top level)",
+			    "expected a map, got %s", kind_name(n));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(c, p->key);
@@ -143,11 +147,13 @@ static int expect_map(ctx *c, yaml_node_t *n, const char *key)
 		for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p;
 		     q++)
 			if (scalar(node(c, q->key)) &&
-			    !strcmp(scalar(node(c, q->key)), scalar(k)))
-				return fail(c, k, key,
-					    "duplicate key \"%s\" (first on "
-					    "line %lu)",
-					    scalar(k), line_of(node(c, q->key)));
+			    !strcmp(scalar(node(c, q->key)), scalar(k))) {
+				char full[256];
+				join(full, sizeof full, key, scalar(k));
+				return fail(c, k, full,
+					    "duplicate key (first on line %lu)",
+					    line_of(node(c, q->key)));
+			}
 	}
 	return 1;
 }
@@ -686,7 +692,7 @@ static int walk_root(ctx *c, yaml_node_t *root, int need_version)
 	if (!root || is_null(root))
 		return fail(c, NULL, "version",
 			    "required (the file is empty; expected version: 0.1)");
-	int m = expect_map(c, root, "(top level)");
+	int m = expect_map(c, root, "");
 	if (m <= 0)
 		return -1;
 	yaml_node_t *version = NULL, *storage = NULL;
