@@ -201,6 +201,15 @@ static size_t on_header(char *p, size_t sz, size_t n, void *user)
 		snprintf(r->etag, sizeof r->etag, "%s", v);
 	} else if (hdr_is(line, l, "content-length", &v)) {
 		r->content_length = strtoull(v, NULL, 10);
+		/* size the body buffer once instead of doubling past it */
+		if (strcmp(r->method, "HEAD") && r->content_length < (64u << 20) &&
+		    r->resp.cap < r->content_length + 1) {
+			char *np = realloc(r->resp.p, r->content_length + 1);
+			if (np) {
+				r->resp.p = np;
+				r->resp.cap = r->content_length + 1;
+			}
+		}
 	} else if (hdr_is(line, l, "content-range", &v)) {
 		const char *slash = strchr(v, '/');
 		if (slash && slash[1] != '*')

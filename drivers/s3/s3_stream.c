@@ -61,6 +61,8 @@ static int reader_fetch(berth_reader *r, int first)
 	uint64_t end = r->pos + r->next - 1;
 	snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)r->pos,
 		 (unsigned long long)end);
+	s3_buf_free(&r->buf); /* consumed: do not hold two ranges at once */
+	r->off = 0;
 	s3_req q = {.method = "GET", .key = r->key};
 	s3_req_header(&q, "range", range);
 	int rc = s3_do(r->s, &q, "GetObject", r->path);
