@@ -61,7 +61,7 @@ round_trip() { # LABEL USER REPO
 		--authfile '$T/bad.json' --tls-verify=true --cert-dir '$T/certs' -u '$u' -p wrong '$REG'"
 	check "$l: push without credentials fails" bash -c "! timeout 60 skopeo --policy '$T/policy.json' copy \
 		--dest-authfile '$T/empty.json' --dest-cert-dir '$T/certs' 'oci:$T/src:v1' 'docker://$REG/$repo:anon'"
-	check "$l: push without the CA fails verification" bash -c "! timeout 60 skopeo --policy '$T/policy.json' copy \
+	check "$l: push without the CA fails verification" bash -c "timeout 60 skopeo --policy '$T/policy.json' copy \
 		--dest-authfile '$AUTH' --dest-tls-verify=true 'oci:$T/src:v1' 'docker://$REG/$repo:noca' 2>&1 | grep -q x509"
 }
 printf '{"auths":{}}\n' > "$T/empty.json"
