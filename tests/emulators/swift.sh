@@ -149,7 +149,8 @@ swift_start() {
 		code=$(s3_curl -o /dev/null -w '%{http_code}' -X PUT \
 			-H "x-amz-content-sha256: $(printf '' | sha256sum | cut -c1-64)" \
 			"$S3_ENDPOINT/$S3_BUCKET")
-		[ "$code" = 200 ] && return 0
+		# 409: it exists already (a reused DIR)
+		case $code in 200|409) return 0 ;; esac
 		sleep 0.2
 	done
 	echo "swift.sh: cannot create bucket $S3_BUCKET (HTTP $code)" >&2
