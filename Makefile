@@ -125,3 +125,16 @@ install: all
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# ---- unit test fixtures: small, deliberately odd storage drivers the
+# loader tests load (tests/unit/test_loader.c finds them in
+# $(BUILD)/tests/fixtures/loader).  Order-only, so they never end up on the
+# unit test link line.
+FIXTURE_SRC := $(wildcard tests/fixtures/loader/*.c)
+FIXTURE_SO := $(FIXTURE_SRC:tests/fixtures/loader/%.c=$(BUILD)/tests/fixtures/loader/%.so)
+
+$(BUILD)/tests/fixtures/loader/%.so: tests/fixtures/loader/%.c $(wildcard tests/fixtures/loader/*.h) $(wildcard include/berth/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-override-init -fPIC -shared -o $@ $< $(LDFLAGS_ALL)
+
+$(UNIT_BIN): | $(FIXTURE_SO)
