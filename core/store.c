@@ -140,8 +140,11 @@ static int fallback_walk(berth_store *s, const char *path,
 			rc = 1;
 			break;
 		}
-		if (st.is_dir && a == BERTH_WALK_CONTINUE)
+		if (st.is_dir && a == BERTH_WALK_CONTINUE) {
 			rc = fallback_walk(s, ns.v[i], start_after, cb, p);
+			if (rc == BERTH_E_NOT_FOUND)
+				rc = BERTH_OK; /* removed meanwhile */
+		}
 	}
 	for (size_t i = 0; i < ns.n; i++)
 		free(ns.v[i]);
@@ -149,9 +152,48 @@ static int fallback_walk(berth_store *s, const char *path,
 	return rc;
 }
 
+/* Walk order: depth-first, siblings by name.  As strings that is byte
+   order in which the end of a path sorts before '/', and '/' before any
+   other byte ("/a" < "/a/b" < "/a-c"). */
+static int walk_cmp(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		if (*a == *b) {
+			if (!*a)
+				return 0;
+			continue;
+		}
+		int x = !*a ? 0 : *a == '/' ? 1 : 2 + (unsigned char)*a;
+		int y = !*b ? 0 : *b == '/' ? 1 : 2 + (unsigned char)*b;
+		return x < y ? -1 : 1;
+	}
+}
+
+typedef struct after_filter {
+	const char *start_after;
+	berth_walk_cb cb;
+	void *p;
+} after_filter;
+
+/* start_after is only a hint to drivers; entries up to it are dropped
+   here, but the walk still descends (they may be its ancestors). */
+static berth_walk_action filter_after(const char *path,
+				      const berth_stat_info *info, void *p)
+{
+	after_filter *f = p;
+	if (walk_cmp(path, f->start_after) <= 0)
+		return BERTH_WALK_CONTINUE;
+	return f->cb(path, info, f->p);
+}
+
 int store_walk(berth_store *s, const char *path, const char *start_after,
 	       berth_walk_cb cb, void *p)
 {
+	after_filter f = {start_after, cb, p};
+	if (start_after) {
+		cb = filter_after;
+		p = &f;
+	}
 	if (s->d->walk)
 		return CALL(s->d->walk(s->inst, path, start_after, cb, p));
 	int rc = fallback_walk(s, path, start_after, cb, p);

@@ -105,20 +105,27 @@ static berth_walk_action record(const char *path, const berth_stat_info *info,
 	return BERTH_WALK_CONTINUE;
 }
 
-static void check_walk(berth_store *st, const char *skip, const char *stop,
-		       const char *want)
+static void check_walk_after(berth_store *st, const char *after,
+			     const char *skip, const char *stop,
+			     const char *want)
 {
 	seen s;
 	memset(&s, 0, sizeof s);
 	s.skip = skip;
 	s.stop = stop;
-	CHECK_EQ_INT(store_walk(st, "/", NULL, record, &s), BERTH_OK);
+	CHECK_EQ_INT(store_walk(st, "/", after, record, &s), BERTH_OK);
 	char got[256] = "";
 	for (int i = 0; i < s.n; i++) {
 		strcat(got, s.paths[i]);
 		strcat(got, s.dirs[i] ? "/ " : " ");
 	}
 	CHECK_STR(got, want);
+}
+
+static void check_walk(berth_store *st, const char *skip, const char *stop,
+		       const char *want)
+{
+	check_walk_after(st, NULL, skip, stop, want);
 }
 
 TEST(loader_older_minor_and_walk_fallback)
@@ -162,6 +169,10 @@ TEST(loader_older_minor_and_walk_fallback)
 		check_walk(&st, NULL, NULL, "/a/ /a/b /a-c /z/ /z/y ");
 		check_walk(&st, "/a", NULL, "/a/ /a-c /z/ /z/y ");
 		check_walk(&st, NULL, "/a-c", "/a/ /a/b /a-c ");
+		/* start_after: strictly after it in walk order */
+		check_walk_after(&st, "/a", NULL, NULL, "/a/b /a-c /z/ /z/y ");
+		check_walk_after(&st, "/a/b", NULL, NULL, "/a-c /z/ /z/y ");
+		check_walk_after(&st, "/z", NULL, NULL, "/z/y ");
 		seen s;
 		memset(&s, 0, sizeof s);
 		CHECK_EQ_INT(store_walk(&st, "/nope", NULL, record, &s),
@@ -238,6 +249,8 @@ TEST(loader_real_filesystem_driver)
 		CHECK_EQ_INT(store_list(&st, "/x", count_cb, &n), BERTH_OK);
 		CHECK_EQ_INT(n, 1);
 		check_walk(&st, NULL, NULL, "/x/ /x/hello ");
+		check_walk_after(&st, "/x", NULL, NULL, "/x/hello ");
+		check_walk_after(&st, "/x/hello", NULL, NULL, "");
 		CHECK_EQ_INT(store_remove(&st, "/x"), BERTH_OK);
 		CHECK_EQ_INT(store_exists(&st, "/x/hello"), 0);
 		berth_store_close(&st);
