@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "auth_config.h"
 #include "config.h"
 #include "driver_loader.h"
 #include "log.h"
@@ -37,6 +38,14 @@ static int check_config(const char *path)
 		fprintf(stderr, "berth: %s\n", err);
 		return 1;
 	}
+	/* the auth and http.tls client keys are read by their own module */
+	berth_auth_config a;
+	if (berth_auth_config_load(path, &a, err, sizeof err)) {
+		fprintf(stderr, "berth: %s\n", err);
+		berth_settings_free(&s);
+		return 1;
+	}
+	berth_auth_config_free(&a);
 	printf("%s: OK (storage driver %s)\n", s.source, s.driver);
 	berth_settings_free(&s);
 	return 0;
