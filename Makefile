@@ -6,6 +6,8 @@
 #   make test       install missing packages, build, run every test
 #   make check-asan the unit and API tests under ASan + UBSan
 #   make install PREFIX=/usr/local
+#   make bench      Berth against CNCF Distribution and nginx (tests/bench)
+#   make bench-quick  the same, small sizes, one repetition
 
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -48,7 +50,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(BUILD)/tests/unit-tests
 
 .PHONY: all deps test-deps run test test-unit test-api test-interop \
-	check-asan install clean bench
+	check-asan install clean bench bench-quick
 
 all: $(BUILD)/bin/berth $(DRIVER_SO) $(UNIT_BIN) $(if $(CONF_SRC),$(CONF_BIN))
 
@@ -125,6 +127,18 @@ install: all
 
 clean:
 	rm -rf $(BUILD) build-asan
+
+# ---- benchmarks: the load generator and the driver script
+LOAD_BIN := $(BUILD)/bin/berth-load
+
+$(LOAD_BIN): tools/berth-load/berth-load.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(shell pkg-config --cflags libcurl) -o $@ $< \
+		$(LDFLAGS_ALL) $(shell pkg-config --libs libcurl)
+
+bench bench-quick: deps $(BUILD)/bin/berth $(DRIVER_SO) $(LOAD_BIN)
+	@tools/install-deps bench
+	tests/bench/bench.sh $(if $(filter bench-quick,$@),--quick) $(BUILD)
 
 # ---- unit test fixtures: small, deliberately odd storage drivers the
 # loader tests load (tests/unit/test_loader.c finds them in
