@@ -358,6 +358,7 @@ typedef struct batch {
 	size_t n;
 	int rc;
 	int found;
+	int below; /* keys below path/ (a directory) */
 } batch;
 
 static void xml_escape_add(s3_buf *b, const char *k, int *rc)
@@ -380,6 +381,12 @@ static int flush_batch(batch *bt)
 	if (bt->n == 0 || bt->rc)
 		return bt->rc;
 	s3_instance *s = bt->s;
+	if (bt->n == 1) { /* a single object: one plain DeleteObject */
+		bt->rc = s3_delete_object(s, bt->keys[0], bt->path);
+		free(bt->keys[0]);
+		bt->n = 0;
+		return bt->rc;
+	}
 	s3_buf b = {0};
 	int rc = s3_buf_add(&b, "<Delete><Quiet>true</Quiet>", 27);
 	for (size_t i = 0; i < bt->n && rc == BERTH_OK; i++) {
@@ -441,6 +448,7 @@ static int add_key(batch *bt, const char *key)
 static int on_remove_key(const char *key, int is_prefix, uint64_t size,
 			 int64_t mt, void *payload)
 {
+	((batch *)payload)->below = 1;
 	return add_key(payload, key);
 }
 
@@ -483,7 +491,7 @@ int s3_remove(berth_instance *s, const char *path)
 		return rc;
 	char *key = s3_key(s, path), *prefix = s3_dir_prefix(s, path);
 	char **keys = calloc(1000, sizeof *keys);
-	batch bt = {s, path, keys, 0, BERTH_OK, 0};
+	batch bt = {s, path, keys, 0, BERTH_OK, 0, 0};
 	if (!key || !prefix || !keys)
 		rc = s3_fail(s, BERTH_E_NOMEM, "out of memory");
 	if (rc == BERTH_OK && strcmp(path, "/")) {
@@ -499,7 +507,7 @@ int s3_remove(berth_instance *s, const char *path)
 		rc = bt.rc;
 	if (rc == BERTH_OK)
 		rc = flush_batch(&bt);
-	if (rc == BERTH_OK && bt.found)
+	if (rc == BERTH_OK && bt.below)
 		abort_uploads_below(s, prefix, path);
 	if (rc == BERTH_OK && !bt.found && strcmp(path, "/"))
 		rc = s3_fail(s, BERTH_E_NOT_FOUND, "remove %s: not found", path);
