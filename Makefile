@@ -152,3 +152,18 @@ $(BUILD)/tests/fixtures/loader/%.so: tests/fixtures/loader/%.c $(wildcard tests/
 	$(CC) $(CFLAGS_ALL) -Wno-override-init -fPIC -shared -o $@ $< $(LDFLAGS_ALL)
 
 $(UNIT_BIN): | $(FIXTURE_SO)
+
+# ---- conformance: deliberately broken drivers the conformance suite must
+# catch (tests/conformance/run-conformance.sh), and the long run.
+BROKEN_SRC := $(wildcard tests/fixtures/drivers/*.c)
+BROKEN_SO := $(BROKEN_SRC:tests/fixtures/drivers/%.c=$(BUILD)/tests/fixtures/%.so)
+
+$(BUILD)/tests/fixtures/%.so: tests/fixtures/drivers/%.c $(wildcard tests/fixtures/drivers/*.h) $(wildcard include/berth/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -shared -o $@ $< $(LDFLAGS_ALL) -ldl -lpthread
+
+all: $(BROKEN_SO)
+
+.PHONY: test-long
+test-long: all
+	tests/conformance/run-conformance.sh $(BUILD) --long

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# tests/conformance/run-conformance.sh [BUILD] [--long]
+#
+# The storage driver conformance suite against the drivers Berth ships,
+# and against deliberately broken drivers to prove the suite catches them:
+#   - berth-driver-test --short must pass for storage-filesystem.so (fresh
+#     root directory), storage-inmemory.so (no options) and storage-fault.so
+#     in pass-through mode over the filesystem driver;
+#   - each broken fixture driver (build/tests/fixtures/broken_*.so, the
+#     filesystem driver with one behaviour altered) must FAIL, with the case
+#     that targets its bug among the FAIL lines;
+#   - a driver whose reads hang must be reported by the per-case watchdog
+#     instead of hanging the tool.
+# With --long: only the full suite with --long (the 5 GiB stream) against
+# the filesystem driver.
+set -u
+args=()
+long=
+for a in "$@"; do
+	case $a in
+	--long) long=1 ;;
+	*) args+=("$a") ;;
+	esac
+done
+[ ${#args[@]} -gt 0 ] && BUILD=${args[0]}
+source "$(dirname "$0")/../lib.sh"
+
+tool=$BUILD/bin/berth-driver-test
+drivers=$BUILD/lib/berth
+fixtures=$BUILD/tests/fixtures
+export BERTH_DRIVER_DIR=$drivers
+# A whole run of the tool must finish well within this (seconds).
+run_limit=${CONFORMANCE_RUN_LIMIT:-600}
+
+# fs_config FILE ROOT: a config whose storage.filesystem has rootdirectory ROOT
+fs_config() {
+	mkdir -p "$2"
+	cat > "$1" <<YAML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $2
+YAML
+}
+
+# run_tool LOG ARGS...: run the tool under a time limit; sets $rc.
+run_tool() {
+	local log=$1; shift
+	timeout -k 5 "$run_limit" "$tool" "$@" > "$log" 2>&1
+	rc=$?
+}
+
+# failures LOG: the FAIL lines and the closing line, indented.
+failures() {
+	grep -E '^FAIL |^[0-9]+ passed' "$1" | head -12 | sed 's/^/     /'
+}
+
+# expect_conformant DESC LOG ARGS...: the tool must pass every case.
+expect_conformant() {
+	local desc=$1 log=$2; shift 2
+	run_tool "$log" "$@"
+	local closing
+	closing=$(tail -1 "$log")
+	if [ "$rc" -eq 0 ] && [[ $closing =~ ^[0-9]+\ passed,\ 0\ failed(,\ [0-9]+\ skipped)?$ ]]; then
+		pass "$desc ($closing)"
+	else
+		fail "$desc: exit $rc" "$(failures "$log"; tail -3 "$log" | grep -v -E '^(ok|FAIL|skip) ' | sed 's/^/     /')"
+	fi
+}
+
+# expect_caught DESC CASE SO: the broken driver SO must fail, with CASE
+# among the FAIL lines.
+expect_caught() {
+	local desc=$1 case=$2 so=$3 log=$T/$(basename "$3" .so).log
+	if [ ! -f "$so" ]; then
+		fail "$desc: fixture $so is missing (make builds it)"
+		return
+	fi
+	run_tool "$log" --short "$so" "$T/fs.yml"
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "^FAIL $case: " "$log"; then
+		pass "$desc: FAIL $case"
+	else
+		fail "$desc: want a non-zero exit with 'FAIL $case', got exit $rc" \
+			"$(failures "$log")"
+	fi
+}
+
+if [ ! -x "$tool" ]; then
+	fail "berth-driver-test is not built ($tool)"
+	finish
+	exit
+fi
+
+if [ -n "$long" ]; then
+	fs_config "$T/fs.yml" "$T/fs-root"
+	run_limit=${CONFORMANCE_RUN_LIMIT:-7200}
+	expect_conformant "filesystem driver, full suite with --long" "$T/long.log" \
+		--long --timeout 600 "$drivers/storage-filesystem.so" "$T/fs.yml"
+	sed -n '/stream-5g\|memory-bounded/p' "$T/long.log" | sed 's/^/     /'
+	finish
+	exit
+fi
+
+# ---- the tool itself ----
+n=$("$tool" --list | wc -l)
+if [ "$n" -ge 50 ]; then pass "--list shows $n cases"; else fail "--list shows only $n cases"; fi
+if "$tool" --list --run 'walk-*' | awk '{print $1}' | grep -qv '^walk-'; then
+	fail "--run 'walk-*' selects cases that do not match the glob"
+elif [ "$("$tool" --list --run 'walk-*' | wc -l)" -ge 4 ]; then
+	pass "--run with a glob selects the matching cases"
+else
+	fail "--run 'walk-*' selects fewer than 4 walk cases"
+fi
+fs_config "$T/fs.yml" "$T/fs-root"
+run_tool "$T/seed1.log" --short --seed 42 --run stat-file "$drivers/storage-filesystem.so" "$T/fs.yml"
+run_tool "$T/seed2.log" --short --seed 42 --run stat-file "$drivers/storage-filesystem.so" "$T/fs.yml"
+root1=$(grep -o 'root /[^,]*' "$T/seed1.log")
+root2=$(grep -o 'root /[^,]*' "$T/seed2.log")
+if grep -q 'seed 42,' "$T/seed1.log" && [ -n "$root1" ] && [ "$root1" = "$root2" ]; then
+	pass "--seed is printed and reproduces the test root ($root1)"
+else
+	fail "--seed 42 twice: '$root1' vs '$root2'" "$(head -3 "$T/seed1.log")"
+fi
+if [ -z "$(ls -A "$T/fs-root")" ]; then
+	pass "nothing left in the filesystem root after runs"
+else
+	fail "left in the filesystem root: $(cd "$T/fs-root" && find . | head -5 | tr '\n' ' ')"
+fi
+if "$tool" --short "$drivers/storage-filesystem.so" "$T/nonexistent.yml" > "$T/nocfg.log" 2>&1; then
+	fail "a missing config file is accepted"
+else
+	pass "a missing config file is an error"
+fi
+
+# ---- the shipped drivers must conform ----
+expect_conformant "filesystem driver conforms" "$T/filesystem.log" \
+	--short "$drivers/storage-filesystem.so" "$T/fs.yml"
+if [ -z "$(ls -A "$T/fs-root")" ]; then
+	pass "filesystem root is empty after the suite"
+else
+	fail "left in the filesystem root after the suite: $(cd "$T/fs-root" && find . | head -5 | tr '\n' ' ')"
+fi
+if [ -f "$drivers/storage-inmemory.so" ]; then
+	expect_conformant "inmemory driver conforms" "$T/inmemory.log" \
+		--short "$drivers/storage-inmemory.so"
+else
+	fail "inmemory driver is not built ($drivers/storage-inmemory.so)"
+fi
+if [ -f "$drivers/storage-fault.so" ]; then
+	mkdir -p "$T/fault-root"
+	cat > "$T/fault.yml" <<YAML
+version: 0.1
+log:
+  level: error
+storage:
+  fault:
+    driver: filesystem
+    inner.rootdirectory: $T/fault-root
+YAML
+	expect_conformant "fault driver in pass-through mode conforms" "$T/fault.log" \
+		--short "$drivers/storage-fault.so" "$T/fault.yml"
+else
+	fail "fault driver is not built ($drivers/storage-fault.so)"
+fi
+
+# ---- broken drivers must be caught ----
+expect_caught "delete removes siblings sharing a prefix" delete-only-subpaths "$fixtures/broken_delete_prefix.so"
+expect_caught "writer data visible before commit" writer-invisible-before-commit "$fixtures/broken_visible_writer.so"
+expect_caught "reader ignores its offset" reader-offsets "$fixtures/broken_offset.so"
+expect_caught "re-put keeps the old tail" put-truncate "$fixtures/broken_truncate.so"
+expect_caught "errors name another driver" error-names-driver "$fixtures/broken_error_name.so"
+expect_caught "list returns grandchildren" list-children "$fixtures/broken_list_recursive.so"
+expect_caught "unknown option silently dropped" config-unknown-key "$fixtures/broken_config.so"
+expect_caught "close without commit loses the data" append-3-sessions "$fixtures/broken_resume.so"
+
+# A hung driver: the watchdog reports the case and exits non-zero quickly.
+if [ -f "$fixtures/broken_hang.so" ]; then
+	start=$(date +%s)
+	timeout -k 5 60 "$tool" --short --timeout 2 --run stream-1m \
+		"$fixtures/broken_hang.so" "$T/fs.yml" > "$T/hang.log" 2>&1
+	rc=$? took=$(( $(date +%s) - start ))
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$took" -le 20 ] &&
+		grep -q '^FAIL stream-1m: timed out' "$T/hang.log" &&
+		grep -qE '^0 passed, 1 failed$' "$T/hang.log"; then
+		pass "a hung driver is reported by the watchdog (${took} s)"
+	else
+		fail "hung driver: exit $rc after ${took} s" "$(failures "$T/hang.log")"
+	fi
+else
+	fail "fixture $fixtures/broken_hang.so is missing (make builds it)"
+fi
+
+finish
