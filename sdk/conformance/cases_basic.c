@@ -129,7 +129,8 @@ static int invalid_paths(ct_ctx *c, enum bad_method m, const char *mname)
 {
 	const berth_storage_driver *d = c->d;
 	if (m == BM_WALK && !d->walk)
-		return ct_skip(c, "driver has no walk (the core falls back to list)");
+		return ct_skip(c, "driver has no walk and does not claim "
+			       "BERTH_CAP_NATIVE_WALK (the core falls back to list)");
 	if (m == BM_REDIRECT && !(d->capabilities & BERTH_CAP_REDIRECT))
 		return ct_skip(c, "driver does not claim BERTH_CAP_REDIRECT");
 	if (m == BM_OPEN_FD && !(d->capabilities & BERTH_CAP_FILE_DESCRIPTOR))

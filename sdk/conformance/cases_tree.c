@@ -458,7 +458,8 @@ static int expect_walk(ct_ctx *c, const char *what, struct walk_rec *w,
 static int walk_setup(ct_ctx *c)
 {
 	if (!c->d->walk)
-		return ct_skip(c, "driver has no walk (the core falls back to list)");
+		return ct_skip(c, "driver has no walk and does not claim "
+			       "BERTH_CAP_NATIVE_WALK (the core falls back to list)");
 	return put_files(c, walk_files) ? CT_FAIL : CT_PASS;
 }
 
@@ -554,7 +555,8 @@ out:
 static int c_walk_nonexistent(ct_ctx *c)
 {
 	if (!c->d->walk)
-		return ct_skip(c, "driver has no walk (the core falls back to list)");
+		return ct_skip(c, "driver has no walk and does not claim "
+			       "BERTH_CAP_NATIVE_WALK (the core falls back to list)");
 	struct walk_rec w = {.c = c};
 	char *p = ct_path(c, "/missing");
 	CT_WANT(c, c->d->walk(c->in, p, NULL, walk_rec_cb, &w), BERTH_E_NOT_FOUND,

@@ -70,15 +70,17 @@ expect_conformant() {
 	fi
 }
 
-# expect_caught DESC CASE SO: the broken driver SO must fail, with CASE
-# among the FAIL lines.
+# expect_caught DESC CASE SO [TOOL ARGS...]: the broken driver SO must
+# fail, with CASE among the FAIL lines (tool arguments default to --short).
 expect_caught() {
 	local desc=$1 case=$2 so=$3 log=$T/$(basename "$3" .so).log
+	shift 3
+	[ $# -gt 0 ] || set -- --short
 	if [ ! -f "$so" ]; then
 		fail "$desc: fixture $so is missing (make builds it)"
 		return
 	fi
-	run_tool "$log" --short "$so" "$T/fs.yml"
+	run_tool "$log" "$@" "$so" "$T/fs.yml"
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "^FAIL $case: " "$log"; then
 		pass "$desc: FAIL $case"
 	else
@@ -174,6 +176,9 @@ expect_caught "errors name another driver" error-names-driver "$fixtures/broken_
 expect_caught "list returns grandchildren" list-children "$fixtures/broken_list_recursive.so"
 expect_caught "unknown option silently dropped" config-unknown-key "$fixtures/broken_config.so"
 expect_caught "close without commit loses the data" append-3-sessions "$fixtures/broken_resume.so"
+# At normal size: the short stream is below the memory bound.
+expect_caught "reader buffers the whole object" memory-bounded-stream \
+	"$fixtures/broken_buffered_reader.so" --run memory-bounded-stream
 
 # A hung driver: the watchdog reports the case and exits non-zero quickly.
 if [ -f "$fixtures/broken_hang.so" ]; then
