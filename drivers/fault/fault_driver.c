@@ -1,0 +1,422 @@
+/*
+ * fault_driver.c - the fault-injecting storage driver: loads the wrapped
+ * driver, creates its instance with the "inner." options, and wraps every
+ * method with fault_gate() (fault_settings.c).
+ *
+ * Options (storage.fault in config.yml):
+ *   driver          name of the wrapped driver, loaded as
+ *                   storage-<driver>.so from this driver's own directory
+ *   driverpath      or an explicit path to the wrapped driver's .so
+ *   inner.<key>     option <key> of the wrapped driver
+ *   failnth, failevery, failrate, seed, failops, failcode,
+ *   truncatewrites, latencyms   the faults (see fault_settings.c)
+ *   controlfile     file re-read when it changes, with key=value lines of
+ *                   the same fault settings
+ *
+ * With no fault settings every call goes straight through, and the result
+ * is the wrapped driver's (its messages get "fault: " in front, so they
+ * name the driver the core loaded).
+ *
+ * Capabilities: NATIVE_WALK, SERVER_MOVE, RANGE_READ and APPEND, which
+ * every driver Berth ships has; create refuses a wrapped driver without a
+ * walk or without APPEND, since those are promises about behaviour.
+ * REDIRECT and FILE_DESCRIPTOR are deliberately not claimed: bytes served
+ * by redirect or sendfile would bypass the wrapper and so the faults.
+ */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fault.h"
+
+#define FAULT_CAPS (BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE | \
+		    BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND)
+
+/* ---- the host table the wrapped driver sees ---- */
+
+static const berth_host *real_host(const berth_host *h)
+{
+	return ((const fault_host *)h)->real;
+}
+
+static void inner_log(const berth_host *h, berth_log_level level,
+		      const char *fmt, ...)
+{
+	const berth_host *r = real_host(h);
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	r->log(r, level, FAULT_NAME ": %s", msg);
+}
+
+static int inner_error(const berth_host *h, int code, const char *fmt, ...)
+{
+	const berth_host *r = real_host(h);
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return r->error(r, code, FAULT_NAME ": %s", msg);
+}
+
+/* ---- loading the wrapped driver ---- */
+
+static void self_anchor(void)
+{
+}
+
+/* "<dir of this .so>/storage-<name>.so", malloc'd. */
+static char *sibling_path(const char *name)
+{
+	Dl_info info;
+	if (!dladdr((void *)&self_anchor, &info) || !info.dli_fname)
+		return NULL;
+	const char *slash = strrchr(info.dli_fname, '/');
+	size_t dl = slash ? (size_t)(slash - info.dli_fname) : 1;
+	const char *dir = slash ? info.dli_fname : ".";
+	size_t n = dl + strlen(name) + sizeof "/storage-.so";
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%.*s/storage-%s.so", (int)dl, dir, name);
+	return p;
+}
+
+static int load_inner(berth_instance *in, const char *name, const char *path)
+{
+	char *own = NULL;
+	if (!path) {
+		for (const char *c = name; *c; c++)
+			if (*c == '/')
+				return berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
+						       "driver \"%s\": a name, not a path "
+						       "(use driverpath)", name);
+		path = own = sibling_path(name);
+		if (!path)
+			return berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
+					       "cannot locate the directory of this driver");
+	}
+	/* NODELETE: a wrapped driver whose state outlives its instances
+	   (inmemory) must not be unloaded with the last wrapper. */
+	in->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (!in->dl) {
+		int rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
+					 "cannot load the wrapped driver %s: %s", path,
+					 dlerror());
+		free(own);
+		return rc;
+	}
+	berth_storage_entry_fn entry;
+	*(void **)&entry = dlsym(in->dl, BERTH_STORAGE_ENTRY);
+	const berth_storage_driver *d = entry ? entry() : NULL;
+	int rc = BERTH_OK;
+	if (!d)
+		rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
+				     "%s is not a storage driver", path);
+	else if (d->abi_major != BERTH_STORAGE_ABI_MAJOR ||
+		 d->struct_size < offsetof(berth_storage_driver, create))
+		rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
+				     "%s: ABI %u.%u, want %d.x", path, d->abi_major,
+				     d->abi_minor, BERTH_STORAGE_ABI_MAJOR);
+	if (rc == BERTH_OK) {
+		/* Members beyond the wrapped driver's struct_size stay NULL:
+		   "unsupported", as the ABI says. */
+		size_t n = d->struct_size < sizeof in->d ? d->struct_size
+							 : sizeof in->d;
+		memcpy(&in->d, d, n);
+		const berth_storage_driver *w = &in->d;
+		if (!w->create || !w->destroy || !w->get_content ||
+		    !w->put_content || !w->reader_open || !w->reader_read ||
+		    !w->reader_close || !w->writer_open || !w->writer_write ||
+		    !w->writer_size || !w->writer_commit || !w->writer_cancel ||
+		    !w->writer_close || !w->stat || !w->list || !w->move ||
+		    !w->remove)
+			rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
+					     "%s lacks required methods", path);
+		else if (!w->walk || !(w->capabilities & BERTH_CAP_APPEND))
+			rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
+					     "wrapped driver \"%s\" lacks walk or "
+					     "BERTH_CAP_APPEND, which this driver claims",
+					     w->name ? w->name : path);
+	}
+	free(own);
+	return rc;
+}
+
+/* ---- create / destroy ---- */
+
+static void fault_destroy(berth_instance *in)
+{
+	if (!in)
+		return;
+	if (in->inner)
+		in->d.destroy(in->inner);
+	if (in->dl)
+		dlclose(in->dl);
+	pthread_mutex_destroy(&in->mu);
+	free(in->controlfile);
+	free(in);
+}
+
+static int fault_create(berth_instance **out, const berth_host *host,
+			const berth_config *config)
+{
+	berth_instance *in = calloc(1, sizeof *in);
+	size_t n = config ? config->count : 0;
+	berth_config_item *items = calloc(n + 1, sizeof *items);
+	if (!in || !items) {
+		free(in);
+		free(items);
+		return berth_sdk_error(host, FAULT_NAME, BERTH_E_NOMEM, "out of memory");
+	}
+	in->host = host;
+	pthread_mutex_init(&in->mu, NULL);
+	fault_settings_init(&in->base);
+	const char *name = NULL, *path = NULL;
+	size_t ninner = 0;
+	int rc = BERTH_OK;
+	char err[256];
+	for (size_t i = 0; i < n && rc == BERTH_OK; i++) {
+		const char *k = config->items[i].key, *v = config->items[i].value;
+		int r;
+		if (!strncmp(k, "inner.", 6) && k[6]) {
+			items[ninner].key = k + 6;
+			items[ninner].value = v;
+			ninner++;
+		} else if (!strcmp(k, "driver")) {
+			name = v;
+		} else if (!strcmp(k, "driverpath")) {
+			path = v;
+		} else if (!strcmp(k, "controlfile")) {
+			free(in->controlfile);
+			in->controlfile = strdup(v);
+			if (!in->controlfile)
+				rc = berth_sdk_error(host, FAULT_NAME, BERTH_E_NOMEM,
+						     "out of memory");
+		} else if ((r = fault_settings_set(&in->base, k, v, err, sizeof err))) {
+			if (r < 0)
+				rc = berth_sdk_error(host, FAULT_NAME, BERTH_E_CONFIG,
+						     "%s", err);
+		} else {
+			rc = berth_sdk_error(host, FAULT_NAME, BERTH_E_CONFIG,
+					     "unknown option \"%s\" (options of the "
+					     "wrapped driver take the prefix \"inner.\")", k);
+		}
+	}
+	if (rc == BERTH_OK && !name && !path)
+		rc = berth_sdk_error(host, FAULT_NAME, BERTH_E_CONFIG,
+				     "option \"driver\" (or \"driverpath\") is required");
+	if (rc == BERTH_OK && (!name || !*name) && (!path || !*path))
+		rc = berth_sdk_error(host, FAULT_NAME, BERTH_E_CONFIG,
+				     "option \"driver\" must not be empty");
+	if (rc == BERTH_OK)
+		rc = load_inner(in, name, path && *path ? path : NULL);
+	in->cur = in->base;
+	in->rng = in->base.seed ? in->base.seed : 1;
+	if (rc == BERTH_OK) {
+		in->inner_host.h = *host;
+		in->inner_host.h.log = inner_log;
+		in->inner_host.h.error = inner_error;
+		in->inner_host.real = host;
+		berth_config ic = {ninner, items};
+		rc = in->d.create(&in->inner, &in->inner_host.h, &ic);
+	}
+	free(items);
+	if (rc != BERTH_OK) {
+		fault_destroy(in);
+		return rc;
+	}
+	*out = in;
+	return BERTH_OK;
+}
+
+/* ---- whole-object and tree methods ---- */
+
+static int fault_get_content(berth_instance *in, const char *path, char **out,
+			     size_t *out_len)
+{
+	int rc = fault_gate(in, FOP_GET_CONTENT, NULL);
+	return rc ? rc : in->d.get_content(in->inner, path, out, out_len);
+}
+
+static int fault_put_content(berth_instance *in, const char *path,
+			     const void *data, size_t len)
+{
+	int rc = fault_gate(in, FOP_PUT_CONTENT, NULL);
+	return rc ? rc : in->d.put_content(in->inner, path, data, len);
+}
+
+static int fault_stat(berth_instance *in, const char *path,
+		      berth_stat_info *out)
+{
+	int rc = fault_gate(in, FOP_STAT, NULL);
+	return rc ? rc : in->d.stat(in->inner, path, out);
+}
+
+static int fault_list(berth_instance *in, const char *path, berth_list_cb cb,
+		      void *payload)
+{
+	int rc = fault_gate(in, FOP_LIST, NULL);
+	return rc ? rc : in->d.list(in->inner, path, cb, payload);
+}
+
+static int fault_move(berth_instance *in, const char *src, const char *dst)
+{
+	int rc = fault_gate(in, FOP_MOVE, NULL);
+	return rc ? rc : in->d.move(in->inner, src, dst);
+}
+
+static int fault_remove(berth_instance *in, const char *path)
+{
+	int rc = fault_gate(in, FOP_REMOVE, NULL);
+	return rc ? rc : in->d.remove(in->inner, path);
+}
+
+static int fault_walk(berth_instance *in, const char *path,
+		      const char *start_after, berth_walk_cb cb, void *payload)
+{
+	int rc = fault_gate(in, FOP_WALK, NULL);
+	return rc ? rc : in->d.walk(in->inner, path, start_after, cb, payload);
+}
+
+/* ---- streams: our handles wrap the wrapped driver's ---- */
+
+struct berth_reader {
+	berth_instance *in;
+	berth_reader *inner;
+};
+
+struct berth_writer {
+	berth_instance *in;
+	berth_writer *inner;
+};
+
+static int fault_reader_open(berth_reader **out, berth_instance *in,
+			     const char *path, int64_t offset)
+{
+	int rc = fault_gate(in, FOP_READER_OPEN, NULL);
+	if (rc)
+		return rc;
+	berth_reader *r = malloc(sizeof *r);
+	if (!r)
+		return berth_sdk_error(in->host, FAULT_NAME, BERTH_E_NOMEM,
+				       "out of memory");
+	r->in = in;
+	rc = in->d.reader_open(&r->inner, in->inner, path, offset);
+	if (rc) {
+		free(r);
+		return rc;
+	}
+	*out = r;
+	return BERTH_OK;
+}
+
+static int fault_reader_read(berth_reader *r, void *buf, size_t cap,
+			     size_t *out_n)
+{
+	int rc = fault_gate(r->in, FOP_READER_READ, NULL);
+	return rc ? rc : r->in->d.reader_read(r->inner, buf, cap, out_n);
+}
+
+static void fault_reader_close(berth_reader *r)
+{
+	if (!r)
+		return;
+	r->in->d.reader_close(r->inner);
+	free(r);
+}
+
+static int fault_writer_open(berth_writer **out, berth_instance *in,
+			     const char *path, int append)
+{
+	int rc = fault_gate(in, FOP_WRITER_OPEN, NULL);
+	if (rc)
+		return rc;
+	berth_writer *w = malloc(sizeof *w);
+	if (!w)
+		return berth_sdk_error(in->host, FAULT_NAME, BERTH_E_NOMEM,
+				       "out of memory");
+	w->in = in;
+	rc = in->d.writer_open(&w->inner, in->inner, path, append);
+	if (rc) {
+		free(w);
+		return rc;
+	}
+	*out = w;
+	return BERTH_OK;
+}
+
+static int fault_writer_write(berth_writer *w, const void *data, size_t len)
+{
+	int truncate = 0;
+	int rc = fault_gate(w->in, FOP_WRITER_WRITE, &truncate);
+	if (rc == BERTH_OK)
+		return w->in->d.writer_write(w->inner, data, len);
+	if (truncate && len / 2)
+		w->in->d.writer_write(w->inner, data, len / 2); /* a torn write */
+	return rc;
+}
+
+static uint64_t fault_writer_size(berth_writer *w)
+{
+	return w->in->d.writer_size(w->inner);
+}
+
+static int fault_writer_commit(berth_writer *w)
+{
+	int rc = fault_gate(w->in, FOP_WRITER_COMMIT, NULL);
+	return rc ? rc : w->in->d.writer_commit(w->inner);
+}
+
+static int fault_writer_cancel(berth_writer *w)
+{
+	return w->in->d.writer_cancel(w->inner);
+}
+
+static int fault_writer_close(berth_writer *w)
+{
+	if (!w)
+		return BERTH_OK;
+	/* Close releases the handle whatever happens: an injected failure
+	   reports that keeping the data "could not be guaranteed", but
+	   the wrapped handle is closed all the same. */
+	int rc = fault_gate(w->in, FOP_WRITER_CLOSE, NULL);
+	int rc2 = w->in->d.writer_close(w->inner);
+	free(w);
+	return rc ? rc : rc2;
+}
+
+static const berth_storage_driver fault_driver = {
+	.abi_major = BERTH_STORAGE_ABI_MAJOR,
+	.abi_minor = BERTH_STORAGE_ABI_MINOR,
+	.struct_size = sizeof(berth_storage_driver),
+	.name = FAULT_NAME,
+	.version = "1.0.0",
+	.capabilities = FAULT_CAPS,
+	.create = fault_create,
+	.destroy = fault_destroy,
+	.get_content = fault_get_content,
+	.put_content = fault_put_content,
+	.reader_open = fault_reader_open,
+	.reader_read = fault_reader_read,
+	.reader_close = fault_reader_close,
+	.writer_open = fault_writer_open,
+	.writer_write = fault_writer_write,
+	.writer_size = fault_writer_size,
+	.writer_commit = fault_writer_commit,
+	.writer_cancel = fault_writer_cancel,
+	.writer_close = fault_writer_close,
+	.stat = fault_stat,
+	.list = fault_list,
+	.move = fault_move,
+	.remove = fault_remove,
+	.redirect_url = NULL, /* see the top of the file */
+	.walk = fault_walk,
+	.open_fd = NULL,
+};
+
+BERTH_STORAGE_DRIVER(&fault_driver)
