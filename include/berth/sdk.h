@@ -11,8 +11,10 @@
  *        -fvisibility=hidden -o storage-NAME.so *.c \
  *        $(pkg-config --libs berth-driver)
  *
- * With -fvisibility=hidden none of these symbols leaks out of the .so, so
- * two drivers built against different SDK versions never clash.
+ * The SDK's symbols have hidden visibility (see below), so none of them
+ * leaks out of the .so and two drivers built against different SDK
+ * versions never clash; with -fvisibility=hidden the driver's own symbols
+ * stay private too, and only the entry point is exported.
  *
  * Conventions (true for every function below unless it says otherwise):
  *  - Functions returning `int` return BERTH_OK (0) or a negative
@@ -39,6 +41,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* Every SDK function has hidden visibility: linked into a driver .so it
+   stays private to that driver whatever flags the driver is built with. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(hidden)
 #endif
 
 /** SDK version, independent of the ABI version. */
@@ -469,6 +477,10 @@ typedef int (*berth_sdk_xml_each_fn)(berth_sdk_xml_node *node,
  */
 size_t berth_sdk_xml_each(berth_sdk_xml_node *node, const char *path,
 			  berth_sdk_xml_each_fn fn, void *payload);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }
