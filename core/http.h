@@ -12,7 +12,8 @@
  *      rest of the body is discarded;
  *   3. on_end() is called when the body is complete and must reply.
  *
- * on_cleanup() always runs when the request ends (also on disconnect).
+ * on_cleanup() runs once: just before the reply is queued, or when the
+ * request ends without one (a disconnect).
  */
 #ifndef BERTH_CORE_HTTP_H
 #define BERTH_CORE_HTTP_H

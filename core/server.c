@@ -48,6 +48,13 @@ static enum MHD_Result queue(berth_request *req)
 		if (!req->response)
 			return MHD_NO;
 	}
+	/* Release the request's resources (upload claims, writers) before
+	   the reply leaves: a client may send its next request on another
+	   connection as soon as it has read this reply. */
+	if (req->on_cleanup) {
+		req->on_cleanup(req);
+		req->on_cleanup = NULL;
+	}
 	enum MHD_Result r = MHD_queue_response(req->conn, req->status,
 					       req->response);
 	MHD_destroy_response(req->response);
