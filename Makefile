@@ -89,9 +89,9 @@ $(BUILD)/lib/berth/storage-%.so: $$(wildcard drivers/$$*/*.c) $$(wildcard driver
 		-fPIC -fvisibility=hidden -shared -o $@ \
 		$(filter %.c,$^) $(filter %.a,$^) $(LDFLAGS_ALL) -Wl,--as-needed $(if $(SDK_SRC),$(SDK_LIBS)) -lpthread
 
-$(UNIT_BIN): $(UNIT_OBJ) $(CORE_LIB)
+$(UNIT_BIN): $(UNIT_OBJ) $(CORE_LIB) $(SDK_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ $(PKG_LIBS) -ldl -lpthread
+	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ $(PKG_LIBS) $(SDK_LIBS) -ldl -lpthread
 
 run: deps all
 	$(BUILD)/bin/berth serve $(CONFIG)
