@@ -1,0 +1,327 @@
+/*
+ * test_repo_manifests.c - manifests, tags, catalog and referrers at the
+ * storage level, on the filesystem driver in a scratch directory: what
+ * is written where, that nothing is written when a reference is missing,
+ * and that half-written state (as a crash would leave it) never makes a
+ * tag resolve to an incomplete manifest.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "layout.h"
+#include "repo.h"
+#include "repo_manifests.h"
+#include "test.h"
+
+typedef struct fixture {
+	berth_driver *driver;
+	berth_settings cfg;
+	berth_app app;
+	char root[64];
+} fixture;
+
+static int setup(fixture *f)
+{
+	char err[512] = "";
+	memset(f, 0, sizeof *f);
+	snprintf(f->root, sizeof f->root, "/tmp/berth-repo-XXXXXX");
+	if (!mkdtemp(f->root))
+		return -1;
+	char *file = berth_driver_resolve("filesystem", NULL);
+	int rc = berth_driver_load(file, &f->driver, err, sizeof err);
+	free(file);
+	if (rc)
+		return -1;
+	berth_config_item items[] = {{"rootdirectory", f->root}};
+	berth_config c = {1, items};
+	app_init(&f->app, &f->cfg);
+	if (berth_store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
+		berth_driver_unload(f->driver);
+		return -1;
+	}
+	return 0;
+}
+
+static void teardown(fixture *f)
+{
+	store_remove(&f->app.store, "/docker");
+	berth_store_close(&f->app.store);
+	app_fini(&f->app);
+	berth_driver_unload(f->driver);
+	rmdir(f->root);
+}
+
+/* Store `data` as a blob linked into `name`; its digest in *d. */
+static void add_blob(fixture *f, const char *name, const char *data,
+		     berth_digest *d)
+{
+	char path[BERTH_PATH_MAX];
+	berth_digest_buffer(BERTH_DIGEST_SHA256, data, strlen(data), d);
+	CHECK_EQ_INT(store_put(&f->app.store, layout_blob_data(path, d), data,
+			       strlen(data)),
+		     BERTH_OK);
+	CHECK_EQ_INT(repo_link_blob(&f->app, name, d), BERTH_OK);
+}
+
+/* Parse and put `json` into `name` under `tag` (may be NULL). */
+static int put(fixture *f, const char *name, const char *tag,
+	       const char *json, berth_digest *d, berth_digest *missing)
+{
+	berth_manifest m;
+	char err[256];
+	if (berth_manifest_parse(json, strlen(json), NULL, &m, err,
+				 sizeof err)) {
+		fprintf(stderr, "parse: %s\n", err);
+		return -100;
+	}
+	berth_digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), d);
+	int rc = repo_manifest_put(&f->app, name, tag, d, json, strlen(json),
+				   &m, missing);
+	berth_manifest_free(&m);
+	return rc;
+}
+
+static char *image(const berth_digest *cfg, const berth_digest *subject,
+		   const char *extra)
+{
+	char c[BERTH_DIGEST_MAX], s[BERTH_DIGEST_MAX], sub[256] = "";
+	berth_digest_format(cfg, c);
+	if (subject) {
+		berth_digest_format(subject, s);
+		snprintf(sub, sizeof sub,
+			 ",\"subject\":{\"mediaType\":\"" MT_OCI_MANIFEST
+			 "\",\"digest\":\"%s\",\"size\":1}",
+			 s);
+	}
+	char *out = NULL;
+	if (asprintf(&out,
+		     "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST
+		     "\",\"config\":{\"mediaType\":\"application/vnd.x\","
+		     "\"digest\":\"%s\",\"size\":2},\"layers\":[]%s%s}",
+		     c, sub, extra ? extra : "") < 0)
+		return NULL;
+	return out;
+}
+
+TEST(repo_manifest_media_type_inference)
+{
+	char buf[128];
+	const char *oci = "{\"schemaVersion\":2,\"config\":{},\"layers\":[]}";
+	const char *idx = "{\"schemaVersion\":2,\"manifests\":[]}";
+	const char *dock = "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_MANIFEST "\"}";
+	const char *v1 = "{\"schemaVersion\":1,\"signatures\":[]}";
+	CHECK_STR(repo_manifest_media_type(oci, strlen(oci), buf, sizeof buf),
+		  MT_OCI_MANIFEST);
+	CHECK_STR(repo_manifest_media_type(idx, strlen(idx), buf, sizeof buf),
+		  MT_OCI_INDEX);
+	CHECK_STR(repo_manifest_media_type(dock, strlen(dock), buf, sizeof buf),
+		  MT_DOCKER_MANIFEST);
+	CHECK_STR(repo_manifest_media_type(v1, strlen(v1), buf, sizeof buf),
+		  "application/vnd.docker.distribution.manifest.v1+prettyjws");
+	CHECK_STR(repo_manifest_media_type("nope", 4, buf, sizeof buf),
+		  "application/json");
+	const char *evil = "{\"mediaType\":\"a\\r\\nX: y\"}";
+	CHECK_STR(repo_manifest_media_type(evil, strlen(evil), buf, sizeof buf),
+		  "application/json");
+}
+
+TEST(repo_manifest_put_resolve_delete)
+{
+	fixture f;
+	CHECK(setup(&f) == 0);
+	if (f.driver == NULL)
+		return;
+	berth_app *app = &f.app;
+	berth_digest cfg, d, d2, missing, got;
+	char path[BERTH_PATH_MAX];
+	add_blob(&f, "r/one", "{}", &cfg);
+
+	/* a blob only in another repository is missing: nothing written */
+	berth_digest other;
+	add_blob(&f, "r/two", "other", &other);
+	char *m = image(&other, NULL, NULL);
+	CHECK_EQ_INT(put(&f, "r/one", "t", m, &d, &missing), 1);
+	CHECK(berth_digest_equal(&missing, &other));
+	CHECK_EQ_INT(store_exists(&app->store, layout_blob_data(path, &d)), 0);
+	CHECK_EQ_INT(repo_manifest_exists(app, "r/one", &d), 0);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "t", &got),
+		     BERTH_E_NOT_FOUND);
+	free(m);
+
+	m = image(&cfg, NULL, NULL);
+	CHECK_EQ_INT(put(&f, "r/one", "t", m, &d, &missing), BERTH_OK);
+	CHECK_EQ_INT(put(&f, "r/one", "alias", m, &d, &missing), BERTH_OK);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "t", &got), BERTH_OK);
+	CHECK(berth_digest_equal(&got, &d));
+	char dg[BERTH_DIGEST_MAX];
+	berth_digest_format(&d, dg);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", dg, &got), BERTH_OK);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "r/two", dg, &got),
+		     BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "../x", &got),
+		     BERTH_E_INVALID_ARGUMENT);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "sha256:12", &got),
+		     BERTH_E_INVALID_ARGUMENT);
+	CHECK_EQ_INT(store_exists(&app->store,
+				  layout_tag_index(path, "r/one", "t", &d)),
+		     1);
+	char *data = NULL;
+	size_t len = 0;
+	CHECK_EQ_INT(repo_manifest_read(app, &d, &data, &len), BERTH_OK);
+	CHECK(data && len == strlen(m) && memcmp(data, m, len) == 0);
+	free(data);
+	free(m);
+
+	/* a second manifest under its own tag */
+	m = image(&cfg, NULL, ",\"annotations\":{\"n\":\"2\"}");
+	CHECK_EQ_INT(put(&f, "r/one", "keep", m, &d2, &missing), BERTH_OK);
+	free(m);
+
+	char **tags = NULL;
+	size_t n = 0;
+	CHECK_EQ_INT(repo_tags_list(app, "r/one", &tags, &n), BERTH_OK);
+	CHECK_EQ_INT(n, 3);
+	if (n == 3) {
+		CHECK_STR(tags[0], "alias");
+		CHECK_STR(tags[1], "keep");
+		CHECK_STR(tags[2], "t");
+	}
+	repo_strv_free(tags, n);
+	CHECK_EQ_INT(repo_tags_list(app, "r/none", &tags, &n),
+		     BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(repo_tags_list(app, "r/two", &tags, &n), BERTH_OK);
+	CHECK_EQ_INT(n, 0);
+	repo_strv_free(tags, n);
+
+	/* delete by digest removes both tags naming it, not the other */
+	CHECK_EQ_INT(repo_manifest_delete(app, "r/one", &d), BERTH_OK);
+	CHECK_EQ_INT(repo_manifest_exists(app, "r/one", &d), 0);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "t", &got),
+		     BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "alias", &got),
+		     BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "keep", &got),
+		     BERTH_OK);
+	CHECK_EQ_INT(store_exists(&app->store, layout_blob_data(path, &d)), 1);
+	CHECK_EQ_INT(repo_manifest_delete(app, "r/one", &d),
+		     BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(repo_tag_delete(app, "r/one", "keep"), BERTH_OK);
+	CHECK_EQ_INT(repo_tag_delete(app, "r/one", "keep"), BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(repo_manifest_exists(app, "r/one", &d2), 1);
+	teardown(&f);
+}
+
+TEST(repo_manifest_partial_state_never_resolves)
+{
+	fixture f;
+	CHECK(setup(&f) == 0);
+	if (f.driver == NULL)
+		return;
+	berth_app *app = &f.app;
+	berth_digest cfg, d, got;
+	char path[BERTH_PATH_MAX];
+	add_blob(&f, "p", "{}", &cfg);
+	char *m = image(&cfg, NULL, NULL);
+	berth_digest_buffer(BERTH_DIGEST_SHA256, m, strlen(m), &d);
+	/* a crash after the tag links but before the revision link (the
+	   order is the other way round; this is what an external tool or
+	   a delete of the revision could leave) */
+	CHECK_EQ_INT(repo_write_link(app, layout_tag_current(path, "p", "x"),
+				     &d),
+		     BERTH_OK);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "p", "x", &got),
+		     BERTH_E_NOT_FOUND);
+	/* revision link without the blob data */
+	CHECK_EQ_INT(repo_write_link(app, layout_revision_link(path, "p", &d),
+				     &d),
+		     BERTH_OK);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "p", "x", &got),
+		     BERTH_E_NOT_FOUND);
+	/* a corrupt tag link is unknown, not an error */
+	CHECK_EQ_INT(store_put(&app->store, layout_tag_current(path, "p", "y"),
+			       "garbage", 7),
+		     BERTH_OK);
+	CHECK_EQ_INT(repo_manifest_resolve(app, "p", "y", &got),
+		     BERTH_E_NOT_FOUND);
+	free(m);
+	teardown(&f);
+}
+
+TEST(repo_catalog_and_referrers)
+{
+	fixture f;
+	CHECK(setup(&f) == 0);
+	if (f.driver == NULL)
+		return;
+	berth_app *app = &f.app;
+	berth_digest cfg, subject, r1, r2, missing;
+	const char *names[] = {"a/b", "a-c", "a", "z/y/x"};
+	for (size_t i = 0; i < 4; i++)
+		add_blob(&f, names[i], "{}", &cfg);
+	/* not repositories: a directory named like one without content */
+	CHECK_EQ_INT(store_put(&app->store,
+			       BERTH_ROOT "/repositories/empty/junk", "x", 1),
+		     BERTH_OK);
+	char **v = NULL;
+	size_t n = 0;
+	CHECK_EQ_INT(repo_catalog(app, &v, &n), BERTH_OK);
+	CHECK_EQ_INT(n, 4);
+	if (n == 4) {
+		CHECK_STR(v[0], "a");
+		CHECK_STR(v[1], "a-c");
+		CHECK_STR(v[2], "a/b");
+		CHECK_STR(v[3], "z/y/x");
+	}
+	repo_strv_free(v, n);
+
+	char *m = image(&cfg, NULL, NULL);
+	CHECK_EQ_INT(put(&f, "a", "s", m, &subject, &missing), BERTH_OK);
+	free(m);
+	m = image(&cfg, &subject, ",\"artifactType\":\"application/vnd.sig\"");
+	CHECK_EQ_INT(put(&f, "a", NULL, m, &r1, &missing), BERTH_OK);
+	free(m);
+	m = image(&cfg, &subject, ",\"annotations\":{\"k\":\"v\"}");
+	CHECK_EQ_INT(put(&f, "a", NULL, m, &r2, &missing), BERTH_OK);
+	free(m);
+
+	repo_referrer *refs = NULL;
+	CHECK_EQ_INT(repo_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		CHECK_STR(refs[i].media_type, MT_OCI_MANIFEST);
+		if (berth_digest_equal(&refs[i].digest, &r1)) {
+			CHECK_STR(refs[i].artifact_type, "application/vnd.sig");
+			CHECK(refs[i].annotations_json == NULL);
+		} else {
+			CHECK(berth_digest_equal(&refs[i].digest, &r2));
+			CHECK_STR(refs[i].artifact_type, "application/vnd.x");
+			CHECK_STR(refs[i].annotations_json, "{\"k\":\"v\"}");
+		}
+	}
+	if (n == 2)
+		CHECK(strcmp(refs[0].digest.hex, refs[1].digest.hex) < 0);
+	repo_referrers_free(refs, n);
+
+	/* referrers are per repository; a stale link is skipped */
+	CHECK_EQ_INT(repo_referrers(app, "a-c", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(n, 0);
+	repo_referrers_free(refs, n);
+	char path[BERTH_PATH_MAX];
+	CHECK_EQ_INT(store_remove(&app->store,
+				  layout_revision_dir(path, "a", &r1)),
+		     BERTH_OK);
+	CHECK_EQ_INT(repo_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(n, 1);
+	repo_referrers_free(refs, n);
+	/* deleting a referrer removes its link */
+	CHECK_EQ_INT(repo_manifest_delete(app, "a", &r2), BERTH_OK);
+	CHECK_EQ_INT(store_exists(&app->store,
+				  layout_referrer_link(path, "a", &subject, &r2)),
+		     0);
+	CHECK_EQ_INT(repo_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(n, 0);
+	repo_referrers_free(refs, n);
+	teardown(&f);
+}
