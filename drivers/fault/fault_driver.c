@@ -6,7 +6,10 @@
  * Options (storage.fault in config.yml):
  *   driver          name of the wrapped driver, loaded as
  *                   storage-<driver>.so from this driver's own directory
- *   driverpath      or an explicit path to the wrapped driver's .so
+ *   innerpath       or an explicit path to the wrapped driver's .so
+ *                   ("driverpath" is accepted too, but in config.yml the
+ *                   core keeps storage.fault.driverpath for itself: it
+ *                   says where storage-fault.so is)
  *   inner.<key>     option <key> of the wrapped driver
  *   failnth, failevery, failrate, seed, failops, failcode,
  *   truncatewrites, latencyms   the faults (see fault_settings.c)
@@ -94,7 +97,7 @@ static int load_inner(berth_instance *in, const char *name, const char *path)
 			if (*c == '/')
 				return berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
 						       "driver \"%s\": a name, not a path "
-						       "(use driverpath)", name);
+						       "(use innerpath)", name);
 		path = own = sibling_path(name);
 		if (!path)
 			return berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
@@ -189,7 +192,7 @@ static int fault_create(berth_instance **out, const berth_host *host,
 			ninner++;
 		} else if (!strcmp(k, "driver")) {
 			name = v;
-		} else if (!strcmp(k, "driverpath")) {
+		} else if (!strcmp(k, "innerpath") || !strcmp(k, "driverpath")) {
 			path = v;
 		} else if (!strcmp(k, "controlfile")) {
 			free(in->controlfile);
@@ -209,7 +212,7 @@ static int fault_create(berth_instance **out, const berth_host *host,
 	}
 	if (rc == BERTH_OK && !name && !path)
 		rc = berth_sdk_error(host, FAULT_NAME, BERTH_E_CONFIG,
-				     "option \"driver\" (or \"driverpath\") is required");
+				     "option \"driver\" (or \"innerpath\") is required");
 	if (rc == BERTH_OK && (!name || !*name) && (!path || !*path))
 		rc = berth_sdk_error(host, FAULT_NAME, BERTH_E_CONFIG,
 				     "option \"driver\" must not be empty");
