@@ -1,0 +1,112 @@
+# blobs.sh - a BLOB_MIB MiB random blob: pushed monolithically (one PUT,
+# curl -T streams the file) and in CHUNK_MIB MiB chunks (PATCH with
+# Content-Range, then an empty PUT), then pulled; nginx serves the same
+# file as the reference for pulls.  Peak RSS of each server over the
+# transfers of a repetition.  Every push is of content new to the
+# registry: each repetition changes the blob's first bytes.
+# Sourced by bench.sh.
+
+# location URL: absolute Location of the response headers in $W/hdr.
+location() {
+	local loc
+	loc=$(sed -n 's/^[Ll]ocation: *\(.*\)\r$/\1/p' "$W/hdr" | tail -1)
+	case "$loc" in http*) echo "$loc" ;; *) echo "$1$loc" ;; esac
+}
+with_q() { case "$1" in *\?*) echo "$1&$2" ;; *) echo "$1?$2" ;; esac; }
+
+# upload_start URL REPO: POST an upload; prints its Location.
+upload_start() {
+	local code
+	code=$(curl -s -D "$W/hdr" -o "$W/resp" -w '%{http_code}' -X POST \
+		"$1/v2/$2/blobs/uploads/")
+	[ "$code" = 202 ] || { echo "bench: POST upload $1/$2: $code $(head -c 300 "$W/resp")" >&2; return 1; }
+	location "$1"
+}
+
+# push_mono URL REPO FILE DIGEST
+push_mono() {
+	local loc code
+	loc=$(upload_start "$1" "$2")
+	code=$(curl -s -D "$W/hdr" -o "$W/resp" -w '%{http_code}' -H 'Expect:' \
+		-H 'Content-Type: application/octet-stream' -T "$3" \
+		"$(with_q "$loc" "digest=$4")")
+	[ "$code" = 201 ] || { echo "bench: PUT $1/$2: $code $(head -c 300 "$W/resp")" >&2; return 1; }
+}
+
+# push_chunked URL REPO DIGEST: the chunk files in $W/chunks, in order.
+push_chunked() {
+	local loc code c n off=0
+	loc=$(upload_start "$1" "$2")
+	for c in "$W"/chunks/c*; do
+		n=$(stat -c %s "$c")
+		code=$(curl -s -D "$W/hdr" -o "$W/resp" -w '%{http_code}' \
+			-X PATCH -H 'Expect:' \
+			-H 'Content-Type: application/octet-stream' \
+			-H "Content-Range: $off-$((off + n - 1))" -T "$c" "$loc")
+		[ "$code" = 202 ] || { echo "bench: PATCH $1/$2 at $off: $code $(head -c 300 "$W/resp")" >&2; return 1; }
+		loc=$(location "$1")
+		off=$((off + n))
+	done
+	code=$(curl -s -D "$W/hdr" -o "$W/resp" -w '%{http_code}' -X PUT \
+		-H 'Content-Type: application/octet-stream' --data-binary '' \
+		"$(with_q "$loc" "digest=$3")")
+	[ "$code" = 201 ] || { echo "bench: final PUT $1/$2: $code $(head -c 300 "$W/resp")" >&2; return 1; }
+}
+
+# pull URL BYTES: GET to /dev/null; prints seconds, fails on a short body.
+pull() {
+	local out
+	out=$(curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "$1")
+	set -- $out "$2"
+	[ "$1" = 200 ] && [ "$2" = "$4" ] || { echo "bench: pull: status $1, $2 of $4 bytes" >&2; return 1; }
+	echo "$3"
+}
+
+# variant TAG: give the blob new first bytes; sets $dg.
+variant() {
+	printf '%-16s' "$1" | dd of="$W/blob" conv=notrunc status=none
+	dg=sha256:$(openssl dgst -sha256 -r "$W/blob" | cut -c1-64)
+}
+
+wl_blobs() {
+	local r t t0 t1 s dg bytes=$((BLOB_MIB << 20))
+	say "  making a $BLOB_MIB MiB random blob"
+	head -c "$bytes" /dev/urandom > "$W/blob"
+	mkdir -p "$W/chunks" "$W/www"
+	(cd "$W/chunks" && split -b "${CHUNK_MIB}M" -d -a 5 "$W/blob" c)
+	ln "$W/blob" "$W/www/blob"
+	start_nginx "$W/www"
+	for r in $(seq 1 "$REPS"); do
+		for t in "${TARGETS[@]}"; do hwm_reset "${PID[$t]}"; done
+		variant "mono-$r"
+		for t in "${TARGETS[@]}"; do
+			sync
+			t0=$(now)
+			push_mono "${URL[$t]}" "bench/mono$r" "$W/blob" "$dg"
+			t1=$(now)
+			rec push_mono_MBps "$t" "$(rate "$bytes" "$t0" "$t1")"
+		done
+		variant "chunked-$r"
+		dd if="$W/blob" of="$W/chunks/c00000" bs="${CHUNK_MIB}M" count=1 status=none
+		for t in "${TARGETS[@]}"; do
+			sync
+			t0=$(now)
+			push_chunked "${URL[$t]}" "bench/chunked$r" "$dg"
+			t1=$(now)
+			rec push_chunked_MBps "$t" "$(rate "$bytes" "$t0" "$t1")"
+		done
+		for t in "${TARGETS[@]}"; do
+			if [ "$r" = 1 ]; then # correctness, once: the bytes come back
+				s=sha256:$(curl -s "${URL[$t]}/v2/bench/chunked$r/blobs/$dg" |
+					openssl dgst -sha256 -r | cut -c1-64)
+				[ "$s" = "$dg" ] || { echo "bench: $t returned $s for $dg" >&2; return 1; }
+			fi
+			s=$(pull "${URL[$t]}/v2/bench/chunked$r/blobs/$dg" "$bytes")
+			rec pull_MBps "$t" "$(awk -v b="$bytes" -v s="$s" 'BEGIN { printf "%.1f", b / s / 1e6 }')"
+			rec rss_peak_transfer_kib "$t" "$(hwm_kib "${PID[$t]}")"
+		done
+		s=$(pull "${URL[nginx]}/blob" "$bytes")
+		rec pull_MBps nginx "$(awk -v b="$bytes" -v s="$s" 'BEGIN { printf "%.1f", b / s / 1e6 }')"
+	done
+	rm -rf "$W/chunks"
+}
