@@ -195,4 +195,4 @@ done
 
 rec bench_seconds run "$(elapsed "$T_START" "$(now)")"
 python3 "$HERE/report.py" "$RAW" "$OUT/results.json" \
-	"$([ $QUICK = 1 ] && echo quick || echo full)" "$REPS"
+	"$([ $QUICK = 1 ] && echo quick || echo full)" "$REPS" "$BLOB_MIB" "$LIST_COUNT"

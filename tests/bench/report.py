@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """report.py - medians, ratios and targets of a bench.sh run.
 
-  report.py RAW.tsv RESULTS.json MODE REPS
+  report.py RAW.tsv RESULTS.json MODE REPS BLOB_MIB LIST_COUNT
 
 RAW.tsv has one line per measurement: figure, target (berth,
 distribution, nginx, machine, run), value.  Prints a Markdown table
@@ -17,11 +17,11 @@ import time
 
 # figure, label, unit, reference column (target and figure, or None)
 FIGURES = [
-    ("push_mono_MBps", "1 GiB blob push, monolithic PUT", "MB/s",
+    ("push_mono_MBps", "BLOB blob push, monolithic PUT", "MB/s",
      ("machine", "disk_write_sync_MBps")),
-    ("push_chunked_MBps", "1 GiB blob push, 16 MiB PATCH chunks", "MB/s",
+    ("push_chunked_MBps", "BLOB blob push, 16 MiB PATCH chunks", "MB/s",
      ("machine", "disk_write_sync_MBps")),
-    ("pull_MBps", "1 GiB blob pull", "MB/s", ("nginx", "pull_MBps")),
+    ("pull_MBps", "BLOB blob pull", "MB/s", ("nginx", "pull_MBps")),
     ("manifest_get_rps", "manifest GET, 32 connections", "req/s", None),
     ("manifest_get_p50_ms", "manifest GET p50", "ms", None),
     ("manifest_get_p99_ms", "manifest GET p99", "ms", None),
@@ -48,7 +48,7 @@ FIGURES = [
     ("skopeo_push16_s", "16 concurrent skopeo pushes", "s", None),
     ("rss_idle_kib", "RSS idle", "KiB", None),
     ("rss_peak_requests_kib", "RSS peak, manifest/HEAD load", "KiB", None),
-    ("rss_peak_transfer_kib", "RSS peak, 1 GiB transfers", "KiB", None),
+    ("rss_peak_transfer_kib", "RSS peak, BLOB transfers", "KiB", None),
 ]
 MACHINE = [
     ("sha256_8k_MBps", "SHA-256 (openssl speed -evp, 8 KiB)", "MB/s"),
@@ -58,7 +58,9 @@ MACHINE = [
 
 
 def main():
-    raw, out, mode, reps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    raw, out, mode, reps, blob_mib, count = sys.argv[1:7]
+    size = ("%d GiB" % (int(blob_mib) // 1024) if int(blob_mib) % 1024 == 0
+            else "%s MiB" % blob_mib)
     vals = {}
     with open(raw) as f:
         for line in f:
@@ -131,6 +133,7 @@ def main():
                  "| reference | target | met |")
     lines.append("|---|---|---|---|---|---|---|---|")
     results = {"mode": mode, "repetitions": int(reps),
+               "blob_bytes": int(blob_mib) << 20, "list_count": int(count),
                "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "host": {"cpus": __import__("os").cpu_count(),
                         "kernel": platform.release()},
@@ -139,6 +142,7 @@ def main():
         b, d, r = m(fig, "berth"), m(fig, "distribution"), ratio(fig)
         if b is None and d is None:
             continue
+        label = label.replace("BLOB", size).replace("many", count)
         refv = m(ref[1], ref[0]) if ref else None
         refs = ("%s %s" % (fmt(refv), "(nginx)" if ref[0] == "nginx"
                            else "(disk)")) if refv is not None else ""
