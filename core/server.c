@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "http.h"
+#include "listener.h"
 #include "log.h"
 #include "purge.h"
 #include "server.h"
@@ -194,6 +196,22 @@ int berth_server_run(berth_app *app)
 			 berth_tls_mhd_flags();
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* Plain HTTP: our own accept loop turns away TLS handshakes with a
+	   clear answer (listener.c); with TLS, libmicrohttpd listens. */
+	int listen_fd = -1;
+	if (!app->tls) {
+		socklen_t slen = ss.ss_family == AF_INET6
+					 ? sizeof(struct sockaddr_in6)
+					 : sizeof(struct sockaddr_in);
+		listen_fd = berth_listen_socket((struct sockaddr *)&ss, slen);
+		if (listen_fd < 0) {
+			LOG_ERROR("cannot listen on %s: %s", cfg->addr,
+				  strerror(errno));
+			berth_auth_stop();
+			return -1;
+		}
+		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	}
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_access, app,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -207,9 +225,18 @@ int berth_server_run(berth_app *app)
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
+	berth_listener *listener = NULL;
+	if (d && listen_fd >= 0 &&
+	    berth_listener_start(&listener, listen_fd, d, cfg->timeout_s,
+				 cfg->connection_limit)) {
+		MHD_stop_daemon(d);
+		d = NULL;
+	}
 	if (!d) {
 		LOG_ERROR("cannot listen on %s: %s", cfg->addr,
 			  errno ? strerror(errno) : "libmicrohttpd refused");
+		if (listen_fd >= 0 && !listener)
+			close(listen_fd);
 		berth_auth_stop();
 		return -1;
 	}
@@ -236,6 +263,7 @@ int berth_server_run(berth_app *app)
 		break;
 	}
 	berth_purge_stop();
+	berth_listener_stop(listener);
 	MHD_stop_daemon(d);
 	berth_auth_stop();
 	return 0;

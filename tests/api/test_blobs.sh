@@ -14,6 +14,18 @@ expect_status "GET /v2/ answers 200" 200 GET "$U/v2/"
 check "GET /v2/ carries the API version header" \
 	test "$(header Docker-Distribution-API-Version)" = "registry/2.0"
 
+# --- a TLS handshake on the plain port gets an HTTP answer, so clients
+# that try HTTPS first (docker --insecure) fall back to HTTP ---
+tls_answer() {
+	exec 3<>"/dev/tcp/127.0.0.1/$berth_port" || return 1
+	printf '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x0a\x00' >&3
+	timeout 5 head -1 <&3 | tr -d '\r'
+	exec 3<&-
+}
+check "TLS handshake on the plain port answers HTTP 400" \
+	test "$(tls_answer)" = "HTTP/1.1 400 Bad Request"
+expect_status "the server still serves after it" 200 GET "$U/v2/"
+
 # --- monolithic POST ?digest= ---
 expect_status "monolithic POST ?digest= creates the blob" 201 POST \
 	"$U/v2/mono/app/blobs/uploads/?digest=$dg" \
