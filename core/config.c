@@ -296,6 +296,7 @@ static const leaf leaves[] = {
 	{"http.tls.key", K_STR, OFF(tls_key)},
 	{"http.connectionlimit", K_UINT, OFF(connection_limit)},
 	{"http.timeout", K_DURATION, OFF(timeout_s)},
+	{"http.maxconnectionsperip", K_UINT, OFF(max_connections_per_ip)},
 };
 
 static const leaf *find_leaf(const char *key)

@@ -40,6 +40,8 @@ typedef struct berth_settings {
 	char *tls_key;         /* http.tls.key */
 	unsigned connection_limit; /* http.connectionlimit (Berth) */
 	unsigned timeout_s;        /* http.timeout (Berth) */
+	unsigned max_connections_per_ip; /* http.maxconnectionsperip (Berth),
+					    0: no per-address limit */
 } berth_settings;
 
 /**
