@@ -17,6 +17,7 @@
  * is closed after the connection timeout.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -42,7 +43,7 @@ typedef struct pending {
 struct berth_listener {
 	int listen_fd, epfd, wake_fd;
 	struct MHD_Daemon *daemon;
-	unsigned timeout_s, limit, count;
+	unsigned timeout_s, limit, per_ip, count;
 	pending *head;
 	pthread_t thread;
 };
@@ -84,6 +85,37 @@ static void drop(berth_listener *l, pending *p)
 	free(p);
 }
 
+/* Same client address (the port does not matter). */
+static int same_host(const struct sockaddr_storage *a,
+		     const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+			       &((const struct sockaddr_in *)b)->sin_addr,
+			       sizeof(struct in_addr));
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr,
+			       sizeof(struct in6_addr));
+	return 0;
+}
+
+/* A client address already holding per_ip waiting connections gets no
+   more: without this, one client opening silent connections fills the
+   whole pool and every other client is turned away until they expire. */
+static int host_full(const berth_listener *l, const pending *np)
+{
+	if (!l->per_ip)
+		return 0;
+	unsigned n = 0;
+	for (const pending *p = l->head; p; p = p->next)
+		if (same_host(&p->addr, &np->addr) && ++n >= l->per_ip)
+			return 1;
+	return 0;
+}
+
 static void accept_all(berth_listener *l)
 {
 	for (;;) {
@@ -97,7 +129,7 @@ static void accept_all(berth_listener *l)
 			free(p);
 			return;
 		}
-		if (l->count >= l->limit) {
+		if (l->count >= l->limit || host_full(l, p)) {
 			close(p->fd);
 			free(p);
 			continue;
@@ -192,7 +224,7 @@ static void *listener_main(void *arg)
 
 int berth_listener_start(berth_listener **out, int listen_fd,
 			 struct MHD_Daemon *daemon, unsigned timeout_s,
-			 unsigned limit)
+			 unsigned limit, unsigned per_ip)
 {
 	berth_listener *l = calloc(1, sizeof *l);
 	if (!l)
@@ -201,6 +233,7 @@ int berth_listener_start(berth_listener **out, int listen_fd,
 	l->daemon = daemon;
 	l->timeout_s = timeout_s ? timeout_s : 60;
 	l->limit = limit ? limit : 1024;
+	l->per_ip = per_ip;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	int fl = fcntl(listen_fd, F_GETFL);

@@ -230,7 +230,8 @@ int berth_server_run(berth_app *app)
 	berth_listener *listener = NULL;
 	if (d && listen_fd >= 0 &&
 	    berth_listener_start(&listener, listen_fd, d, cfg->timeout_s,
-				 cfg->connection_limit)) {
+				 cfg->connection_limit,
+				 cfg->max_connections_per_ip)) {
 		MHD_stop_daemon(d);
 		d = NULL;
 	}
