@@ -167,3 +167,47 @@ all: $(BROKEN_SO)
 .PHONY: test-long
 test-long: all
 	tests/conformance/run-conformance.sh $(BUILD) --long
+
+# ---- fuzzing (tests/fuzz/<target>/fuzz_<target>.c).  Every build links
+# each target with a replay main() (tests/fuzz/replay.c), so the
+# committed corpora and crash regressions run in `make test` and under
+# the sanitizers in `make check-asan`; `make fuzz` builds the libFuzzer
+# binaries with clang in $(FUZZ_BUILD) and runs each for FUZZ_SECONDS.
+FUZZ_TARGETS := $(patsubst tests/fuzz/%/,%,$(dir $(wildcard tests/fuzz/*/fuzz_*.c)))
+FUZZ_REPLAY := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay-%)
+FUZZ_CC ?= clang
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/tests/fuzz/replay-%: tests/fuzz/$$*/fuzz_$$*.c tests/fuzz/replay.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -rdynamic -o $@ $< tests/fuzz/replay.c $(CORE_LIB) \
+		$(LDFLAGS_ALL) $(PKG_LIBS) -ldl -lpthread
+
+$(BUILD)/tests/fuzz/fuzz-%: tests/fuzz/$$*/fuzz_$$*.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -rdynamic -o $@ $< $(CORE_LIB) \
+		$(LDFLAGS_ALL) $(PKG_LIBS) -ldl -lpthread
+
+all: $(FUZZ_REPLAY)
+
+.PHONY: fuzz fuzz-build fuzz-replay check-valgrind
+fuzz-replay: all
+	bash tests/fuzz/replay.sh $(BUILD)
+
+fuzz-build: deps
+	@tools/install-deps fuzz
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT=-O1 \
+		SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		$(FUZZ_BUILD)/lib/berth/storage-inmemory.so \
+		$(FUZZ_TARGETS:%=$(FUZZ_BUILD)/tests/fuzz/fuzz-%)
+
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ---- the unit tests under valgrind: every error and every lost block
+# fails (no suppressions are needed).
+check-valgrind: all
+	@tools/install-deps fuzz
+	valgrind --error-exitcode=1 --leak-check=full \
+		--errors-for-leak-kinds=definite,indirect,possible $(UNIT_BIN)
