@@ -349,6 +349,13 @@ static int s3_get_content(berth_instance *s, const char *path, char **out,
 		return s3_fail(s, BERTH_E_NOMEM, "out of memory");
 	s3_req r = {.method = "GET", .key = key};
 	rc = s3_do(s, &r, "GetObject", path);
+	if (rc == BERTH_E_NOT_FOUND) {
+		/* Ask once more: some S3 implementations (Swift's s3api)
+		   briefly answer 404 while the object is being overwritten,
+		   where S3 promises the old or the new content. */
+		s3_req_done(&r);
+		rc = s3_do(s, &r, "GetObject", path);
+	}
 	if (rc == BERTH_OK) {
 		*out = s->host->alloc(r.resp.len + 1);
 		if (!*out) {

@@ -282,6 +282,12 @@ char *s3_xml_text(xmlNode *node, const char *child)
 /* Fill err_code/err_msg from an <Error> body; returns 1 if there was one. */
 static int parse_error(s3_req *r)
 {
+	const char *p = r->resp.p;
+	size_t i = 0;
+	while (p && i < r->resp.len && (p[i] == ' ' || p[i] == '\r' || p[i] == '\n' || p[i] == '\t'))
+		i++;
+	if (!p || i >= r->resp.len || p[i] != '<')
+		return 0;
 	xmlDoc *d = s3_xml_parse(&r->resp);
 	if (!d)
 		return 0;
@@ -297,6 +303,14 @@ static int parse_error(s3_req *r)
 	}
 	xmlFreeDoc(d);
 	return found;
+}
+
+static int is_copy(const s3_req *r)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (!strcmp(r->headers[i].k, "x-amz-copy-source"))
+			return 1;
+	return 0;
 }
 
 static int status_code(long http, const char *code)
@@ -482,7 +496,11 @@ int s3_do(s3_instance *s, s3_req *r, const char *op, const char *path)
 		}
 		if (!r->total_size)
 			r->total_size = r->content_length;
-		int has_err = parse_error(r);
+		/* Error bodies come with error statuses, except that
+		   CompleteMultipartUpload and copies may fail after a 200. */
+		int maybe_err = r->status < 200 || r->status >= 300 ||
+				!strcmp(r->method, "POST") || is_copy(r);
+		int has_err = maybe_err && parse_error(r);
 		if (r->status >= 200 && r->status < 300 && !has_err) {
 			rc = BERTH_OK;
 			break;

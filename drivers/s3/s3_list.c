@@ -217,7 +217,7 @@ static int get_children(s3_instance *s, const char *path, const char *start_afte
 		rc = s3_fail(s, BERTH_E_NOMEM, "list %s: out of memory", path);
 	if (rc)
 		children_free(out);
-	else
+	else if (out->n > 1)
 		qsort(out->v, out->n, sizeof *out->v, child_cmp);
 	return rc;
 }

@@ -66,6 +66,11 @@ static int reader_fetch(berth_reader *r, int first)
 	s3_req q = {.method = "GET", .key = r->key};
 	s3_req_header(&q, "range", range);
 	int rc = s3_do(r->s, &q, "GetObject", r->path);
+	if (rc == BERTH_E_NOT_FOUND && first) {
+		/* once more: see s3_get_content (404 during an overwrite) */
+		s3_req_done(&q);
+		rc = s3_do(r->s, &q, "GetObject", r->path);
+	}
 	if (rc == BERTH_E_INVALID_OFFSET) {
 		/* 416: at or beyond the end (also any range of an empty object) */
 		s3_req_done(&q);

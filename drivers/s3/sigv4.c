@@ -226,8 +226,10 @@ char *s3_sigv4_authorization(const s3_signer *sg, const char *method,
 	s3_kv *h = malloc((nheaders ? nheaders : 1) * sizeof *h);
 	if (!h)
 		return NULL;
-	memcpy(h, headers, nheaders * sizeof *h);
-	qsort(h, nheaders, sizeof *h, hdr_cmp);
+	if (nheaders) {
+		memcpy(h, headers, nheaders * sizeof *h);
+		qsort(h, nheaders, sizeof *h, hdr_cmp);
+	}
 
 	sb signed_names = {0};
 	sb c = {0};
@@ -288,7 +290,8 @@ char *s3_sigv4_presign(const s3_signer *sg, const char *method,
 	s3_kv *q = malloc(n * sizeof *q);
 	if (!q)
 		return NULL;
-	memcpy(q, extra, nextra * sizeof *q);
+	if (nextra)
+		memcpy(q, extra, nextra * sizeof *q);
 	q[nextra + 0] = (s3_kv){"X-Amz-Algorithm", "AWS4-HMAC-SHA256"};
 	q[nextra + 1] = (s3_kv){"X-Amz-Credential", cred};
 	q[nextra + 2] = (s3_kv){"X-Amz-Date", amz_date};
