@@ -168,6 +168,10 @@ int mem_insert(mem_store *st, char *path, mem_blob *blob, int64_t mtime_ns)
 
 void mem_erase(mem_store *st, size_t lo, size_t hi)
 {
+	/* nothing to erase, possibly in an empty store whose array is
+	   still NULL: memmove must not be handed a null pointer */
+	if (lo >= hi)
+		return;
 	for (size_t i = lo; i < hi; i++) {
 		free(st->objs[i].path);
 		mem_blob_unref(st->objs[i].blob);
