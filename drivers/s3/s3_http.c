@@ -10,7 +10,8 @@
  */
 #include "s3.h"
 
-#include <ctype.h>
+#include <berth/sdk.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -528,27 +529,9 @@ int s3_do(s3_instance *s, s3_req *r, const char *op, const char *path)
 
 int s3_check_path(s3_instance *s, const char *path, int allow_root)
 {
-	if (!path || path[0] != '/')
-		return s3_fail(s, BERTH_E_INVALID_PATH, "invalid path \"%s\"",
-			       path ? path : "(null)");
-	if (path[1] == '\0')
-		return allow_root ? BERTH_OK
-				  : s3_fail(s, BERTH_E_INVALID_PATH,
-					    "invalid path \"/\"");
-	const char *p = path;
-	while (*p == '/') {
-		const char *start = ++p;
-		while (isalnum((unsigned char)*p) || *p == '.' || *p == '_' || *p == '-')
-			p++;
-		size_t n = (size_t)(p - start);
-		if (n == 0 || (n == 1 && start[0] == '.') ||
-		    (n == 2 && start[0] == '.' && start[1] == '.'))
-			return s3_fail(s, BERTH_E_INVALID_PATH,
-				       "invalid path \"%s\"", path);
-	}
-	if (*p)
-		return s3_fail(s, BERTH_E_INVALID_PATH, "invalid path \"%s\"", path);
-	return BERTH_OK;
+	/* the SDK owns the path grammar, so every driver agrees on it */
+	return berth_sdk_path_check(s->host, S3_NAME, path,
+				    allow_root ? BERTH_SDK_PATH_ALLOW_ROOT : 0);
 }
 
 char *s3_key(const s3_instance *s, const char *path)
