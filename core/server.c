@@ -64,6 +64,17 @@ static enum MHD_Result queue(berth_request *req)
 	return r;
 }
 
+/* Does a body follow the headers (Content-Length above 0, or chunked)? */
+static int request_has_body(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     "Content-Length");
+	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					"Transfer-Encoding"))
+		return 1;
+	return cl && strtoull(cl, NULL, 10) != 0;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 				 const char *url, const char *method,
 				 const char *version, const char *upload_data,
@@ -86,10 +97,18 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
 	if (!req->started) {
 		req->started = 1;
 		http_route(req);
-		/* Replied at once (error or bodiless request): send now;
-		   libmicrohttpd skips an unread body by closing. */
-		if (req->replied && !req->on_body)
+		/* Replied at once (error or bodiless request).  A response
+		   queued on this first call makes libmicrohttpd close the
+		   connection (it cannot know no body follows), which cost
+		   every GET and HEAD a new connection and thread; so without
+		   a body, answer on the next call and keep the connection.
+		   With a body, send now: the unread body is skipped by
+		   closing. */
+		if (req->replied && !req->on_body) {
+			if (!request_has_body(conn))
+				return MHD_YES;
 			return queue(req);
+		}
 		if (!req->on_body && !req->replied)
 			return queue(req);
 		return MHD_YES;
