@@ -269,6 +269,11 @@ static int health_check(s3_instance *s)
 			     "accesskey/secretkey and permissions",
 			     s->bucket, s->scheme_host, r.err_code,
 			     r.err_msg[0] ? ": " : "", r.err_msg);
+	else if (rc == BERTH_E_NOT_FOUND && !strcmp(r.err_code, "NotFound"))
+		rc = s3_fail(s, BERTH_E_CONFIG,
+			     "bucket \"%s\": %s answered 404 without an S3 error "
+			     "(is regionendpoint an S3 endpoint?)",
+			     s->bucket, s->scheme_host);
 	else if (rc == BERTH_E_NOT_FOUND)
 		rc = s3_fail(s, BERTH_E_CONFIG, "bucket \"%s\" does not exist at %s (%s)",
 			     s->bucket, s->scheme_host, r.err_code);
