@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "auth_config.h"
+#include "check.h"
 #include "config.h"
 #include "driver_loader.h"
 #include "log.h"
@@ -26,6 +27,8 @@ static void usage(FILE *out)
 		"  serve [config.yml]        serve the registry (embedded default\n"
 		"                            configuration without a file)\n"
 		"  check-config config.yml   validate a configuration file\n"
+		"  check [--repair] [--fast] config.yml\n"
+		"                            verify (and repair) the storage\n"
 		"  --version                 print the version and storage ABI\n"
 		"  --help                    print this help\n");
 }
@@ -122,6 +125,8 @@ int main(int argc, char **argv)
 		return serve(argc == 3 ? argv[2] : NULL);
 	if (!strcmp(cmd, "check-config") && argc == 3)
 		return check_config(argv[2]);
+	if (!strcmp(cmd, "check"))
+		return berth_check_main(argc - 2, argv + 2);
 	fprintf(stderr, "berth: unknown command or arguments: %s\n", cmd);
 	usage(stderr);
 	return 2;
