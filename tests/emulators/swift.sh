@@ -17,10 +17,17 @@
 #   tests/emulators/swift.sh start [DIR]   prints "export VAR=..." lines
 #   tests/emulators/swift.sh stop DIR
 #
-# Ports: SWIFT_PORT (proxy, default 8080) and 6200-6202 / 11211 for the
-# back ends and memcached (fixed: they are in the rings).
+# Ports: SWIFT_PORT (proxy, default 8080 if free) and the back ends and
+# memcached on free ports chosen at start (they go into the rings), so
+# several instances (parallel test runs) never share a back end.
 
-SWIFT_PORT=${SWIFT_PORT:-8080}
+swift_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+if [ -z "${SWIFT_PORT:-}" ]; then
+	SWIFT_PORT=8080
+	(exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null && SWIFT_PORT=$(swift_free_port)
+fi
 S3_BUCKET=${S3_BUCKET:-registry}
 S3_ACCESS_KEY='test:tester'
 S3_SECRET_KEY='testing'
@@ -41,10 +48,13 @@ swift_install() {
 
 swift_write_configs() {
 	local S=$1 t n p
+	SWIFT_ACCOUNT_PORT=$(swift_free_port); SWIFT_CONTAINER_PORT=$(swift_free_port)
+	SWIFT_OBJECT_PORT=$(swift_free_port); SWIFT_MEMCACHED_PORT=$(swift_free_port)
+	local rings="account:$SWIFT_ACCOUNT_PORT container:$SWIFT_CONTAINER_PORT object:$SWIFT_OBJECT_PORT"
 	mkdir -p "$S/etc" "$S/node/sdb1" "$S/cache" "$S/run" "$S/log"
 	printf '[swift-hash]\nswift_hash_path_suffix = emu-suffix\nswift_hash_path_prefix = emu-prefix\n[storage-policy:0]\nname = Policy-0\ndefault = yes\n[swift-constraints]\n' \
 		> "$S/etc/swift.conf"
-	for t in account:6202 container:6201 object:6200; do
+	for t in $rings; do
 		n=${t%%:*}; p=${t##*:}
 		cat > "$S/etc/$n-server.conf" <<CONF
 [DEFAULT]
@@ -86,7 +96,7 @@ location = us-east-1
 s3_acl = false
 [filter:cache]
 use = egg:swift#memcache
-memcache_servers = 127.0.0.1:11211
+memcache_servers = 127.0.0.1:$SWIFT_MEMCACHED_PORT
 [filter:versioned_writes]
 use = egg:swift#versioned_writes
 allow_versioned_writes = true
@@ -98,7 +108,7 @@ CONF
 	} > "$S/etc/proxy-server.conf"
 	(
 		cd "$S/etc" || exit 1
-		for t in account:6202 container:6201 object:6200; do
+		for t in $rings; do
 			n=${t%%:*}; p=${t##*:}
 			swift-ring-builder $n.builder create 8 1 1 &&
 			swift-ring-builder $n.builder add r1z1-127.0.0.1:$p/sdb1 100 &&
@@ -125,7 +135,7 @@ swift_start() {
 	fi
 	local S=$SWIFT_DIR n i
 	swift_write_configs "$S" || return 1
-	memcached -l 127.0.0.1 -p 11211 -U 0 -u root -m 64 > "$S/log/memcached.log" 2>&1 &
+	memcached -l 127.0.0.1 -p "$SWIFT_MEMCACHED_PORT" -U 0 -u root -m 64 > "$S/log/memcached.log" 2>&1 &
 	echo $! > "$S/run/memcached.pid"
 	for n in account container object proxy; do
 		swift-$n-server "$S/etc/$n-server.conf" -v > "$S/log/$n.log" 2>&1 &
