@@ -261,6 +261,13 @@ static int upload_part(berth_writer *w, const char *data, size_t n)
 		rc = add_part(w, number, r.etag, n);
 	s3_req_done(&r);
 	w->dirty = 1; /* the buffer moved into a part: the tail is stale */
+	/* Drop the stale tail now, not at close: if the process dies before
+	   close, a reopen must not count those bytes twice. */
+	if (rc == BERTH_OK && w->tail_exists) {
+		rc = s3_delete_object(w->s, w->tail_key, w->path);
+		if (rc == BERTH_OK)
+			w->tail_exists = 0;
+	}
 	return rc;
 }
 
@@ -556,6 +563,8 @@ int s3_writer_close(berth_writer *w)
 				    .body_len = w->len};
 			rc = s3_do(w->s, &r, "PutObject", w->path);
 			s3_req_done(&r);
+			if (rc == BERTH_OK)
+				w->tail_exists = 1;
 		} else if (rc == BERTH_OK && w->tail_exists) {
 			rc = s3_delete_object(w->s, w->tail_key, w->path);
 		}
