@@ -239,6 +239,25 @@ int repo_manifest_put(berth_app *app, const char *name, const char *tag,
 	return rc;
 }
 
+/*
+ * Remove tag `tag`: its current link first, then the rest of its
+ * directory.  A recursive remove is not atomic, so a crash part-way
+ * must not leave a current link behind with half an index: without its
+ * current link a tag is invisible (repo_tags_list skips it) whatever else
+ * is left.  BERTH_E_NOT_FOUND if the tag had no current link.
+ */
+static int remove_tag(berth_app *app, const char *name, const char *tag)
+{
+	char path[BERTH_PATH_MAX];
+	int rc = store_remove(&app->store, layout_tag_current(path, name, tag));
+	if (rc && rc != BERTH_E_NOT_FOUND)
+		return rc;
+	int rc2 = store_remove(&app->store, layout_tag_dir(path, name, tag));
+	if (rc2 && rc2 != BERTH_E_NOT_FOUND)
+		return rc2;
+	return rc;
+}
+
 typedef struct tag_scan {
 	berth_app *app;
 	const char *name;
@@ -282,8 +301,7 @@ int repo_manifest_delete(berth_app *app, const char *name,
 	if (!rc && s.doomed.oom)
 		rc = BERTH_E_NOMEM;
 	for (size_t i = 0; !rc && i < s.doomed.n; i++) {
-		rc = store_remove(&app->store,
-				  layout_tag_dir(path, name, s.doomed.v[i]));
+		rc = remove_tag(app, name, s.doomed.v[i]);
 		if (rc == BERTH_E_NOT_FOUND)
 			rc = BERTH_OK;
 	}
@@ -318,11 +336,11 @@ int repo_manifest_delete(berth_app *app, const char *name,
 
 int repo_tag_delete(berth_app *app, const char *name, const char *tag)
 {
-	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
+	char key[BERTH_PATH_MAX];
 	if (!berth_tag_valid(tag))
 		return BERTH_E_NOT_FOUND;
 	lock_repo(app, name, key, sizeof key);
-	int rc = store_remove(&app->store, layout_tag_dir(path, name, tag));
+	int rc = remove_tag(app, name, tag);
 	app_unlock(app, key);
 	return rc;
 }
@@ -373,6 +391,29 @@ int repo_tags_list(berth_app *app, const char *name, char ***out, size_t *n)
 		return rc;
 	}
 	strv_finish(&s, out, n);
+	/* A tag exists once its current link does: a crash between the
+	   index link and the current link of a first tag write, or in the
+	   middle of a tag delete, leaves a directory without one, which
+	   must not be listed as a tag that then answers 404. */
+	size_t w = 0;
+	for (size_t i = 0; i < *n; i++) {
+		rc = rc ? rc
+			: store_exists(&app->store,
+				       layout_tag_current(path, name, (*out)[i]));
+		if (rc == 1) {
+			(*out)[w++] = (*out)[i];
+			rc = 0;
+		} else {
+			free((*out)[i]);
+		}
+	}
+	*n = w;
+	if (rc < 0) {
+		repo_strv_free(*out, w);
+		*out = NULL;
+		*n = 0;
+		return rc;
+	}
 	return BERTH_OK;
 }
 
