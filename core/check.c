@@ -9,7 +9,9 @@
  *    blobs are linked in the repository with data present, and the child
  *    manifests of an index are revisions of the repository;
  *  - every tag's current link names a revision of the repository, and the
- *    tag's index links hold valid digests;
+ *    tag's index links hold valid digests (a tag directory without a
+ *    current link is the leftover of an interrupted tag write or delete,
+ *    invisible to clients: counted, and removed by --repair);
  *  - every referrer link names a revision;
  *  - uploads are counted, and those older than the purge age are stale.
  *
@@ -537,7 +539,16 @@ static void check_tag(checker *c, const char *repo, const char *tag,
 	int rc = repo_read_link(c->app, layout_tag_current(path, repo, tag),
 				&d);
 	if (rc == BERTH_E_NOT_FOUND) {
-		problem(c, tdir, "%s: tag %s: no current link", repo, tag);
+		/* A tag write or delete cut short: invisible to clients (a
+		   tag exists by its current link), so a leftover like a
+		   stale upload, not a problem. */
+		c->st->tags--;
+		c->st->leftover_tags++;
+		if (c->o->repair) {
+			int r = store_remove(&c->app->store, tdir);
+			if (r == BERTH_OK || r == BERTH_E_NOT_FOUND)
+				c->st->leftovers_removed++;
+		}
 		return;
 	}
 	if (rc == BERTH_E_IO) {
@@ -846,15 +857,17 @@ int berth_check_main(int argc, char **argv)
 		fprintf(stderr, "berth check: %s\n", berth_status_name((int)n));
 	} else {
 		printf("checked %lu repositories, %lu blobs%s, %lu manifests, "
-		       "%lu tags, %lu layer links, %lu uploads (%lu stale): "
-		       "%lu problem%s",
+		       "%lu tags, %lu layer links, %lu uploads (%lu stale), "
+		       "%lu interrupted tag writes: %lu problem%s",
 		       st.repos, st.blobs, o.fast ? " (not re-hashed)" : "",
 		       st.manifests, st.tags, st.layers, st.uploads,
-		       st.stale_uploads, st.problems,
+		       st.stale_uploads, st.leftover_tags, st.problems,
 		       st.problems == 1 ? "" : "s");
 		if (o.repair)
-			printf(", %lu repaired, %lu uploads removed",
-			       st.repaired, st.uploads_removed);
+			printf(", %lu repaired, %lu uploads removed, %lu "
+			       "interrupted tag writes removed",
+			       st.repaired, st.uploads_removed,
+			       st.leftovers_removed);
 		printf("\n");
 		rc = n > 0 ? 1 : 0;
 	}

@@ -25,6 +25,7 @@ typedef struct berth_check_options {
 typedef struct berth_check_stats {
 	unsigned long repos, blobs, manifests, tags, layers;
 	unsigned long uploads, stale_uploads, uploads_removed;
+	unsigned long leftover_tags, leftovers_removed; /* no current link */
 	unsigned long problems, repaired;
 } berth_check_stats;
 

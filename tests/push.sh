@@ -12,15 +12,20 @@
 #                                      without Content-Range, PUT), chunked
 #                                      (PATCHes of CHUNK bytes with
 #                                      Content-Range, resuming from the
-#                                      server's Range after a failure) or
+#                                      server's Range after a failure, and,
+#                                      with PUSH_LOCFILE naming the upload
+#                                      an earlier attempt left, from there)
+#                                      or
 #                                      put (POST, then PUT with the body)
 #   pmanifest DIR CONFIG LAYER...      write DIR/manifest.json, an OCI image
 #                                      manifest of those files
 #   pput URL REPO REF FILE             PUT a manifest; prints its digest
 #   pimage URL REPO TAG DIR MODE SIZES make DIR/config.json and one random
-#                                      layer per size (bytes) in DIR, push
-#                                      them with MODE, then the manifest
-#                                      tagged TAG; prints the digest
+#                                      layer per size (bytes) in DIR (once:
+#                                      a retry pushes the same files, and
+#                                      chunked uploads resume), push them
+#                                      with MODE, then the manifest tagged
+#                                      TAG; prints the digest
 #   pverify URL REPO REF DIR           the manifest REF is DIR/manifest.json
 #                                      byte for byte and every blob it names
 #                                      GETs back identical
@@ -32,7 +37,8 @@ mkdir -p "$P"
 # ($pk: the public function's process, also inside $(...) subshells)
 _pcurl() {
 	local st
-	st=$(curl -s -m "${PUSH_TIMEOUT:-60}" -o "$P/$pk.body" -D "$P/$pk.hdr" \
+	# shellcheck disable=SC2086  # PUSH_CURL_ARGS: extra words, e.g. --limit-rate 1M
+	st=$(curl -s -m "${PUSH_TIMEOUT:-60}" ${PUSH_CURL_ARGS:-} -o "$P/$pk.body" -D "$P/$pk.hdr" \
 		-w '%{http_code}' "$@") || true
 	echo "${st:-000}" > "$P/$pk.status"
 	echo "${st:-000}"
@@ -81,11 +87,27 @@ pblob() {
 		st=$(_pcurl -X PUT "$(_pq "$loc" "digest=$dg")")
 		[ "$st" = 201 ] ;;
 	chunked)
-		st=$(_pcurl -X POST "$url/v2/$repo/blobs/uploads/")
-		[ "$st" = 202 ] || return 1
-		loc=$(_ploc "$url") || return 1
-		pchunks "$url" "$loc" "$file" "$chunk" 0 || return 1
-		loc=$(cat "$P/$pk.loc")
+		local locf=${PUSH_LOCFILE:-$P/$pk.loc} r
+		off=
+		# resume an upload an earlier attempt left, from the server's Range
+		if [ -n "${PUSH_LOCFILE:-}" ] && [ -s "$locf" ]; then
+			loc=$(cat "$locf")
+			st=$(_pcurl "$loc")
+			r=$(_phdr Range)
+			if [ "$st" = 204 ]; then
+				case $r in 0-0) off=0 ;; 0-[0-9]*) off=$(( ${r#0-} + 1 )) ;; esac
+			fi
+			[ -n "$off" ] && [ "$off" -le "$size" ] && echo "$loc $off" >> "${PUSH_RESUMED:-/dev/null}"
+		fi
+		if [ -z "$off" ] || [ "$off" -gt "$size" ]; then
+			st=$(_pcurl -X POST "$url/v2/$repo/blobs/uploads/")
+			[ "$st" = 202 ] || return 1
+			loc=$(_ploc "$url") || return 1
+			echo "$loc" > "$locf"
+			off=0
+		fi
+		pchunks "$url" "$loc" "$file" "$chunk" "$off" || return 1
+		loc=$(cat "$locf")
 		st=$(_pcurl -X PUT "$(_pq "$loc" "digest=$dg")")
 		[ "$st" = 201 ] ;;
 	*) echo "pblob: unknown mode $mode" >&2; return 2 ;;
@@ -94,7 +116,8 @@ pblob() {
 
 # pchunks URL LOC FILE CHUNK FROM: PATCH FILE from byte FROM in CHUNK-sized
 # pieces; after a failed PATCH, ask the upload's status and go on from the
-# server's Range (up to 5 times).  The last Location goes to $P/$pk.loc.
+# server's Range (up to 5 times).  The current Location is kept in
+# $PUSH_LOCFILE (default $P/$pk.loc) after every chunk.
 pchunks() {
 	local pk=${pk:-$BASHPID}
 	local url=$1 loc=$2 file=$3 chunk=$4 off=$5 size n st r tries=0
@@ -107,6 +130,7 @@ pchunks() {
 			--data-binary "@$P/$pk.part" "$loc")
 		if [ "$st" = 202 ]; then
 			loc=$(_ploc "$url") || return 1
+			echo "$loc" > "${PUSH_LOCFILE:-$P/$pk.loc}"
 			off=$((off + n))
 			continue
 		fi
@@ -119,7 +143,7 @@ pchunks() {
 		r=$(_phdr Range)
 		case $r in 0-0) off=0 ;; 0-[0-9]*) off=$(( ${r#0-} + 1 )) ;; *) return 1 ;; esac
 	done
-	echo "$loc" > "$P/$pk.loc"
+	echo "$loc" > "${PUSH_LOCFILE:-$P/$pk.loc}"
 }
 
 pmanifest() {
@@ -151,7 +175,7 @@ pimage() {
 	local pk=${pk:-$BASHPID}
 	local url=$1 repo=$2 tag=$3 dir=$4 mode=$5 sizes=$6 s i=0 layers=()
 	mkdir -p "$dir"
-	if [ ! -f "$dir/manifest.json" ]; then
+	if [ ! -f "$dir/config.json" ]; then
 		printf '{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"created":"%s"}' \
 			"$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$dir/config.json"
 		for s in $sizes; do
@@ -162,7 +186,7 @@ pimage() {
 	for f in "$dir"/layer*; do layers+=("$f"); done
 	pblob "$url" "$repo" "$dir/config.json" mono || return 1
 	for f in "${layers[@]}"; do
-		pblob "$url" "$repo" "$f" "$mode" "${PUSH_CHUNK:-262144}" || return 1
+		PUSH_LOCFILE=$dir/.loc-${f##*/} pblob "$url" "$repo" "$f" "$mode" "${PUSH_CHUNK:-262144}" || return 1
 	done
 	pmanifest "$dir" "$dir/config.json" "${layers[@]}"
 	pput "$url" "$repo" "$tag" "$dir/manifest.json"

@@ -51,7 +51,7 @@ IDX=$(dg_of "$T/index.json")
 bcheck
 expect_problems "clean registry: exit 0, no problems" 0
 check "summary counts 2 repositories, 15 blobs, 5 manifests, 5 tags, 10 layer links" \
-	grep -q "checked 2 repositories, 15 blobs, 5 manifests, 5 tags, 10 layer links, 0 uploads (0 stale): 0 problems" "$T/check.stdout"
+	grep -q "checked 2 repositories, 15 blobs, 5 manifests, 5 tags, 10 layer links, 0 uploads (0 stale), 0 interrupted tag writes: 0 problems" "$T/check.stdout"
 check "no progress line when stderr is not a terminal" test ! -s "$T/check.stderr"
 bcheck --fast
 expect_problems "clean registry, --fast: exit 0" 0
@@ -181,7 +181,7 @@ printf '2001-02-03T04:05:06Z' > "$V2/repositories/lib/b/_uploads/$old/startedat"
 printf 'partial' > "$V2/repositories/lib/b/_uploads/$old/data"
 bcheck
 expect_problems "uploads are not problems" 0
-check "summary: 2 uploads, 1 stale" grep -q "2 uploads (1 stale): 0 problems" "$T/check.stdout"
+check "summary: 2 uploads, 1 stale" grep -q "2 uploads (1 stale), 0 interrupted tag writes: 0 problems" "$T/check.stdout"
 bcheck --repair
 expect_problems "--repair with uploads: exit 0" 0
 check "--repair removed the stale upload" test ! -e "$V2/repositories/lib/b/_uploads/$old"
@@ -190,6 +190,20 @@ check "summary says 1 upload removed" grep -q "1 uploads removed" "$T/check.stdo
 bcheck --repair --purge-uploads
 expect_problems "--repair --purge-uploads: exit 0" 0
 expect_status "--purge-uploads removed the live upload too" 404 GET "$U/v2/lib/a/blobs/uploads/$live"
+
+# ---- 6: a tag directory without a current link (a tag write or delete
+# cut short by a crash): invisible, so not a problem; --repair removes it ----
+mkdir -p "$V2/repositories/lib/a/_manifests/tags/torn/index/sha256/${A1#sha256:}"
+printf '%s' "$A1" > "$V2/repositories/lib/a/_manifests/tags/torn/index/sha256/${A1#sha256:}/link"
+http GET "$U/v2/lib/a/tags/list"
+check "tags/list does not show a tag without a current link" test "$(jq -c .tags < "$T/body")" = '["v1","v2"]'
+expect_status "such a tag answers 404" 404 GET "$U/v2/lib/a/manifests/torn"
+bcheck
+expect_problems "an interrupted tag write is not a problem" 0
+check "summary counts 1 interrupted tag write" grep -q ", 1 interrupted tag writes: 0 problems" "$T/check.stdout"
+bcheck --repair
+expect_problems "--repair with an interrupted tag write: exit 0" 0
+check "--repair removed the interrupted tag write" test ! -e "$V2/repositories/lib/a/_manifests/tags/torn"
 
 # ---- everything still pulls ----
 check "lib/a:v1 pulls identical" pverify "$U" lib/a v1 "$T/a1"
