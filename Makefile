@@ -167,6 +167,7 @@ all: $(BROKEN_SO)
 .PHONY: test-long
 test-long: all
 	tests/conformance/run-conformance.sh $(BUILD) --long
+	BUILD=$(BUILD) CRASH_ITERATIONS=50 bash tests/interop/crashloop.sh
 
 # ---- fuzzing (tests/fuzz/<target>/fuzz_<target>.c).  Every build links
 # each target with a replay main() (tests/fuzz/replay.c), so the
