@@ -49,7 +49,7 @@ cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	swift_stop
+	swift_stop || true
 	if [ -n "${BENCH_KEEP:-}" ]; then echo "s3bench: kept $W" >&2
 	else rm -rf "$W"; fi
 }
