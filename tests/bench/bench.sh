@@ -196,3 +196,6 @@ done
 rec bench_seconds run "$(elapsed "$T_START" "$(now)")"
 python3 "$HERE/report.py" "$RAW" "$OUT/results.json" \
 	"$([ $QUICK = 1 ] && echo quick || echo full)" "$REPS" "$BLOB_MIB" "$LIST_COUNT"
+
+# ---- Berth on S3 (Swift with s3api): own table and BUILD/bench/s3.json (s3.sh) ----
+"$HERE/s3.sh" $([ $QUICK = 1 ] && echo --quick) "$BUILD"
