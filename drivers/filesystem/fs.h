@@ -20,8 +20,11 @@
 #define FS_NAME "filesystem"
 #define FS_PARTIAL_SUFFIX "~partial"
 /* How often an operation is retried when a directory it just created is
-   removed by a concurrent remove() pruning empty parents. */
-#define FS_MKDIR_RETRIES 8
+   removed by a concurrent remove() pruning empty parents.  Each retry
+   means another thread made progress, so the bound only guards against a
+   livelock; 8 was exceeded under valgrind, whose serialised threads make
+   the same remover win repeatedly. */
+#define FS_MKDIR_RETRIES 64
 
 struct berth_instance {
 	const berth_host *host;
