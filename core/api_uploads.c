@@ -134,50 +134,6 @@ static int upload_exists(berth_app *app, const char *name, const char *id)
 			    layout_upload_startedat(path, name, id));
 }
 
-typedef struct offsets {
-	uint64_t *v;
-	size_t n, cap;
-} offsets;
-
-static int collect_offset(const char *path, void *payload)
-{
-	offsets *o = payload;
-	const char *base = strrchr(path, '/');
-	char *end = NULL;
-	unsigned long long off = strtoull(base ? base + 1 : path, &end, 10);
-	if (!end || *end)
-		return 0;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 8;
-		uint64_t *v = realloc(o->v, cap * sizeof *v);
-		if (!v)
-			return 1;
-		o->v = v;
-		o->cap = cap;
-	}
-	o->v[o->n++] = off;
-	return 0;
-}
-
-/* Remove saved hash states other than `keep`. */
-static void prune_hashstates(berth_app *app, const char *name, const char *id,
-			     uint64_t keep)
-{
-	char dir[BERTH_PATH_MAX], path[BERTH_PATH_MAX];
-	offsets o = {0};
-	layout_upload_hashstates(dir, name, id, BERTH_DIGEST_SHA256);
-	if (store_list(&app->store, dir, collect_offset, &o) == BERTH_OK) {
-		for (size_t i = 0; i < o.n; i++) {
-			if (o.v[i] == keep)
-				continue;
-			layout_upload_hashstate(path, name, id,
-						BERTH_DIGEST_SHA256, o.v[i]);
-			store_remove(&app->store, path);
-		}
-	}
-	free(o.v);
-}
-
 /* Restore the hash state saved at exactly `size` bytes. */
 static void load_hashstate(berth_app *app, const char *name, upload *u)
 {
@@ -211,8 +167,13 @@ static void save_hashstate(berth_app *app, const char *name, upload *u)
 	size_t len = berth_hasher_save(&u->hash, buf);
 	layout_upload_hashstate(path, name, u->id, BERTH_DIGEST_SHA256,
 				u->size);
-	if (store_put(&app->store, path, buf, len) == BERTH_OK)
-		prune_hashstates(app, name, u->id, u->size);
+	/* Earlier states stay until the upload ends and its directory is
+	   removed, as in Distribution: pruning them on every chunk would cost
+	   a list and a delete per PATCH on object stores, for files of about
+	   a hundred bytes. */
+	if (store_put(&app->store, path, buf, len) != BERTH_OK)
+		LOG_DEBUG("upload %s: hash state not saved; the digest will "
+			  "be computed from the data when it closes", u->id);
 }
 
 static void upload_cleanup(berth_request *req)
