@@ -169,6 +169,13 @@ static void first_byte(berth_listener *l, pending *p)
 		if (send(p->fd, reply, (size_t)len,
 			 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 			LOG_DEBUG("http: could not answer a TLS handshake");
+		/* Read what the client sent, so closing sends a FIN and not a
+		   reset, which could discard the answer before it is read. */
+		char sink[4096];
+		for (int i = 0; i < 16 && recv(p->fd, sink, sizeof sink,
+					      MSG_DONTWAIT) > 0; i++)
+			;
+		shutdown(p->fd, SHUT_WR);
 		drop(l, p);
 		return;
 	}
