@@ -67,7 +67,8 @@ void api_blob_get(berth_request *req)
 	berth_digest d;
 	if (ref_digest(req, &d))
 		return;
-	int rc = repo_blob_linked(app, req->name, &d);
+	uint64_t size = 0;
+	int rc = repo_blob_linked_size(app, req->name, &d, &size);
 	if (rc < 0)
 		return http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
 	if (rc == 0)
@@ -94,11 +95,10 @@ void api_blob_get(berth_request *req)
 		/* fall back to serving the bytes ourselves */
 	}
 
-	uint64_t size = 0;
 	int fd = -1;
 	rc = store_open_fd(&app->store, path, &fd, &size);
 	if (rc == BERTH_E_UNSUPPORTED)
-		rc = repo_blob_size(app, &d, &size);
+		rc = BERTH_OK; /* stream from a reader; size is known */
 	if (rc)
 		return http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
 

@@ -52,6 +52,13 @@ int repo_write_link(berth_app *app, const char *path, const berth_digest *d)
 
 int repo_blob_linked(berth_app *app, const char *name, const berth_digest *d)
 {
+	uint64_t size;
+	return repo_blob_linked_size(app, name, d, &size);
+}
+
+int repo_blob_linked_size(berth_app *app, const char *name,
+			  const berth_digest *d, uint64_t *size)
+{
 	char path[BERTH_PATH_MAX];
 	berth_digest linked;
 	int rc = repo_read_link(app, layout_layer_link(path, name, d), &linked);
@@ -62,8 +69,7 @@ int repo_blob_linked(berth_app *app, const char *name, const berth_digest *d)
 		return 0; /* a corrupt link does not make the blob present */
 	if (rc)
 		return rc;
-	uint64_t size;
-	rc = repo_blob_size(app, d, &size);
+	rc = repo_blob_size(app, d, size);
 	if (rc == BERTH_E_NOT_FOUND)
 		return 0;
 	return rc ? rc : 1;

@@ -24,6 +24,10 @@ int repo_blob_size(berth_app *app, const berth_digest *d, uint64_t *size);
  */
 int repo_blob_linked(berth_app *app, const char *name, const berth_digest *d);
 
+/** repo_blob_linked that also reports the blob's size when it is 1. */
+int repo_blob_linked_size(berth_app *app, const char *name,
+			  const berth_digest *d, uint64_t *size);
+
 /** Create (or re-write) the layer link of `d` in repository `name`. */
 int repo_link_blob(berth_app *app, const char *name, const berth_digest *d);
 
