@@ -386,7 +386,7 @@ static int check_link(checker *c, const char *what, const char *path,
 	int rc = repo_read_link(c->app, path, &got);
 	if (rc == BERTH_E_NOT_FOUND)
 		return -1;
-	if (rc == BERTH_E_IO) {
+	if (rc == REPO_E_CORRUPT_LINK) {
 		problem(c, link_dir(path, dir), "%s %s: not a valid digest",
 			what, ws);
 		return 0;
@@ -551,7 +551,7 @@ static void check_tag(checker *c, const char *repo, const char *tag,
 		}
 		return;
 	}
-	if (rc == BERTH_E_IO) {
+	if (rc == REPO_E_CORRUPT_LINK) {
 		problem(c, tdir, "%s: tag %s: current link is not a valid "
 			"digest", repo, tag);
 		return;

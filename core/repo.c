@@ -38,7 +38,7 @@ int repo_read_link(berth_app *app, const char *path, berth_digest *out)
 		buf[--len] = 0;
 	rc = strlen(buf) == len && berth_digest_parse(buf, out) == 0
 		     ? BERTH_OK
-		     : BERTH_E_IO;
+		     : REPO_E_CORRUPT_LINK;
 	free(buf);
 	return rc;
 }
@@ -65,7 +65,7 @@ int repo_blob_linked_size(berth_app *app, const char *name,
 	if (rc == BERTH_E_NOT_FOUND || (rc == BERTH_OK &&
 					!berth_digest_equal(&linked, d)))
 		return 0;
-	if (rc == BERTH_E_IO)
+	if (rc == REPO_E_CORRUPT_LINK)
 		return 0; /* a corrupt link does not make the blob present */
 	if (rc)
 		return rc;

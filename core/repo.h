@@ -35,8 +35,17 @@ int repo_link_blob(berth_app *app, const char *name, const berth_digest *d);
 int repo_unlink_blob(berth_app *app, const char *name, const berth_digest *d);
 
 /**
+ * A link file whose content is not a digest.  Core-internal, outside the
+ * driver status codes: a driver's BERTH_E_IO (a failed read) must stay
+ * an error answered with a 5xx, while a corrupt link makes what it links
+ * absent.
+ */
+#define REPO_E_CORRUPT_LINK (-1000)
+
+/**
  * Read a link file at `path` and parse the digest in it.  Returns
- * BERTH_OK, BERTH_E_NOT_FOUND, or BERTH_E_IO for a corrupt link.
+ * BERTH_OK, BERTH_E_NOT_FOUND, REPO_E_CORRUPT_LINK, or the storage error
+ * of the read.
  */
 int repo_read_link(berth_app *app, const char *path, berth_digest *out);
 

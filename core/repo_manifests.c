@@ -113,7 +113,7 @@ int repo_manifest_exists(berth_app *app, const char *name,
 	berth_digest linked;
 	int rc = repo_read_link(app, layout_revision_link(path, name, d),
 				&linked);
-	if (rc == BERTH_E_NOT_FOUND || rc == BERTH_E_IO ||
+	if (rc == BERTH_E_NOT_FOUND || rc == REPO_E_CORRUPT_LINK ||
 	    (rc == BERTH_OK && !berth_digest_equal(&linked, d)))
 		return 0; /* a corrupt link does not make it present */
 	if (rc)
@@ -138,7 +138,7 @@ int repo_manifest_resolve(berth_app *app, const char *name, const char *ref,
 			return BERTH_E_INVALID_ARGUMENT;
 		rc = repo_read_link(app, layout_tag_current(path, name, ref),
 				    out);
-		if (rc == BERTH_E_IO)
+		if (rc == REPO_E_CORRUPT_LINK)
 			return BERTH_E_NOT_FOUND; /* corrupt tag link */
 		if (rc)
 			return rc;
@@ -263,6 +263,7 @@ typedef struct tag_scan {
 	const char *name;
 	const berth_digest *d;
 	strv doomed; /* tag names whose current link names d */
+	int err;     /* a tag that could not be read: delete nothing */
 } tag_scan;
 
 static int scan_tag(const char *child, void *p)
@@ -273,10 +274,16 @@ static int scan_tag(const char *child, void *p)
 	berth_digest cur;
 	if (!berth_tag_valid(tag))
 		return 0;
-	if (repo_read_link(s->app, layout_tag_current(path, s->name, tag),
-			   &cur) == BERTH_OK &&
-	    berth_digest_equal(&cur, s->d))
+	int rc = repo_read_link(s->app, layout_tag_current(path, s->name, tag),
+				&cur);
+	if (rc == BERTH_OK && berth_digest_equal(&cur, s->d))
 		return strv_push(&s->doomed, tag, strlen(tag));
+	/* A tag we cannot read may name d: removing the revision anyway
+	   would leave it dangling. */
+	if (rc && rc != BERTH_E_NOT_FOUND && rc != REPO_E_CORRUPT_LINK) {
+		s->err = rc;
+		return 1;
+	}
 	return 0;
 }
 
@@ -293,11 +300,13 @@ int repo_manifest_delete(berth_app *app, const char *name,
 
 	/* Tags first: a crash part-way leaves a manifest without some of
 	   its tags, never a tag naming a deleted manifest. */
-	tag_scan s = {app, name, d, {0}};
+	tag_scan s = {app, name, d, {0}, 0};
 	rc = store_list(&app->store, layout_tags_dir(path, name), scan_tag,
 			&s);
 	if (rc == BERTH_E_NOT_FOUND)
 		rc = BERTH_OK;
+	if (!rc && s.err)
+		rc = s.err;
 	if (!rc && s.doomed.oom)
 		rc = BERTH_E_NOMEM;
 	for (size_t i = 0; !rc && i < s.doomed.n; i++) {
@@ -501,7 +510,7 @@ static int describe_referrer(berth_app *app, const char *name,
 {
 	berth_digest d;
 	int rc = repo_read_link(app, link, &d);
-	if (rc == BERTH_E_NOT_FOUND || rc == BERTH_E_IO)
+	if (rc == BERTH_E_NOT_FOUND || rc == REPO_E_CORRUPT_LINK)
 		return 0;
 	if (rc)
 		return rc;
