@@ -41,6 +41,14 @@ _pcurl() {
 	st=$(curl -s -m "${PUSH_TIMEOUT:-60}" ${PUSH_CURL_ARGS:-} -o "$P/$pk.body" -D "$P/$pk.hdr" \
 		-w '%{http_code}' "$@") || true
 	echo "${st:-000}" > "$P/$pk.status"
+	# PUSH_AUDIT: one line per answer, "<status> <first OCI error code or
+	# NOBODY> <curl arguments> | <body>", for suites that judge every answer
+	if [ -n "${PUSH_AUDIT:-}" ]; then
+		local code
+		code=$(jq -r '.errors[0].code // "NOCODE"' < "$P/$pk.body" 2>/dev/null) || code=NOBODY
+		[ -s "$P/$pk.body" ] || code=NOBODY
+		echo "${st:-000} ${code:-NOBODY} $(echo "$*" | cut -c1-200) | $(head -c 300 "$P/$pk.body" | tr -d '\n\000')" >> "$PUSH_AUDIT"
+	fi
 	echo "${st:-000}"
 }
 
