@@ -1,12 +1,15 @@
 /*
  * api_tags.c - GET /v2/<name>/tags/list and GET /v2/_catalog.
  *
- * Both are sorted lists paginated the same way (OCI distribution spec):
+ * Both are ordered lists paginated the same way (OCI distribution spec):
  * `last` skips every entry up to and including it, `n` bounds the page,
  * and when entries remain a Link header names the next page.  Without
- * `n` the whole list is returned.
+ * `n` the whole list is returned.  The storage layer builds only the page
+ * (repo_tags_page, repo_catalog_page), so a first page costs the same for
+ * a hundred entries or for ten thousand.
  */
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +21,15 @@
 #define PAGE_MAX 100000000ull
 
 typedef struct page {
-	size_t first, count; /* slice of the sorted list */
+	size_t first, count; /* slice of the list (first is always 0) */
 	int more;            /* entries remain after the slice */
 	long long n;         /* requested n, or -1 */
 	const char *last;
 } page;
 
-/* Read n and last and pick the slice of `v`; replies and returns -1 if
-   n is not a non-negative integer. */
-static int paginate(berth_request *req, char **v, size_t len, page *pg)
+/* Read n and last; replies and returns -1 if n is not a non-negative
+   integer. */
+static int paginate(berth_request *req, page *pg)
 {
 	const char *n = http_query(req, "n");
 	memset(pg, 0, sizeof *pg);
@@ -53,17 +56,13 @@ static int paginate(berth_request *req, char **v, size_t len, page *pg)
 	pg->last = http_query(req, "last");
 	if (pg->last && !*pg->last)
 		pg->last = NULL;
-	size_t i = 0;
-	if (pg->last)
-		while (i < len && strcmp(v[i], pg->last) <= 0)
-			i++;
-	pg->first = i;
-	pg->count = len - i;
-	if (pg->n >= 0 && (size_t)pg->n < pg->count) {
-		pg->count = (size_t)pg->n;
-		pg->more = pg->n > 0;
-	}
 	return 0;
+}
+
+/* The page size to ask the storage layer for. */
+static size_t page_limit(const page *pg)
+{
+	return pg->n >= 0 ? (size_t)pg->n : SIZE_MAX;
 }
 
 /* Reply 200 with `root` as JSON and the Link header if more remain;
@@ -108,19 +107,22 @@ void api_tags_list(berth_request *req)
 {
 	char **tags = NULL;
 	size_t n = 0;
-	int rc = repo_tags_list(req->app, req->name, &tags, &n);
+	page pg;
+	if (paginate(req, &pg))
+		return;
+	int rc = repo_tags_page(req->app, req->name, pg.last, page_limit(&pg),
+				&tags, &n, &pg.more);
 	if (rc)
 		return http_reply_storage_error(req, rc, BERTH_ERR_NAME_UNKNOWN);
-	page pg;
-	if (paginate(req, tags, n, &pg) == 0) {
-		json_t *list = slice_array(tags, &pg);
-		json_t *root = list ? json_pack("{s:s, s:o}", "name", req->name,
-						"tags", list)
-				    : NULL;
-		char base[sizeof req->name + 32];
-		snprintf(base, sizeof base, "/v2/%s/tags/list", req->name);
-		reply_page(req, root, &pg, tags, base);
-	}
+	pg.count = n;
+	pg.more = pg.more && n > 0;
+	json_t *list = slice_array(tags, &pg);
+	json_t *root = list ? json_pack("{s:s, s:o}", "name", req->name,
+					"tags", list)
+			    : NULL;
+	char base[sizeof req->name + 32];
+	snprintf(base, sizeof base, "/v2/%s/tags/list", req->name);
+	reply_page(req, root, &pg, tags, base);
 	repo_strv_free(tags, n);
 }
 
@@ -128,15 +130,17 @@ void api_catalog(berth_request *req)
 {
 	char **names = NULL;
 	size_t n = 0;
-	int rc = repo_catalog(req->app, &names, &n);
+	page pg;
+	if (paginate(req, &pg))
+		return;
+	int rc = repo_catalog_page(req->app, pg.last, page_limit(&pg), &names,
+				   &n, &pg.more);
 	if (rc)
 		return http_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
-	page pg;
-	if (paginate(req, names, n, &pg) == 0) {
-		json_t *list = slice_array(names, &pg);
-		json_t *root = list ? json_pack("{s:o}", "repositories", list)
-				    : NULL;
-		reply_page(req, root, &pg, names, "/v2/_catalog");
-	}
+	pg.count = n;
+	pg.more = pg.more && n > 0;
+	json_t *list = slice_array(names, &pg);
+	json_t *root = list ? json_pack("{s:o}", "repositories", list) : NULL;
+	reply_page(req, root, &pg, names, "/v2/_catalog");
 	repo_strv_free(names, n);
 }

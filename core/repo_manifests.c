@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "layout.h"
@@ -381,12 +382,14 @@ static int collect_tag(const char *child, void *p)
 	return 0;
 }
 
-int repo_tags_list(berth_app *app, const char *name, char ***out, size_t *n)
+int repo_tags_page(berth_app *app, const char *name, const char *last,
+		   size_t limit, char ***out, size_t *n, int *more)
 {
 	char path[BERTH_PATH_MAX];
 	strv s = {0};
 	*out = NULL;
 	*n = 0;
+	*more = 0;
 	int rc = store_list(&app->store, layout_tags_dir(path, name),
 			    collect_tag, &s);
 	if (rc == BERTH_E_NOT_FOUND) {
@@ -399,38 +402,80 @@ int repo_tags_list(berth_app *app, const char *name, char ***out, size_t *n)
 		repo_strv_free(s.v, s.n);
 		return rc;
 	}
-	strv_finish(&s, out, n);
-	/* A tag exists once its current link does: a crash between the
-	   index link and the current link of a first tag write, or in the
-	   middle of a tag delete, leaves a directory without one, which
+	char **all;
+	size_t total;
+	strv_finish(&s, &all, &total);
+	/* One directory read gives every name; only the page (and the
+	   first tag after it, to know whether more remain) costs a link
+	   check.  A tag exists once its current link does: a crash between
+	   the index link and the current link of a first tag write, or in
+	   the middle of a tag delete, leaves a directory without one, which
 	   must not be listed as a tag that then answers 404. */
-	size_t w = 0;
-	for (size_t i = 0; i < *n; i++) {
-		rc = rc ? rc
-			: store_exists(&app->store,
-				       layout_tag_current(path, name, (*out)[i]));
-		if (rc == 1) {
-			(*out)[w++] = (*out)[i];
-			rc = 0;
-		} else {
-			free((*out)[i]);
+	size_t i = 0, w = 0;
+	if (last)
+		while (i < total && strcmp(all[i], last) <= 0)
+			i++;
+	for (; i < total && !rc; i++) {
+		int e = store_exists(&app->store,
+				     layout_tag_current(path, name, all[i]));
+		if (e < 0) {
+			rc = e;
+		} else if (e == 1 && w == limit) {
+			*more = 1;
+			break;
+		} else if (e == 1) {
+			char *t = all[i];
+			all[i] = all[w];
+			all[w++] = t;
 		}
 	}
-	*n = w;
-	if (rc < 0) {
-		repo_strv_free(*out, w);
-		*out = NULL;
-		*n = 0;
+	if (rc) {
+		repo_strv_free(all, total);
 		return rc;
 	}
+	for (size_t j = w; j < total; j++)
+		free(all[j]);
+	*out = all;
+	*n = w;
 	return BERTH_OK;
+}
+
+int repo_tags_list(berth_app *app, const char *name, char ***out, size_t *n)
+{
+	int more;
+	return repo_tags_page(app, name, NULL, SIZE_MAX, out, n, &more);
 }
 
 typedef struct catalog_walk {
 	size_t root_len; /* strlen of ".../repositories/" */
 	strv names;
+	const char *last; /* the previous page's last name, or NULL */
+	size_t limit;     /* names wanted */
+	int more;         /* a name beyond the page exists */
+	berth_app *app;
+	int rc;           /* storage error met during the walk */
 } catalog_walk;
 
+/* A directory is a repository when it holds _manifests, _layers or
+   _uploads. */
+static int is_repository(berth_app *app, const char *dir)
+{
+	static const char *const marks[] = {"_manifests", "_layers",
+					    "_uploads"};
+	char path[BERTH_PATH_MAX];
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+		if (snprintf(path, sizeof path, "%s/%s", dir, marks[i]) >=
+		    (int)sizeof path)
+			return 0;
+		int rc = store_exists(&app->store, path);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Repositories are recorded when the walk enters their directory, so
+   names come in walk order, the order `start_after` resumes in. */
 static berth_walk_action catalog_entry(const char *path,
 				       const berth_stat_info *info, void *p)
 {
@@ -438,39 +483,69 @@ static berth_walk_action catalog_entry(const char *path,
 	const char *base = base_name(path);
 	if (!info->is_dir)
 		return BERTH_WALK_CONTINUE;
-	if (base[0] != '_')
+	if (base[0] == '_')
+		return BERTH_WALK_SKIP_DIR;
+	const char *name = path + c->root_len;
+	size_t len = strlen(name);
+	if (!berth_name_valid(name, len))
+		return BERTH_WALK_SKIP_DIR;
+	if (c->last && !strcmp(c->last, name))
 		return BERTH_WALK_CONTINUE;
-	if ((strcmp(base, "_manifests") == 0 || strcmp(base, "_layers") == 0 ||
-	     strcmp(base, "_uploads") == 0) &&
-	    base - path > (ptrdiff_t)c->root_len) {
-		const char *name = path + c->root_len;
-		size_t len = (size_t)(base - 1 - name);
-		if (berth_name_valid(name, len) &&
-		    strv_push(&c->names, name, len))
-			return BERTH_WALK_STOP;
+	int rc = is_repository(c->app, path);
+	if (rc < 0) {
+		c->rc = rc;
+		return BERTH_WALK_STOP;
 	}
-	return BERTH_WALK_SKIP_DIR;
+	if (rc == 0)
+		return BERTH_WALK_CONTINUE;
+	if (c->names.n == c->limit) {
+		c->more = 1;
+		return BERTH_WALK_STOP;
+	}
+	if (strv_push(&c->names, name, len))
+		return BERTH_WALK_STOP;
+	return BERTH_WALK_CONTINUE;
 }
 
-int repo_catalog(berth_app *app, char ***out, size_t *n)
+int repo_catalog_page(berth_app *app, const char *last, size_t limit,
+		      char ***out, size_t *n, int *more)
 {
-	char root[BERTH_PATH_MAX];
-	catalog_walk c = {0};
+	char root[BERTH_PATH_MAX], after[BERTH_PATH_MAX];
+	catalog_walk c = {.last = last, .limit = limit, .app = app};
 	*out = NULL;
 	*n = 0;
+	*more = 0;
 	layout_repos_root(root);
 	c.root_len = strlen(root) + 1;
-	int rc = store_walk(&app->store, root, NULL, catalog_entry, &c);
+	/* The walk resumes after `last` and stops once the page is full, so
+	   a page costs the same whatever the number of repositories. */
+	const char *start = NULL;
+	if (last && snprintf(after, sizeof after, "%s/%s", root, last) <
+			    (int)sizeof after)
+		start = after;
+	int rc = store_walk(&app->store, root, start, catalog_entry, &c);
 	if (rc == BERTH_E_NOT_FOUND)
 		rc = BERTH_OK;
+	if (!rc)
+		rc = c.rc;
 	if (!rc && c.names.oom)
 		rc = BERTH_E_NOMEM;
 	if (rc) {
 		repo_strv_free(c.names.v, c.names.n);
 		return rc;
 	}
-	strv_finish(&c.names, out, n);
+	/* strv_finish would sort by bytes; keep the walk's order, which is
+	   the order `last` resumes in. */
+	*out = c.names.v;
+	*n = c.names.n;
+	*more = c.more;
 	return BERTH_OK;
+}
+
+int repo_catalog(berth_app *app, char ***out, size_t *n)
+{
+	int more;
+	return repo_catalog_page(app, NULL, SIZE_MAX, out, n, &more);
 }
 
 /* ---- referrers ---- */

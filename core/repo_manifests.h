@@ -79,8 +79,22 @@ int repo_exists(berth_app *app, const char *name);
  */
 int repo_tags_list(berth_app *app, const char *name, char ***out, size_t *n);
 
-/** Every repository name, sorted (byte order). */
+/**
+ * One page of tags: those after `last` (NULL: from the start), at most
+ * `limit`; *more says whether tags remain after the page.
+ */
+int repo_tags_page(berth_app *app, const char *name, const char *last,
+		   size_t limit, char ***out, size_t *n, int *more);
+
+/**
+ * Every repository name, in walk order: component by component, each
+ * level in byte order (as Distribution's catalog), e.g. "a", "a/x", "a-b".
+ */
 int repo_catalog(berth_app *app, char ***out, size_t *n);
+
+/** One page of the catalog: names after `last`, at most `limit`. */
+int repo_catalog_page(berth_app *app, const char *last, size_t limit,
+		      char ***out, size_t *n, int *more);
 
 void repo_strv_free(char **v, size_t n);
 

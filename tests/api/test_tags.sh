@@ -99,16 +99,20 @@ push_image a z > /dev/null
 push_image zeta/deep/er/repo z > /dev/null
 # a started upload makes a repository too
 curl -s -o /dev/null -X POST "$U/v2/uploadonly/blobs/uploads/"
-want='["a","lib-dash","lib/blobsonly","lib/tags","lib/tags/nested","uploadonly","zeta/deep/er/repo"]'
+# Walk order, component by component (as Distribution's catalog):
+# "lib/..." comes before "lib-dash".
+want='["a","lib/blobsonly","lib/tags","lib/tags/nested","lib-dash","uploadonly","zeta/deep/er/repo"]'
 expect_status "catalog" 200 GET "$U/v2/_catalog"
-check "catalog: every repository, sorted, nested ones included" \
+check "catalog: every repository, in walk order, nested ones included" \
 	test "$(jq -c .repositories < "$T/body")" = "$want"
 check "catalog: no Link without n" test -z "$(header Link)"
 expect_status "catalog n=2" 200 GET "$U/v2/_catalog?n=2"
-check "catalog first page" test "$(jq -c .repositories < "$T/body")" = '["a","lib-dash"]'
-check "catalog Link" test "$(header Link)" = '</v2/_catalog?last=lib-dash&n=2>; rel="next"'
-expect_status "catalog page 2" 200 GET "$U/v2/_catalog?n=2&last=lib-dash"
-check "catalog second page" test "$(jq -c .repositories < "$T/body")" = '["lib/blobsonly","lib/tags"]'
+check "catalog first page" test "$(jq -c .repositories < "$T/body")" = '["a","lib/blobsonly"]'
+check "catalog Link" test "$(header Link)" = '</v2/_catalog?last=lib/blobsonly&n=2>; rel="next"'
+expect_status "catalog page 2" 200 GET "$U/v2/_catalog?n=2&last=lib/blobsonly"
+check "catalog second page" test "$(jq -c .repositories < "$T/body")" = '["lib/tags","lib/tags/nested"]'
+expect_status "catalog page 3" 200 GET "$U/v2/_catalog?n=2&last=lib/tags/nested"
+check "catalog third page" test "$(jq -c .repositories < "$T/body")" = '["lib-dash","uploadonly"]'
 expect_status "catalog page 4" 200 GET "$U/v2/_catalog?n=2&last=uploadonly"
 check "catalog last page" test "$(jq -c .repositories < "$T/body")" = '["zeta/deep/er/repo"]'
 check "catalog last page has no Link" test -z "$(header Link)"

@@ -269,9 +269,11 @@ TEST(repo_catalog_and_referrers)
 	CHECK_EQ_INT(repo_catalog(app, &v, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 4);
 	if (n == 4) {
+		/* walk order, component by component, as Distribution's
+		   catalog: "a/b" before "a-c" */
 		CHECK_STR(v[0], "a");
-		CHECK_STR(v[1], "a-c");
-		CHECK_STR(v[2], "a/b");
+		CHECK_STR(v[1], "a/b");
+		CHECK_STR(v[2], "a-c");
 		CHECK_STR(v[3], "z/y/x");
 	}
 	repo_strv_free(v, n);
