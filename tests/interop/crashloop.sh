@@ -25,8 +25,9 @@ cfg=$T/crashloop.yml
 write_config "$cfg" "$root" "$port"
 R=127.0.0.1:$port
 U=http://$R
-RANDOM=${CRASH_SEED:-$$}
-echo "     (seed $RANDOM; CRASH_SEED=<n> repeats a run's kill times)"
+seed=${CRASH_SEED:-$$}
+RANDOM=$seed
+echo "     (seed $seed; CRASH_SEED=$seed repeats this run's kill times)"
 
 bcheck() {
 	BERTH_DRIVER_DIR=$BUILD/lib/berth "$BUILD/bin/berth" check "$cfg" > "$T/bcheck.out" 2>&1
