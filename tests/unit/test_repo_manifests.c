@@ -13,45 +13,10 @@
 #include "layout.h"
 #include "repo.h"
 #include "repo_manifests.h"
+#include "repo_fixture.h"
 #include "test.h"
 
-typedef struct fixture {
-	berth_driver *driver;
-	berth_settings cfg;
-	berth_app app;
-	char root[64];
-} fixture;
-
-static int setup(fixture *f)
-{
-	char err[512] = "";
-	memset(f, 0, sizeof *f);
-	snprintf(f->root, sizeof f->root, "/tmp/berth-repo-XXXXXX");
-	if (!mkdtemp(f->root))
-		return -1;
-	char *file = berth_driver_resolve("filesystem", NULL);
-	int rc = berth_driver_load(file, &f->driver, err, sizeof err);
-	free(file);
-	if (rc)
-		return -1;
-	berth_config_item items[] = {{"rootdirectory", f->root}};
-	berth_config c = {1, items};
-	app_init(&f->app, &f->cfg);
-	if (berth_store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
-		berth_driver_unload(f->driver);
-		return -1;
-	}
-	return 0;
-}
-
-static void teardown(fixture *f)
-{
-	store_remove(&f->app.store, "/docker");
-	berth_store_close(&f->app.store);
-	app_fini(&f->app);
-	berth_driver_unload(f->driver);
-	rmdir(f->root);
-}
+typedef repo_fixture fixture;
 
 /* Store `data` as a blob linked into `name`; its digest in *d. */
 static void add_blob(fixture *f, const char *name, const char *data,
@@ -130,7 +95,7 @@ TEST(repo_manifest_media_type_inference)
 TEST(repo_manifest_put_resolve_delete)
 {
 	fixture f;
-	CHECK(setup(&f) == 0);
+	CHECK(repo_fixture_setup(&f) == 0);
 	if (f.driver == NULL)
 		return;
 	berth_app *app = &f.app;
@@ -210,13 +175,13 @@ TEST(repo_manifest_put_resolve_delete)
 	CHECK_EQ_INT(repo_tag_delete(app, "r/one", "keep"), BERTH_OK);
 	CHECK_EQ_INT(repo_tag_delete(app, "r/one", "keep"), BERTH_E_NOT_FOUND);
 	CHECK_EQ_INT(repo_manifest_exists(app, "r/one", &d2), 1);
-	teardown(&f);
+	repo_fixture_teardown(&f);
 }
 
 TEST(repo_manifest_partial_state_never_resolves)
 {
 	fixture f;
-	CHECK(setup(&f) == 0);
+	CHECK(repo_fixture_setup(&f) == 0);
 	if (f.driver == NULL)
 		return;
 	berth_app *app = &f.app;
@@ -246,13 +211,13 @@ TEST(repo_manifest_partial_state_never_resolves)
 	CHECK_EQ_INT(repo_manifest_resolve(app, "p", "y", &got),
 		     BERTH_E_NOT_FOUND);
 	free(m);
-	teardown(&f);
+	repo_fixture_teardown(&f);
 }
 
 TEST(repo_catalog_and_referrers)
 {
 	fixture f;
-	CHECK(setup(&f) == 0);
+	CHECK(repo_fixture_setup(&f) == 0);
 	if (f.driver == NULL)
 		return;
 	berth_app *app = &f.app;
@@ -325,5 +290,5 @@ TEST(repo_catalog_and_referrers)
 	CHECK_EQ_INT(repo_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 0);
 	repo_referrers_free(refs, n);
-	teardown(&f);
+	repo_fixture_teardown(&f);
 }

@@ -13,45 +13,10 @@
 #include "layout.h"
 #include "repo.h"
 #include "repo_manifests.h"
+#include "repo_fixture.h"
 #include "test.h"
 
-typedef struct tfix {
-	berth_driver *driver;
-	berth_settings cfg;
-	berth_app app;
-	char root[64];
-} tfix;
-
-static int tsetup(tfix *f)
-{
-	char err[512] = "";
-	memset(f, 0, sizeof *f);
-	snprintf(f->root, sizeof f->root, "/tmp/berth-tagcrash-XXXXXX");
-	if (!mkdtemp(f->root))
-		return -1;
-	char *file = berth_driver_resolve("filesystem", NULL);
-	int rc = berth_driver_load(file, &f->driver, err, sizeof err);
-	free(file);
-	if (rc)
-		return -1;
-	berth_config_item items[] = {{"rootdirectory", f->root}};
-	berth_config c = {1, items};
-	app_init(&f->app, &f->cfg);
-	if (berth_store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
-		berth_driver_unload(f->driver);
-		return -1;
-	}
-	return 0;
-}
-
-static void tteardown(tfix *f)
-{
-	store_remove(&f->app.store, "/docker");
-	berth_store_close(&f->app.store);
-	app_fini(&f->app);
-	berth_driver_unload(f->driver);
-	rmdir(f->root);
-}
+typedef repo_fixture tfix;
 
 static int listed(tfix *f, const char *name, const char *tag)
 {
@@ -69,7 +34,7 @@ static int listed(tfix *f, const char *name, const char *tag)
 TEST(repo_tag_without_current_link_is_not_listed)
 {
 	tfix f;
-	if (tsetup(&f)) {
+	if (repo_fixture_setup(&f)) {
 		CHECK(!"fixture");
 		return;
 	}
@@ -112,5 +77,5 @@ TEST(repo_tag_without_current_link_is_not_listed)
 	CHECK_EQ_INT(repo_tag_delete(&f.app, "r", "left"), BERTH_E_NOT_FOUND);
 	CHECK_EQ_INT(store_exists(&f.app.store, layout_tag_dir(path, "r", "left")),
 		     0);
-	tteardown(&f);
+	repo_fixture_teardown(&f);
 }

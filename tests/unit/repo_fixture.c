@@ -1,0 +1,42 @@
+/*
+ * repo_fixture.c - see repo_fixture.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "repo_fixture.h"
+#include "store.h"
+
+int repo_fixture_setup(repo_fixture *f)
+{
+	char err[512] = "";
+	memset(f, 0, sizeof *f);
+	snprintf(f->root, sizeof f->root, "/tmp/berth-repo-XXXXXX");
+	if (!mkdtemp(f->root))
+		return -1;
+	char *file = berth_driver_resolve("filesystem", NULL);
+	int rc = berth_driver_load(file, &f->driver, err, sizeof err);
+	free(file);
+	if (rc)
+		return -1;
+	berth_config_item items[] = {{"rootdirectory", f->root}};
+	berth_config c = {1, items};
+	app_init(&f->app, &f->cfg);
+	if (berth_store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
+		berth_driver_unload(f->driver);
+		f->driver = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void repo_fixture_teardown(repo_fixture *f)
+{
+	store_remove(&f->app.store, "/docker");
+	berth_store_close(&f->app.store);
+	app_fini(&f->app);
+	berth_driver_unload(f->driver);
+	rmdir(f->root);
+}
