@@ -50,6 +50,13 @@ int fs_valid_name(const char *name);
 
 /* malloc'd "<root><path><suffix>" ("/" maps to the root itself); NULL on
    allocation failure. */
+/* Open the stored file at `path` read-only and report its size;
+   directories and missing files are BERTH_E_NOT_FOUND.  `verb` names the
+   caller's operation in messages ("reading", "opening").  Shared by
+   readers and open_fd. */
+int fs_open_regular(struct berth_instance *in, const char *path,
+		    const char *verb, int *out_fd, uint64_t *out_size);
+
 char *fs_full(const struct berth_instance *in, const char *path,
 	      const char *suffix);
 

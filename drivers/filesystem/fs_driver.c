@@ -389,30 +389,7 @@ static int fs_open_fd(berth_instance *in, const char *path, int *out_fd,
 		      uint64_t *out_size)
 {
 	int rc = fs_check_path(in, path, 0);
-	if (rc)
-		return rc;
-	char *full = fs_full(in, path, NULL);
-	if (!full)
-		return fs_fail(in, BERTH_E_NOMEM, "out of memory opening %s",
-			       path);
-	int fd = open(full, O_RDONLY | O_CLOEXEC);
-	int err = errno;
-	free(full);
-	if (fd < 0)
-		return fs_sys_fail(in, err, "open", path);
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		rc = fs_sys_fail(in, errno, "stat", path);
-		close(fd);
-		return rc;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return fs_fail(in, BERTH_E_NOT_FOUND, "%s is a directory", path);
-	}
-	*out_fd = fd;
-	*out_size = (uint64_t)st.st_size;
-	return BERTH_OK;
+	return rc ? rc : fs_open_regular(in, path, "opening", out_fd, out_size);
 }
 
 static const berth_storage_driver fs_desc = {

@@ -47,6 +47,33 @@ struct berth_writer {
 
 /* ---- readers ---- */
 
+int fs_open_regular(berth_instance *in, const char *path, const char *verb,
+		    int *out_fd, uint64_t *out_size)
+{
+	char *full = fs_full(in, path, NULL);
+	if (!full)
+		return fs_fail(in, BERTH_E_NOMEM, "out of memory %s %s", verb,
+			       path);
+	int fd = open(full, O_RDONLY | O_CLOEXEC);
+	int err = errno;
+	free(full);
+	if (fd < 0)
+		return fs_sys_fail(in, err, "open", path);
+	struct stat st;
+	int rc = BERTH_OK;
+	if (fstat(fd, &st) != 0)
+		rc = fs_sys_fail(in, errno, "stat", path);
+	else if (S_ISDIR(st.st_mode))
+		rc = fs_fail(in, BERTH_E_NOT_FOUND, "%s is a directory", path);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	*out_fd = fd;
+	*out_size = (uint64_t)st.st_size;
+	return BERTH_OK;
+}
+
 int fs_reader_open(berth_reader **out, berth_instance *in, const char *path,
 		   int64_t offset)
 {
@@ -57,28 +84,15 @@ int fs_reader_open(berth_reader **out, berth_instance *in, const char *path,
 		return fs_fail(in, BERTH_E_INVALID_OFFSET,
 			       "invalid offset %lld reading %s",
 			       (long long)offset, path);
-	char *full = fs_full(in, path, NULL);
-	if (!full)
-		return fs_fail(in, BERTH_E_NOMEM, "out of memory reading %s",
-			       path);
-	int fd = open(full, O_RDONLY | O_CLOEXEC);
-	int err = errno;
-	free(full);
-	if (fd < 0)
-		return fs_sys_fail(in, err, "open", path);
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		rc = fs_sys_fail(in, errno, "stat", path);
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = fs_fail(in, BERTH_E_NOT_FOUND, "%s is a directory", path);
-		goto fail;
-	}
-	if (offset > st.st_size) {
+	int fd;
+	uint64_t size;
+	rc = fs_open_regular(in, path, "reading", &fd, &size);
+	if (rc)
+		return rc;
+	if ((uint64_t)offset > size) {
 		rc = fs_fail(in, BERTH_E_INVALID_OFFSET,
-			     "offset %lld beyond the end (%lld) of %s",
-			     (long long)offset, (long long)st.st_size, path);
+			     "offset %lld beyond the end (%llu) of %s",
+			     (long long)offset, (unsigned long long)size, path);
 		goto fail;
 	}
 	if (offset > 0 && lseek(fd, offset, SEEK_SET) < 0) {
