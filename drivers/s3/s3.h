@@ -46,6 +46,10 @@ struct berth_instance {
 	pthread_mutex_t pool_lock;
 	CURL **pool;
 	size_t pool_len, pool_cap;
+
+	pthread_mutex_t memo_lock; /* s3_memo.c */
+	struct s3_memo *memos;
+	size_t nmemos;
 };
 typedef struct berth_instance s3_instance;
 
@@ -130,6 +134,25 @@ int s3_head(s3_instance *s, const char *key, const char *path,
 	    uint64_t *size, int64_t *mtime_ns);
 int s3_copy_object(s3_instance *s, const char *src_key, const char *dst_key,
 		   uint64_t size, const char *path);
+
+/* Memos of the multipart uploads of writers closed uncommitted
+   (s3_memo.c): a reopen in the same process checks them with one
+   ListParts instead of searching.  Thread-safe; a memo taken belongs to
+   the caller until it is released. */
+typedef struct s3_memo s3_memo;
+void s3_memo_init(s3_instance *s);
+void s3_memo_cleanup(s3_instance *s);
+/* Record the state of `key`'s writer (copies everything; best effort). */
+void s3_memo_put(s3_instance *s, const char *key, const char *upload_id,
+		 const s3_part *parts, size_t nparts, int tail_exists);
+/* Remove and return the memo for `key`, or NULL. */
+s3_memo *s3_memo_take(s3_instance *s, const char *key);
+void s3_memo_forget(s3_instance *s, const char *key);
+void s3_memo_release(s3_memo *m);
+const char *s3_memo_upload_id(const s3_memo *m); /* NULL: no upload yet */
+int s3_memo_tail_exists(const s3_memo *m);
+/* 1 if `parts` (as listed by ListParts) are exactly the memo's parts. */
+int s3_memo_parts_match(const s3_memo *m, const s3_part *parts, size_t n);
 
 /* Driver entry points implemented in s3_stream.c. */
 int s3_reader_open(berth_reader **out, berth_instance *inst, const char *path,

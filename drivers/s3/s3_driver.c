@@ -88,6 +88,7 @@ static void instance_free(s3_instance *s)
 	if (!s)
 		return;
 	s3_http_cleanup(s);
+	s3_memo_cleanup(s);
 	free(s->access_key);
 	free(s->secret_key);
 	free(s->session_token);
@@ -298,6 +299,7 @@ static int s3_create(berth_instance **out, const berth_host *host,
 	s->redirect_expiry_s = 20 * 60;
 	s->max_attempts = 6;
 	s->root = strdup("");
+	s3_memo_init(s);
 	char *endpoint = NULL;
 	int secure = 1, pathstyle = 0;
 	int rc = s3_http_init(s);

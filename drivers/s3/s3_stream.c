@@ -425,6 +425,48 @@ static int continue_committed(berth_writer *w)
 	return rc;
 }
 
+/* Forget the parts and upload a failed reopen attempt loaded. */
+static void writer_reset(berth_writer *w)
+{
+	for (size_t i = 0; i < w->nparts; i++)
+		free(w->parts[i].etag);
+	w->nparts = 0;
+	w->parts_size = 0;
+	free(w->upload_id);
+	w->upload_id = NULL;
+	w->len = 0;
+	w->tail_exists = 0;
+}
+
+/* Reopen from what this process knew when the writer was last closed
+   (s3_memo.c): one ListParts confirms the upload and its parts, and the
+   tail is fetched only if one was stored.  Returns 1 when the writer is
+   ready, 0 when the full search must run instead (no memo, no upload in
+   it, or the bucket disagrees).  A tail written by another process since
+   (with no new part) is not seen: the data then differs from what the
+   client sent, which the digest check at the end of the upload refuses. */
+static int reopen_from_memo(berth_writer *w)
+{
+	s3_memo *m = s3_memo_take(w->s, w->key);
+	if (!m)
+		return 0;
+	int ok = 0;
+	if (s3_memo_upload_id(m) &&
+	    (w->upload_id = strdup(s3_memo_upload_id(m))) != NULL &&
+	    load_parts(w) == BERTH_OK &&
+	    s3_memo_parts_match(m, w->parts, w->nparts)) {
+		int found = 0;
+		ok = !s3_memo_tail_exists(m) ||
+		     load_into_buffer(w, w->tail_key, "GetObject", 0, 0,
+				      &found) == BERTH_OK;
+		w->tail_exists = found;
+	}
+	s3_memo_release(m);
+	if (!ok)
+		writer_reset(w);
+	return ok;
+}
+
 int s3_writer_open(berth_writer **out, berth_instance *s, const char *path,
 		   int append)
 {
@@ -443,10 +485,11 @@ int s3_writer_open(berth_writer **out, berth_instance *s, const char *path,
 	w->s = s;
 	if (!append) {
 		/* discard what earlier sessions left */
+		s3_memo_forget(s, w->key);
 		rc = find_upload(w, &w->upload_id, 1);
 		if (rc == BERTH_OK)
 			rc = s3_delete_object(s, w->tail_key, path);
-	} else {
+	} else if (!reopen_from_memo(w)) {
 		int found = 0;
 		rc = find_upload(w, &w->upload_id, 0);
 		if (rc == BERTH_OK && w->upload_id)
@@ -567,8 +610,13 @@ int s3_writer_close(berth_writer *w)
 				w->tail_exists = 1;
 		} else if (rc == BERTH_OK && w->tail_exists) {
 			rc = s3_delete_object(w->s, w->tail_key, w->path);
+			if (rc == BERTH_OK)
+				w->tail_exists = 0;
 		}
 	}
+	if (w->state == W_OPEN && rc == BERTH_OK)
+		s3_memo_put(w->s, w->key, w->upload_id, w->parts, w->nparts,
+			    w->tail_exists);
 	writer_free(w);
 	return rc;
 }
