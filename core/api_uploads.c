@@ -33,6 +33,7 @@
 #include "names.h"
 #include "range.h"
 #include "repo.h"
+#include "upload_memo.h"
 
 typedef struct upload {
 	char id[40];
@@ -45,6 +46,7 @@ typedef struct upload {
 	int registered;       /* id is in the active set */
 	uint64_t expect_len;  /* body length from Content-Range, or 0 */
 	int has_expect;
+	int unverified;       /* existence not checked yet: a memo stood for it */
 } upload;
 
 /* ---- ids of uploads a request is working on, so two concurrent requests
@@ -176,6 +178,16 @@ static void save_hashstate(berth_app *app, const char *name, upload *u)
 			  "be computed from the data when it closes", u->id);
 }
 
+/* Remove the upload's directory (data, startedat, hash states). */
+static void upload_discard(berth_app *app, const char *name, const char *id)
+{
+	char path[BERTH_PATH_MAX];
+	int rc = store_remove(&app->store, layout_upload_dir(path, name, id));
+	if (rc && rc != BERTH_E_NOT_FOUND)
+		LOG_WARN("could not remove upload %s of %s: %s", id, name,
+			 berth_status_name(rc));
+}
+
 static void upload_cleanup(berth_request *req)
 {
 	upload *u = req->state;
@@ -208,6 +220,25 @@ static int upload_open(berth_request *req, upload *u)
 		return -1;
 	}
 	u->size = store_writer_size(&app->store, u->w);
+	if (u->unverified) {
+		if (upload_memo_get(req->name, u->id, u->size, &u->hash)) {
+			u->hash_valid = 1;
+			return 0;
+		}
+		/* Storage moved on without this process (another server
+		   appended, or the upload was removed): ask storage. */
+		upload_memo_forget(u->id);
+		rc = upload_exists(app, req->name, u->id);
+		if (rc <= 0) {
+			store_writer_close(&app->store, u->w);
+			u->w = NULL;
+			if (rc == 0) /* drop what opening the writer may have made */
+				upload_discard(app, req->name, u->id);
+			http_reply_storage_error(req, rc ? rc : BERTH_E_NOT_FOUND,
+						 BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+			return -1;
+		}
+	}
 	load_hashstate(app, req->name, u);
 	return 0;
 }
@@ -219,7 +250,12 @@ static int upload_find(berth_request *req, upload **out)
 		http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_UNKNOWN, req->ref);
 		return -1;
 	}
-	int rc = upload_exists(req->app, req->name, req->ref);
+	/* A memo left by this process's last request on the upload stands
+	   for the existence check until the writer's size confirms it
+	   (upload_open). */
+	uint64_t memo_size;
+	int unverified = upload_memo_size(req->name, req->ref, &memo_size);
+	int rc = unverified ? 1 : upload_exists(req->app, req->name, req->ref);
 	if (rc < 0) {
 		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
 		return -1;
@@ -235,6 +271,7 @@ static int upload_find(berth_request *req, upload **out)
 		return -1;
 	}
 	strcpy(u->id, req->ref);
+	u->unverified = unverified;
 	req->state = u;
 	req->on_cleanup = upload_cleanup;
 	*out = u;
@@ -323,22 +360,13 @@ static int rehash(berth_app *app, const char *path, berth_digest_alg alg,
 	return rc;
 }
 
-/* Remove the upload's directory (data, startedat, hash states). */
-static void upload_discard(berth_app *app, const char *name, const char *id)
-{
-	char path[BERTH_PATH_MAX];
-	int rc = store_remove(&app->store, layout_upload_dir(path, name, id));
-	if (rc && rc != BERTH_E_NOT_FOUND)
-		LOG_WARN("could not remove upload %s of %s: %s", id, name,
-			 berth_status_name(rc));
-}
-
 /* Commit, verify and publish the blob; always replies. */
 static void upload_finalize(berth_request *req, upload *u)
 {
 	berth_app *app = req->app;
 	char data[BERTH_PATH_MAX], blob[BERTH_PATH_MAX];
 	layout_upload_data(data, req->name, u->id);
+	upload_memo_forget(u->id);
 
 	int rc = store_commit(&app->store, u->w);
 	int rc2 = store_writer_close(&app->store, u->w);
@@ -401,6 +429,8 @@ static void upload_end(berth_request *req)
 	if (rc)
 		return http_reply_storage_error(req, rc,
 						BERTH_ERR_BLOB_UPLOAD_INVALID);
+	if (u->hash_valid && u->size)
+		upload_memo_put(req->name, u->id, &u->hash);
 	reply_progress(req, 202, u->id, u->size);
 }
 
@@ -532,6 +562,7 @@ void api_upload_cancel(berth_request *req)
 		return http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_INVALID,
 					"the upload is in use by another request");
 	u->registered = 1;
+	upload_memo_forget(u->id);
 	upload_discard(req->app, req->name, u->id);
 	http_reply_empty(req, 204, NULL);
 }

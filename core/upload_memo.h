@@ -1,0 +1,29 @@
+/*
+ * upload_memo.h - the hash state of each upload as this process left it
+ * at the end of its last PATCH, so the next request on the upload neither
+ * re-checks that the upload exists nor reads the saved hash state back
+ * from storage (two round trips per PATCH on an object store).
+ *
+ * A memo is trusted only when the reopened writer holds exactly the
+ * memo's byte count; anything else (another process appended, the upload
+ * was removed) sends the caller back to storage.  Thread-safe; bounded.
+ */
+#ifndef BERTH_UPLOAD_MEMO_H
+#define BERTH_UPLOAD_MEMO_H
+
+#include <stdint.h>
+
+#include "digest.h"
+
+/* Remember `h` (covering h->bytes bytes) for upload `id` of `name`. */
+void upload_memo_put(const char *name, const char *id, const berth_hasher *h);
+/* 1 and the memo's size in *size if upload `id` of `name` has a memo. */
+int upload_memo_size(const char *name, const char *id, uint64_t *size);
+/* 1 and the state in *out if the memo covers exactly `size` bytes. */
+int upload_memo_get(const char *name, const char *id, uint64_t size,
+		    berth_hasher *out);
+void upload_memo_forget(const char *id);
+/* Drop every memo (tests, shutdown). */
+void upload_memo_clear(void);
+
+#endif
