@@ -5,12 +5,14 @@
 #   1. the driver conformance suite (berth-driver-test --short);
 #   2. a registry served from S3: skopeo push/pull round trips, blob GETs
 #      redirected (307) to presigned URLs that work, and the bucket holding
-#      Distribution's layout under rootdirectory;
+#      Distribution's layout under rootdirectory; one upload continued
+#      by two servers on the bucket (tests/upload_handoff.sh);
 #   3. start-up failures: wrong credentials, missing bucket, unreachable
 #      endpoint make `berth serve` exit non-zero at once, naming the problem.
 # Needs: skopeo, jq, curl; installs Swift (apt) if missing.
 source "$(dirname "$0")/common.sh"
 source "$TESTS_DIR/emulators/swift.sh"
+source "$TESTS_DIR/upload_handoff.sh"
 
 cleanup_s3() { swift_stop; cleanup_interop; }
 trap cleanup_s3 EXIT
@@ -119,6 +121,35 @@ echo "$keys" | grep -q "^${ROOT#/}/docker/registry/v2/repositories/interop/s3img
 	fail "tag link at repositories/<name>/_manifests/tags/<tag>/current/link" "$(echo "$keys" | grep tags | head -3)"
 echo "$keys" | grep -q '~' && fail "no writer state left in the bucket" "$(echo "$keys" | grep '~')" ||
 	pass "no writer state left in the bucket"
+
+# ---- 2b. one upload continued by two servers on the bucket: each
+# server's memo of the multipart upload and hash state must give way to
+# what the bucket holds (chunks of 6 MiB: a 5 MiB part and a 1 MiB tail) ----
+first_pid=$berth_pid first_url=$berth_url
+port_b=$(free_port)
+s3_config "$T/s3-b.yml" "$port_b"
+berth_pid=
+if start_berth "$T/s3-b.yml"; then
+	second_pid=$berth_pid
+	berth_pid=$first_pid
+	# s3_gone REPO ID: no key and no multipart upload below the upload
+	s3_gone() {
+		local prefix empty
+		prefix=$(printf '%s' "${ROOT#/}/docker/registry/v2/repositories/$1/_uploads/$2/" | jq -sRr @uri)
+		empty=$(printf '' | sha256sum | cut -c1-64)
+		! s3_curl -H "x-amz-content-sha256: $empty" \
+			"$S3_ENDPOINT/$S3_BUCKET?list-type=2&prefix=$prefix" | grep -q '<Key>' &&
+		! s3_curl -H "x-amz-content-sha256: $empty" \
+			"$S3_ENDPOINT/$S3_BUCKET?uploads&prefix=$prefix" | grep -q '<UploadId>'
+	}
+	handoff_checks "$first_url" "$berth_url" $((6 << 20)) s3_gone
+	kill "$second_pid" 2>/dev/null
+	wait "$second_pid" 2>/dev/null
+else
+	berth_pid=$first_pid
+	fail "a second server on the same bucket starts"
+fi
+berth_url=$first_url
 stop_berth
 
 # ---- 3. start-up failures ----
