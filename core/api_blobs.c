@@ -61,6 +61,30 @@ static int ref_digest(berth_request *req, berth_digest *d)
 	return -1;
 }
 
+/*
+ * Whether to hand the file to the kernel (sendfile) or copy it through a
+ * buffer (http.sendfile: auto, always, never).  sendfile saves the server
+ * a copy, and over a network card the bytes then go from the page cache
+ * to the card without the CPU.  Over loopback there is no card: the
+ * receiving process copies straight out of the page cache, so one client
+ * core does all the copying, from memory that is not in any CPU cache,
+ * while the server's core idles.  Copying through a 256 KiB buffer splits
+ * the work: the server reads the page cache, the client copies from a
+ * buffer still in cache.  Measured on 2 cores, 1 GiB from the page cache
+ * to curl over loopback, alternating runs: sendfile 1072-1422 MB/s, the
+ * buffer 1547-2447 MB/s.  So "auto" copies for clients on this host and
+ * uses sendfile for everyone else.
+ */
+static int use_sendfile(berth_request *req)
+{
+	const char *mode = req->app->cfg->sendfile;
+	if (mode && !strcmp(mode, "always"))
+		return 1;
+	if (mode && !strcmp(mode, "never"))
+		return 0;
+	return !http_peer_is_loopback(req);
+}
+
 void api_blob_get(berth_request *req)
 {
 	berth_app *app = req->app;
@@ -96,7 +120,8 @@ void api_blob_get(berth_request *req)
 	}
 
 	int fd = -1;
-	rc = store_open_fd(&app->store, path, &fd, &size);
+	rc = use_sendfile(req) ? store_open_fd(&app->store, path, &fd, &size)
+			       : BERTH_E_UNSUPPORTED;
 	if (rc == BERTH_E_UNSUPPORTED)
 		rc = BERTH_OK; /* stream from a reader; size is known */
 	if (rc)

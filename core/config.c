@@ -297,6 +297,7 @@ static const leaf leaves[] = {
 	{"http.connectionlimit", K_UINT, OFF(connection_limit)},
 	{"http.timeout", K_DURATION, OFF(timeout_s)},
 	{"http.maxconnectionsperip", K_UINT, OFF(max_connections_per_ip)},
+	{"http.sendfile", K_STR, OFF(sendfile)},
 };
 
 static const leaf *find_leaf(const char *key)
@@ -324,6 +325,12 @@ static int apply_leaf(berth_settings *s, const leaf *l, const char *v,
 		     strpbrk(v, " \t\r\n\"\\"))) {
 			snprintf(why, wlen, "expected an http:// or https:// "
 				 "URL, got \"%s\"", v);
+			return -1;
+		}
+		if (!strcmp(l->key, "http.sendfile") && strcmp(v, "auto") &&
+		    strcmp(v, "always") && strcmp(v, "never")) {
+			snprintf(why, wlen, "expected auto, always or never, "
+				 "got \"%s\"", v);
 			return -1;
 		}
 		if (!strcmp(l->key, "http.addr") && !*v) {
@@ -930,5 +937,6 @@ void berth_settings_free(berth_settings *s)
 	free(s->prefix);
 	free(s->tls_certificate);
 	free(s->tls_key);
+	free(s->sendfile);
 	memset(s, 0, sizeof *s);
 }

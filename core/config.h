@@ -42,6 +42,8 @@ typedef struct berth_settings {
 	unsigned timeout_s;        /* http.timeout (Berth) */
 	unsigned max_connections_per_ip; /* http.maxconnectionsperip (Berth),
 					    0: no per-address limit */
+	char *sendfile; /* http.sendfile (Berth): "auto" (or NULL), "always"
+			   or "never"; see api_blobs.c */
 } berth_settings;
 
 /**

@@ -100,6 +100,11 @@ void http_reply_response(berth_request *req, unsigned status,
  */
 char *http_location(berth_request *req, const char *path);
 
+/** 1 if `sa` is a loopback address (127.0.0.0/8, ::1, ::ffff:127.x). */
+int http_addr_is_loopback(const struct sockaddr *sa);
+/** 1 if the client of `req` connected from a loopback address. */
+int http_peer_is_loopback(berth_request *req);
+
 /* Route handlers (api_*.c). */
 void api_base(berth_request *req);            /* GET /v2/ */
 void api_blob_get(berth_request *req);        /* GET|HEAD blobs/<digest> */
