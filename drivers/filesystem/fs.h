@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 #include <berth/storage.h>
 
 #define FS_NAME "filesystem"
@@ -26,11 +28,37 @@
    the same remover win repeatedly. */
 #define FS_MKDIR_RETRIES 64
 
+typedef struct fs_listing_cache fs_listing_cache;
+
 struct berth_instance {
 	const berth_host *host;
 	char *root;     /* without trailing '/'; "" when the root is "/" */
 	size_t rootlen;
+	fs_listing_cache *listings; /* sorted listings of large directories */
 };
+
+/* The visible names of one directory, sorted by bytes (fs_listing.c).
+   Read-only for its holders; released with fs_listing_put. */
+typedef struct fs_listing {
+	char **names;
+	size_t n;
+	/* bookkeeping of fs_listing.c */
+	char *blob;  /* the names' bytes */
+	size_t bytes; /* memory charged to the cache */
+	unsigned refs;
+	int cached;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtim, ctim; /* of the directory when read */
+	struct fs_listing *prev, *next, *hnext;
+} fs_listing;
+
+fs_listing_cache *fs_listing_cache_new(void);
+void fs_listing_cache_free(fs_listing_cache *c);
+/* The sorted listing of the directory open as `fd` (not consumed), from
+   the cache when still valid; 0 or an errno. */
+int fs_listing_get(struct berth_instance *in, int fd, fs_listing **out);
+void fs_listing_put(struct berth_instance *in, fs_listing *l);
 
 /* Errors: every message starts with "filesystem: ". */
 int fs_fail(const struct berth_instance *in, int code, const char *fmt, ...)

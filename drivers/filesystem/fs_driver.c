@@ -9,7 +9,9 @@
  * (so data is invisible until commit), and remove() prunes directories it
  * left empty (so list() never shows a directory with nothing in it).
  *
- * The instance holds no mutable state, so every method is thread-safe.
+ * The instance's only mutable state is the cache of sorted directory
+ * listings walk uses (fs_listing.c), which has its own lock; every method
+ * is thread-safe.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -119,6 +121,11 @@ static int fs_create(berth_instance **out, const berth_host *host,
 	rc = check_root(in);
 	if (rc != BERTH_OK)
 		goto fail;
+	in->listings = fs_listing_cache_new();
+	if (!in->listings) {
+		rc = fs_fail(in, BERTH_E_NOMEM, "out of memory");
+		goto fail;
+	}
 	*out = in;
 	return BERTH_OK;
 fail:
@@ -131,6 +138,7 @@ static void fs_destroy(berth_instance *in)
 {
 	if (!in)
 		return;
+	fs_listing_cache_free(in->listings);
 	free(in->root);
 	free(in);
 }

@@ -8,9 +8,12 @@
  *
  * Walk order is depth-first with each directory's children sorted by the
  * bytes of their names (strcmp, never the locale).  In that order a path
- * compares component by component, which is what start_after needs: a
- * child whose whole subtree lies before start_after is skipped without
- * even a stat, and only the ancestors of start_after are descended into.
+ * compares component by component, which is what start_after needs: the
+ * children whose whole subtree lies before start_after are skipped by a
+ * binary search over the sorted names, without even a stat, and only the
+ * ancestors of start_after are descended into.  The sorted names come
+ * from fs_listing.c, which caches those of large directories, so the next
+ * page of a long walk costs O(log n + page), not a read of every name.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -64,101 +67,75 @@ typedef struct walk_ctx {
 	int stopped;
 } walk_ctx;
 
-static int by_name(const void *a, const void *b)
+/* Put "<base>/<name>" into ctx->path; BERTH_OK or NOMEM (reported). */
+static int set_child(walk_ctx *ctx, size_t base, const char *name,
+		     size_t len)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-/* The sorted, visible names in `d`; 0 or an errno. */
-static int read_names(DIR *d, char ***out, size_t *out_n)
-{
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		errno = 0;
-		struct dirent *e = readdir(d);
-		if (!e) {
-			if (errno) {
-				int err = errno;
-				free_names(names, n);
-				return err;
-			}
-			break;
-		}
-		if (!fs_valid_name(e->d_name))
-			continue; /* ".", "..", '~' helpers, foreign names */
-		if (n == cap) {
-			cap = cap ? 2 * cap : 32;
-			char **grown = realloc(names, cap * sizeof *names);
-			if (!grown) {
-				free_names(names, n);
-				return ENOMEM;
-			}
-			names = grown;
-		}
-		if (!(names[n] = strdup(e->d_name))) {
-			free_names(names, n);
-			return ENOMEM;
-		}
-		n++;
+	if (base + len + 2 > ctx->cap) {
+		size_t cap = 2 * (base + len + 2);
+		char *grown = realloc(ctx->path, cap);
+		if (!grown)
+			return fs_fail(ctx->in, BERTH_E_NOMEM,
+				       "out of memory walking");
+		ctx->path = grown;
+		ctx->cap = cap;
 	}
-	if (n > 1)
-		qsort(names, n, sizeof *names, by_name);
-	*out = names;
-	*out_n = n;
-	return 0;
+	ctx->path[base] = '/';
+	memcpy(ctx->path + base + 1, name, len + 1);
+	return BERTH_OK;
+}
+
+/* Index of the first of the sorted `names` that is not REL_BEFORE
+   start_after.  Being REL_BEFORE depends only on how the name compares
+   with start_after's component at this depth, so it holds for a prefix
+   of the sorted names and a binary search finds its end: resuming a walk
+   in a directory of n names costs O(log n) comparisons, not n. */
+static int first_not_before(walk_ctx *ctx, size_t base,
+			    const fs_listing *l, size_t *out)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int rc = set_child(ctx, base, l->names[mid],
+				   strlen(l->names[mid]));
+		if (rc)
+			return rc;
+		if (walk_rel(ctx->path, ctx->start_after) == REL_BEFORE)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*out = lo;
+	return BERTH_OK;
 }
 
 /* Visit the children of the directory open as `fd` (consumed), whose
    storage path is ctx->path[0..base). */
 static int walk_dir(walk_ctx *ctx, int fd, size_t base)
 {
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		int err = errno;
+	fs_listing *l = NULL;
+	int err = fs_listing_get(ctx->in, fd, &l);
+	if (err) {
 		close(fd);
 		ctx->path[base] = '\0';
 		return fs_sys_fail(ctx->in, err, "walk", base ? ctx->path : "/");
 	}
-	char **names = NULL;
-	size_t n = 0;
-	int err = read_names(d, &names, &n);
-	if (err) {
-		closedir(d);
-		ctx->path[base] = '\0';
-		return fs_sys_fail(ctx->in, err, "walk", base ? ctx->path : "/");
-	}
+	size_t i = 0;
 	int rc = BERTH_OK;
 	int past = !ctx->start_after; /* every further sibling is after it */
-	for (size_t i = 0; i < n && rc == BERTH_OK && !ctx->stopped; i++) {
-		size_t len = strlen(names[i]);
-		if (base + len + 2 > ctx->cap) {
-			size_t cap = 2 * (base + len + 2);
-			char *grown = realloc(ctx->path, cap);
-			if (!grown) {
-				rc = fs_fail(ctx->in, BERTH_E_NOMEM,
-					     "out of memory walking");
-				break;
-			}
-			ctx->path = grown;
-			ctx->cap = cap;
-		}
-		ctx->path[base] = '/';
-		memcpy(ctx->path + base + 1, names[i], len + 1);
+	if (ctx->start_after)
+		rc = first_not_before(ctx, base, l, &i);
+	for (; i < l->n && rc == BERTH_OK && !ctx->stopped; i++) {
+		const char *name = l->names[i];
+		if ((rc = set_child(ctx, base, name, strlen(name))) != 0)
+			break;
 		int rel = past ? REL_AFTER : walk_rel(ctx->path, ctx->start_after);
 		if (rel == REL_BEFORE)
 			continue;
 		if (rel == REL_AFTER)
 			past = 1;
 		struct stat st;
-		if (fstatat(dirfd(d), names[i], &st, 0) != 0) {
+		if (fstatat(fd, name, &st, 0) != 0) {
 			if (errno == ENOENT)
 				continue; /* removed while we walk */
 			rc = fs_sys_fail(ctx->in, errno, "walk", ctx->path);
@@ -183,18 +160,17 @@ static int walk_dir(walk_ctx *ctx, int fd, size_t base)
 		}
 		if (!info.is_dir)
 			continue;
-		int cfd = openat(dirfd(d), names[i],
-				 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int cfd = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cfd < 0) {
 			if (errno == ENOENT || errno == ENOTDIR)
 				continue; /* removed or replaced meanwhile */
 			rc = fs_sys_fail(ctx->in, errno, "walk", ctx->path);
 			break;
 		}
-		rc = walk_dir(ctx, cfd, base + 1 + len);
+		rc = walk_dir(ctx, cfd, base + 1 + strlen(name));
 	}
-	free_names(names, n);
-	closedir(d);
+	fs_listing_put(ctx->in, l);
+	close(fd);
 	return rc;
 }
 
