@@ -56,32 +56,11 @@ static int strv_push(strv *s, const char *str, size_t len)
 	return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 void repo_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-}
-
-/* Sort, drop duplicates and hand the vector over. */
-static void strv_finish(strv *s, char ***out, size_t *n)
-{
-	if (s->n)
-		qsort(s->v, s->n, sizeof *s->v, cmp_str);
-	size_t w = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		if (w && strcmp(s->v[w - 1], s->v[i]) == 0)
-			free(s->v[i]);
-		else
-			s->v[w++] = s->v[i];
-	}
-	*out = s->v;
-	*n = w;
 }
 
 static const char *base_name(const char *path)
@@ -374,69 +353,99 @@ int repo_exists(berth_app *app, const char *name)
 	return 0;
 }
 
-static int collect_tag(const char *child, void *p)
+typedef struct tags_walk {
+	berth_app *app;
+	const char *name;
+	size_t dir_len;   /* strlen of ".../_manifests/tags" */
+	const char *last; /* the previous page's last tag, or NULL */
+	size_t limit;     /* tags wanted */
+	strv tags;
+	int seen;         /* the walk reported anything at all */
+	int more;         /* a tag beyond the page exists */
+	int rc;           /* storage error met during the walk */
+} tags_walk;
+
+/* One entry of the walk over the tags directory.  Its direct children
+   are the tag directories, which come in byte order of their names --
+   the strcmp order of the page -- and are never descended into; deeper
+   entries only appear below the directory of `last` itself, which
+   follows it in walk order. */
+static berth_walk_action tag_entry(const char *path,
+				   const berth_stat_info *info, void *p)
 {
-	const char *tag = base_name(child);
-	if (berth_tag_valid(tag))
-		strv_push(p, tag, strlen(tag));
-	return 0;
+	tags_walk *t = p;
+	char link[BERTH_PATH_MAX];
+	t->seen = 1;
+	const char *tag = path + t->dir_len + 1;
+	if (strchr(tag, '/') || !info->is_dir)
+		return BERTH_WALK_SKIP_DIR;
+	/* start_after is a hint a driver may ignore: filter here too. */
+	if (!berth_tag_valid(tag) || (t->last && strcmp(tag, t->last) <= 0))
+		return BERTH_WALK_SKIP_DIR;
+	/* A tag exists once its current link does: a crash between the
+	   index link and the current link of a first tag write, or in the
+	   middle of a tag delete, leaves a directory without one, which
+	   must not be listed as a tag that then answers 404. */
+	int e = store_exists(&t->app->store,
+			     layout_tag_current(link, t->name, tag));
+	if (e < 0) {
+		t->rc = e;
+		return BERTH_WALK_STOP;
+	}
+	if (e == 0)
+		return BERTH_WALK_SKIP_DIR;
+	if (t->tags.n == t->limit) {
+		t->more = 1;
+		return BERTH_WALK_STOP;
+	}
+	if (strv_push(&t->tags, tag, strlen(tag)))
+		return BERTH_WALK_STOP;
+	return BERTH_WALK_SKIP_DIR;
 }
 
 int repo_tags_page(berth_app *app, const char *name, const char *last,
 		   size_t limit, char ***out, size_t *n, int *more)
 {
-	char path[BERTH_PATH_MAX];
-	strv s = {0};
+	char dir[BERTH_PATH_MAX], after[BERTH_PATH_MAX];
+	tags_walk t = {.app = app, .name = name, .last = last,
+		       .limit = limit};
 	*out = NULL;
 	*n = 0;
 	*more = 0;
-	int rc = store_list(&app->store, layout_tags_dir(path, name),
-			    collect_tag, &s);
-	if (rc == BERTH_E_NOT_FOUND) {
+	layout_tags_dir(dir, name);
+	t.dir_len = strlen(dir);
+	/* Resume the walk after `last` and stop at the first existing tag
+	   beyond the page: a driver that honours start_after (the
+	   filesystem driver by binary search in a cached sorted listing)
+	   then makes the page cost the same whatever the number of tags,
+	   instead of reading and sorting every name.  Only the page and
+	   one more tag cost a link check. */
+	const char *start = NULL;
+	if (last && snprintf(after, sizeof after, "%s/%s", dir, last) <
+			    (int)sizeof after)
+		start = after;
+	int rc = store_walk(&app->store, dir, start, tag_entry, &t);
+	if (!rc)
+		rc = t.rc;
+	if (!rc && t.tags.oom)
+		rc = BERTH_E_NOMEM;
+	/* No tags directory (or one a driver reports as empty, as object
+	   stores do for a missing prefix): the repository may still exist
+	   without tags. */
+	if (rc == BERTH_E_NOT_FOUND || (!rc && !t.seen)) {
+		repo_strv_free(t.tags.v, t.tags.n);
+		t.tags = (strv){0};
+		t.more = 0;
 		rc = repo_exists(app, name);
 		rc = rc < 0 ? rc : rc ? BERTH_OK : BERTH_E_NOT_FOUND;
 	}
-	if (!rc && s.oom)
-		rc = BERTH_E_NOMEM;
 	if (rc) {
-		repo_strv_free(s.v, s.n);
+		repo_strv_free(t.tags.v, t.tags.n);
 		return rc;
 	}
-	char **all;
-	size_t total;
-	strv_finish(&s, &all, &total);
-	/* One directory read gives every name; only the page (and the
-	   first tag after it, to know whether more remain) costs a link
-	   check.  A tag exists once its current link does: a crash between
-	   the index link and the current link of a first tag write, or in
-	   the middle of a tag delete, leaves a directory without one, which
-	   must not be listed as a tag that then answers 404. */
-	size_t i = 0, w = 0;
-	if (last)
-		while (i < total && strcmp(all[i], last) <= 0)
-			i++;
-	for (; i < total && !rc; i++) {
-		int e = store_exists(&app->store,
-				     layout_tag_current(path, name, all[i]));
-		if (e < 0) {
-			rc = e;
-		} else if (e == 1 && w == limit) {
-			*more = 1;
-			break;
-		} else if (e == 1) {
-			char *t = all[i];
-			all[i] = all[w];
-			all[w++] = t;
-		}
-	}
-	if (rc) {
-		repo_strv_free(all, total);
-		return rc;
-	}
-	for (size_t j = w; j < total; j++)
-		free(all[j]);
-	*out = all;
-	*n = w;
+	*out = t.tags.v;
+	*n = t.tags.n;
+	*more = t.more;
 	return BERTH_OK;
 }
 
@@ -534,8 +543,8 @@ int repo_catalog_page(berth_app *app, const char *last, size_t limit,
 		repo_strv_free(c.names.v, c.names.n);
 		return rc;
 	}
-	/* strv_finish would sort by bytes; keep the walk's order, which is
-	   the order `last` resumes in. */
+	/* Keep the walk's order, which is the order `last` resumes in
+	   (sorting by bytes would put "a-b" before "a/b"). */
 	*out = c.names.v;
 	*n = c.names.n;
 	*more = c.more;
