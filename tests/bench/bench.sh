@@ -186,9 +186,13 @@ for t in "${TARGETS[@]}"; do
 done
 say "berth ${URL[berth]} (pid ${PID[berth]}), distribution ${URL[distribution]} (pid ${PID[distribution]}); $REPS repetition(s)"
 
+# BENCH_WORKLOADS narrows a run (lists needs requests), BENCH_S3=0 skips
+# the S3 part: for checking one change; `make bench` runs everything.
 for wl in machine blobs requests lists skopeo; do
 	# shellcheck source=/dev/null
-	source "$HERE/$wl.sh"
+	source "$HERE/$wl.sh" # workloads share helpers
+done
+for wl in ${BENCH_WORKLOADS:-machine blobs requests lists skopeo}; do
 	say "workload $wl"
 	"wl_$wl"
 done
@@ -198,4 +202,4 @@ python3 "$HERE/report.py" "$RAW" "$OUT/results.json" \
 	"$([ $QUICK = 1 ] && echo quick || echo full)" "$REPS" "$BLOB_MIB" "$LIST_COUNT"
 
 # ---- Berth on S3 (Swift with s3api): own table and BUILD/bench/s3.json (s3.sh) ----
-"$HERE/s3.sh" $([ $QUICK = 1 ] && echo --quick) "$BUILD"
+[ "${BENCH_S3:-1}" = 0 ] || "$HERE/s3.sh" $([ $QUICK = 1 ] && echo --quick) "$BUILD"

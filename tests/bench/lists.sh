@@ -1,13 +1,19 @@
 # lists.sh - tag list and catalog at LIST_COUNT entries: the first page
 # (n=100) and a full walk following Link headers (n=100 per page), plus
-# the first page of a repository with 100 tags and of the catalog before
-# the LIST_COUNT repositories exist, to see whether the first page costs
+# the first page of a repository with 100 tags and of the catalog with
+# 100 repositories before the LIST_COUNT exist, to see whether the costs
 # depend on the total.  The repositories and tags are written straight
 # into each registry's root (mklayout.py; both read the same layout).
 # Sourced by bench.sh; needs $W/image from requests.sh.
 
 wl_lists() {
 	local r t out
+	# the first catalog page with 100 repositories, then with 10,000 in
+	# the same parent directory (the same names come first in both)
+	for t in "${TARGETS[@]}"; do
+		python3 "$HERE/mklayout.py" "${ROOT[$t]}" "$W/image" --repos bench/many 100
+	done
+	sync
 	for t in "${TARGETS[@]}"; do
 		rec catalog_first_small_ms "$t" "$(python3 "$HERE/walk.py" first \
 			"${URL[$t]}/v2/_catalog?n=100" 20 | awk '{ printf "%.3f", $1 * 1000 }')"

@@ -36,7 +36,7 @@ FIGURES = [
     ("tags_walk_s", "tag list full walk (n=100)", "s", None),
     ("tags_walk_pages", "tag list walk: pages", "", None),
     ("tags_walk_items", "tag list walk: tags", "", None),
-    ("catalog_first_small_ms", "catalog first page, few repositories", "ms",
+    ("catalog_first_small_ms", "catalog first page (n=100), 100 repositories", "ms",
      None),
     ("catalog_first_many_ms", "catalog first page (n=100), many repositories",
      "ms", None),
@@ -116,7 +116,7 @@ def main():
     a, z = (m("catalog_first_small_ms", "berth"),
             m("catalog_first_many_ms", "berth"))
     if a and z is not None:
-        check("catalog_first_many_ms", "<= 2x the few-repository first page",
+        check("catalog_first_many_ms", "<= 2x the 100-repository first page",
               z <= 2 * a)
 
     def fmt(v):
