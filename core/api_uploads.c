@@ -12,6 +12,9 @@
  * killed in the middle of a PATCH keeps the bytes it had written, but not
  * their hash), the upload goes on and its digest is computed from the
  * committed data when it closes, so a crash costs time, never correctness.
+ * Between requests the process also keeps the state in memory
+ * (upload_memo.c), so the next PATCH reads it back from storage only when
+ * the writer's size says another server has changed the upload.
  *
  * The blob becomes visible only by an atomic move of the committed data
  * to its content address, after the digest was verified, and the
