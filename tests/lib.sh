@@ -19,8 +19,11 @@ failed=0
 berth_pid=
 suite=$(basename "$0")
 
+extra_pids=()
 cleanup_lib() {
 	[ -n "$berth_pid" ] && kill "$berth_pid" 2>/dev/null && wait "$berth_pid" 2>/dev/null
+	local p
+	for p in "${extra_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	[ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }
 trap cleanup_lib EXIT
@@ -94,6 +97,27 @@ stop_berth() {
 	kill "-${1:-TERM}" "$berth_pid" 2>/dev/null
 	wait "$berth_pid" 2>/dev/null
 	berth_pid=
+}
+
+# start_extra_berth CONFIG: start one more server (e.g. on the same root
+# as the first) and leave the one start_berth started as it is; sets
+# $extra_url and $extra_pid.  Stopped by stop_extra_berth or at exit.
+start_extra_berth() {
+	local pid=$berth_pid port=$berth_port url=$berth_url cfg=$berth_config rc=0
+	berth_pid=
+	start_berth "$1" || rc=1
+	extra_pid=$berth_pid extra_url=$berth_url
+	[ -n "$extra_pid" ] && extra_pids+=("$extra_pid")
+	berth_pid=$pid berth_port=$port berth_url=$url berth_config=$cfg
+	return $rc
+}
+
+# stop_extra_berth: stop the server start_extra_berth started last.
+stop_extra_berth() {
+	[ -n "${extra_pid:-}" ] || return 0
+	kill "$extra_pid" 2>/dev/null
+	wait "$extra_pid" 2>/dev/null
+	extra_pid=
 }
 
 # http METHOD URL [curl args...]: request; sets $status, $body (file

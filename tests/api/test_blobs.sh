@@ -161,25 +161,22 @@ expect_error "DELETE of an unknown blob" 404 BLOB_UNKNOWN DELETE "$U/v2/auto/app
 # --- the same downloads with http.sendfile forced each way: clients on
 # loopback get a buffered copy by default (api_blobs.c), so sendfile is
 # otherwise never exercised here ---
-main_pid=$berth_pid main_port=$berth_port main_url=$U
 for mode in always never; do
 	p=$(free_port)
 	write_config "$T/sf-$mode.yml" "$berth_root" "$p"
 	printf '  sendfile: %s\n' "$mode" >> "$T/sf-$mode.yml" # http: is last
-	berth_pid=
-	if ! start_berth "$T/sf-$mode.yml"; then
+	if ! start_extra_berth "$T/sf-$mode.yml"; then
 		fail "server with http.sendfile: $mode starts"
 		continue
 	fi
-	expect_status "sendfile $mode: GET blob 200" 200 GET "$berth_url/v2/mono/app/blobs/$dg"
+	expect_status "sendfile $mode: GET blob 200" 200 GET "$extra_url/v2/mono/app/blobs/$dg"
 	check "sendfile $mode: body is the blob" cmp "$T/body" "$T/blob"
-	expect_status "sendfile $mode: Range answers 206" 206 GET "$berth_url/v2/mono/app/blobs/$dg" -H 'Range: bytes=1000-2999999'
+	expect_status "sendfile $mode: Range answers 206" 206 GET "$extra_url/v2/mono/app/blobs/$dg" -H 'Range: bytes=1000-2999999'
 	check "sendfile $mode: 206 body is the range" cmp "$T/body" <(tail -c +1001 "$T/blob" | head -c 2999000)
-	expect_status "sendfile $mode: HEAD 200" 200 HEAD "$berth_url/v2/mono/app/blobs/$dg"
+	expect_status "sendfile $mode: HEAD 200" 200 HEAD "$extra_url/v2/mono/app/blobs/$dg"
 	check "sendfile $mode: HEAD Content-Length" test "$(header Content-Length)" = "$size"
-	stop_berth
+	stop_extra_berth
 done
-berth_pid=$main_pid berth_port=$main_port berth_url=$main_url
 
 # --- no bad request is answered with a 5xx ---
 check "server log has no 5xx" bash -c "! grep -q ' 50[0-9] ' '$T'/berth-*.log"

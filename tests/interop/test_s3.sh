@@ -125,13 +125,8 @@ echo "$keys" | grep -q '~' && fail "no writer state left in the bucket" "$(echo 
 # ---- 2b. one upload continued by two servers on the bucket: each
 # server's memo of the multipart upload and hash state must give way to
 # what the bucket holds (chunks of 6 MiB: a 5 MiB part and a 1 MiB tail) ----
-first_pid=$berth_pid first_url=$berth_url
-port_b=$(free_port)
-s3_config "$T/s3-b.yml" "$port_b"
-berth_pid=
-if start_berth "$T/s3-b.yml"; then
-	second_pid=$berth_pid
-	berth_pid=$first_pid
+s3_config "$T/s3-b.yml" "$(free_port)"
+if start_extra_berth "$T/s3-b.yml"; then
 	# s3_gone REPO ID: no key and no multipart upload below the upload
 	s3_gone() {
 		local prefix empty
@@ -142,14 +137,11 @@ if start_berth "$T/s3-b.yml"; then
 		! s3_curl -H "x-amz-content-sha256: $empty" \
 			"$S3_ENDPOINT/$S3_BUCKET?uploads&prefix=$prefix" | grep -q '<UploadId>'
 	}
-	handoff_checks "$first_url" "$berth_url" $((6 << 20)) s3_gone
-	kill "$second_pid" 2>/dev/null
-	wait "$second_pid" 2>/dev/null
+	handoff_checks "$berth_url" "$extra_url" $((6 << 20)) s3_gone
+	stop_extra_berth
 else
-	berth_pid=$first_pid
 	fail "a second server on the same bucket starts"
 fi
-berth_url=$first_url
 stop_berth
 
 # ---- 3. start-up failures ----
