@@ -180,15 +180,27 @@ struct berth_writer {
 	int state;
 };
 
+/* Forget the upload and parts the writer knows of, and its buffered
+   bytes (a failed reopen attempt, or on the way to freeing it). */
+static void writer_reset(berth_writer *w)
+{
+	for (size_t i = 0; i < w->nparts; i++)
+		free(w->parts[i].etag);
+	w->nparts = 0;
+	w->parts_size = 0;
+	free(w->upload_id);
+	w->upload_id = NULL;
+	w->len = 0;
+	w->tail_exists = 0;
+}
+
 static void writer_free(berth_writer *w)
 {
 	if (!w)
 		return;
-	for (size_t i = 0; i < w->nparts; i++)
-		free(w->parts[i].etag);
+	writer_reset(w);
 	free(w->parts);
 	free(w->buf);
-	free(w->upload_id);
 	free(w->path);
 	free(w->key);
 	free(w->tail_key);
@@ -423,19 +435,6 @@ static int continue_committed(berth_writer *w)
 		rc = load_into_buffer(w, w->key, "GetObject", whole, size - whole, &found);
 	w->dirty = 1;
 	return rc;
-}
-
-/* Forget the parts and upload a failed reopen attempt loaded. */
-static void writer_reset(berth_writer *w)
-{
-	for (size_t i = 0; i < w->nparts; i++)
-		free(w->parts[i].etag);
-	w->nparts = 0;
-	w->parts_size = 0;
-	free(w->upload_id);
-	w->upload_id = NULL;
-	w->len = 0;
-	w->tail_exists = 0;
 }
 
 /* Reopen from what this process knew when the writer was last closed
