@@ -256,8 +256,7 @@ static int upload_find(berth_request *req, upload **out)
 	/* A memo left by this process's last request on the upload stands
 	   for the existence check until the writer's size confirms it
 	   (upload_open). */
-	uint64_t memo_size;
-	int unverified = upload_memo_size(req->name, req->ref, &memo_size);
+	int unverified = upload_memo_has(req->name, req->ref);
 	int rc = unverified ? 1 : upload_exists(req->app, req->name, req->ref);
 	if (rc < 0) {
 		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);

@@ -85,14 +85,12 @@ static const memo *memo_find(const char *name, const char *id)
 	return NULL;
 }
 
-int upload_memo_size(const char *name, const char *id, uint64_t *size)
+int upload_memo_has(const char *name, const char *id)
 {
 	pthread_mutex_lock(&memo_mu);
-	const memo *m = memo_find(name, id);
-	if (m)
-		*size = m->hash.bytes;
+	int found = memo_find(name, id) != NULL;
 	pthread_mutex_unlock(&memo_mu);
-	return m != NULL;
+	return found;
 }
 
 int upload_memo_get(const char *name, const char *id, uint64_t size,

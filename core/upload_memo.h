@@ -17,8 +17,8 @@
 
 /* Remember `h` (covering h->bytes bytes) for upload `id` of `name`. */
 void upload_memo_put(const char *name, const char *id, const berth_hasher *h);
-/* 1 and the memo's size in *size if upload `id` of `name` has a memo. */
-int upload_memo_size(const char *name, const char *id, uint64_t *size);
+/* 1 if upload `id` of `name` has a memo. */
+int upload_memo_has(const char *name, const char *id);
 /* 1 and the state in *out if the memo covers exactly `size` bytes. */
 int upload_memo_get(const char *name, const char *id, uint64_t size,
 		    berth_hasher *out);

@@ -20,16 +20,14 @@ TEST(upload_memo_exact_size_and_repository)
 {
 	upload_memo_clear();
 	berth_hasher h = hashed("hello"), got;
-	uint64_t size = 0;
 	upload_memo_put("a/b", "id-1", &h);
-	CHECK(upload_memo_size("a/b", "id-1", &size));
-	CHECK_EQ_INT(size, 5);
+	CHECK(upload_memo_has("a/b", "id-1"));
 	CHECK(upload_memo_get("a/b", "id-1", 5, &got));
 	CHECK_EQ_INT(got.bytes, 5);
 	CHECK(memcmp(got.state, h.state, sizeof h.state) == 0);
 	CHECK(!upload_memo_get("a/b", "id-1", 6, &got)); /* storage moved on */
 	CHECK(!upload_memo_get("a/c", "id-1", 5, &got)); /* another repository */
-	CHECK(!upload_memo_size("a/c", "id-1", &size));
+	CHECK(!upload_memo_has("a/c", "id-1"));
 	CHECK(!upload_memo_get("a/b", "id-2", 5, &got));
 
 	berth_hasher h2 = hashed("hello, world");
@@ -38,7 +36,7 @@ TEST(upload_memo_exact_size_and_repository)
 	CHECK(upload_memo_get("a/b", "id-1", 12, &got));
 
 	upload_memo_forget("id-1");
-	CHECK(!upload_memo_size("a/b", "id-1", &size));
+	CHECK(!upload_memo_has("a/b", "id-1"));
 	upload_memo_clear();
 }
 
@@ -51,13 +49,12 @@ TEST(upload_memo_bounded)
 		snprintf(id, sizeof id, "id-%d", i);
 		upload_memo_put("r", id, &h);
 	}
-	uint64_t size;
-	CHECK(!upload_memo_size("r", "id-0", &size)); /* the oldest went */
-	CHECK(upload_memo_size("r", "id-1999", &size));
+	CHECK(!upload_memo_has("r", "id-0")); /* the oldest went */
+	CHECK(upload_memo_has("r", "id-1999"));
 	int kept = 0;
 	for (int i = 0; i < 2000; i++) {
 		snprintf(id, sizeof id, "id-%d", i);
-		kept += upload_memo_size("r", id, &size);
+		kept += upload_memo_has("r", id);
 	}
 	CHECK(kept > 0 && kept <= 1000);
 	upload_memo_clear();
