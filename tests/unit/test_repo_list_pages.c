@@ -69,7 +69,19 @@ static void make_repo(repo_fixture *f, const char *name)
 	make(f, p, 0);
 }
 
-/* The page as "a,b,c" plus ";more" when more is set. */
+/* Write the page as "a,b,c" plus ";more" when more is set; frees it. */
+static void page_text(char **v, size_t n, int more, char *out, size_t cap)
+{
+	out[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), cap - strlen(out), "%s%s",
+			 i ? "," : "", v[i]);
+	if (more)
+		snprintf(out + strlen(out), cap - strlen(out), ";more");
+	repo_strv_free(v, n);
+}
+
+/* A tag page as page_text writes it. */
 static void tags_page(repo_fixture *f, const char *repo, const char *last,
 		      size_t limit, int want_rc, char *out, size_t cap)
 {
@@ -78,13 +90,7 @@ static void tags_page(repo_fixture *f, const char *repo, const char *last,
 	int more = 0;
 	CHECK_EQ_INT(repo_tags_page(&f->app, repo, last, limit, &v, &n, &more),
 		     want_rc);
-	out[0] = 0;
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + strlen(out), cap - strlen(out), "%s%s",
-			 i ? "," : "", v[i]);
-	if (more)
-		snprintf(out + strlen(out), cap - strlen(out), ";more");
-	repo_strv_free(v, n);
+	page_text(v, n, more, out, cap);
 }
 
 static void catalog_page(repo_fixture *f, const char *last, size_t limit,
@@ -95,13 +101,7 @@ static void catalog_page(repo_fixture *f, const char *last, size_t limit,
 	int more = 0;
 	CHECK_EQ_INT(repo_catalog_page(&f->app, last, limit, &v, &n, &more),
 		     BERTH_OK);
-	out[0] = 0;
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + strlen(out), cap - strlen(out), "%s%s",
-			 i ? "," : "", v[i]);
-	if (more)
-		snprintf(out + strlen(out), cap - strlen(out), ";more");
-	repo_strv_free(v, n);
+	page_text(v, n, more, out, cap);
 }
 
 /* The first `k` comma-separated items of `s`. */
