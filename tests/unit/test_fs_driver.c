@@ -7,10 +7,8 @@
  * The .so is found in $BERTH_DRIVER_DIR, else build/lib/berth.  Every
  * case works in its own temporary directory and removes it afterwards.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +20,7 @@
 
 #include <berth/storage.h>
 
+#include "fs_driver_fixture.h"
 #include "test.h"
 
 /* ---- minimal host ---- */
@@ -63,28 +62,6 @@ static const berth_host host = {
 
 /* ---- fixtures ---- */
 
-static const berth_storage_driver *fsd(void)
-{
-	static const berth_storage_driver *d;
-	static void *handle;
-	if (d)
-		return d;
-	const char *dir = getenv("BERTH_DRIVER_DIR");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/storage-filesystem.so",
-		 dir && *dir ? dir : "build/lib/berth");
-	/* Kept loaded for the whole run: unloading buys nothing here. */
-	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!handle) {
-		fprintf(stderr, "    dlopen %s: %s\n", path, dlerror());
-		return NULL;
-	}
-	berth_storage_entry_fn entry =
-		(berth_storage_entry_fn)dlsym(handle, BERTH_STORAGE_ENTRY);
-	d = entry ? entry() : NULL;
-	return d;
-}
-
 typedef struct fx {
 	char dir[64];   /* the temporary directory */
 	char root[128]; /* dir/root: the driver's rootdirectory */
@@ -92,15 +69,9 @@ typedef struct fx {
 	berth_instance *in;
 } fx;
 
-static int rm_entry(const char *p, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	return remove(p);
-}
-
 static void rm_rf(const char *dir)
 {
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(dir);
 }
 
 static int fx_create(fx *f)
@@ -116,7 +87,7 @@ static int fx_create(fx *f)
 static int fx_open(fx *f)
 {
 	memset(f, 0, sizeof *f);
-	f->d = fsd();
+	f->d = test_fs_driver();
 	CHECK(f->d != NULL);
 	if (!f->d)
 		return 0;
@@ -188,7 +159,7 @@ static int error_names(const char *what)
 
 TEST(fs_descriptor_and_config)
 {
-	const berth_storage_driver *d = fsd();
+	const berth_storage_driver *d = test_fs_driver();
 	CHECK(d != NULL);
 	if (!d)
 		return;

@@ -13,9 +13,7 @@
  * once, without sleeping -- and exposes the cache to exactly the
  * same-tick changes it must still see when the clock is right.
  */
-#include <dlfcn.h>
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -28,6 +26,7 @@
 
 #include <berth/storage.h>
 
+#include "fs_driver_fixture.h"
 #include "test.h"
 
 #define BIG 300 /* above the driver's threshold for caching a listing */
@@ -62,35 +61,11 @@ static const berth_host lhost = {
 	.now_ns = lh_now,
 };
 
-static const berth_storage_driver *driver(void)
-{
-	static const berth_storage_driver *d;
-	if (d)
-		return d;
-	const char *dir = getenv("BERTH_DRIVER_DIR");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/storage-filesystem.so",
-		 dir && *dir ? dir : "build/lib/berth");
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL); /* kept loaded */
-	if (!h)
-		return NULL;
-	berth_storage_entry_fn entry =
-		(berth_storage_entry_fn)dlsym(h, BERTH_STORAGE_ENTRY);
-	d = entry ? entry() : NULL;
-	return d;
-}
-
 typedef struct lfx {
 	char root[64];
 	const berth_storage_driver *d;
 	berth_instance *in;
 } lfx;
-
-static int rm_entry(const char *p, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	return remove(p);
-}
 
 /* "<root>/<rel>" */
 static const char *at(lfx *f, const char *rel, char *buf, size_t cap)
@@ -103,7 +78,7 @@ static int lfx_open(lfx *f, int64_t ahead_ns)
 {
 	memset(f, 0, sizeof *f);
 	atomic_store(&clock_ahead_ns, ahead_ns);
-	f->d = driver();
+	f->d = test_fs_driver();
 	CHECK(f->d != NULL);
 	strcpy(f->root, "/tmp/berth-listing-XXXXXX");
 	if (!f->d || !mkdtemp(f->root))
@@ -113,7 +88,7 @@ static int lfx_open(lfx *f, int64_t ahead_ns)
 	int rc = f->d->create(&f->in, &lhost, &cfg);
 	CHECK_EQ_INT(rc, BERTH_OK);
 	if (rc) {
-		nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		test_rm_tree(f->root);
 		return 0;
 	}
 	return 1;
@@ -122,7 +97,7 @@ static int lfx_open(lfx *f, int64_t ahead_ns)
 static void lfx_close(lfx *f)
 {
 	f->d->destroy(f->in);
-	nftw(f->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(f->root);
 	atomic_store(&clock_ahead_ns, 0);
 }
 
