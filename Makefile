@@ -136,7 +136,17 @@ $(LOAD_BIN): tools/berth-load/berth-load.c
 	$(CC) $(CFLAGS_BASE) $(shell pkg-config --cflags libcurl) -o $@ $< \
 		$(LDFLAGS_ALL) $(shell pkg-config --libs libcurl)
 
-bench bench-quick: deps $(BUILD)/bin/berth $(DRIVER_SO) $(LOAD_BIN)
+# The floor under idle RSS: no code, linked to exactly the libraries the
+# server's binary names (its DT_NEEDED entries).
+RSS_FLOOR_BIN := $(BUILD)/bin/berth-rss-floor
+
+$(RSS_FLOOR_BIN): tests/bench/rss_floor.c $(BUILD)/bin/berth
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -o $@ $< $(LDFLAGS_ALL) -Wl,--no-as-needed \
+		$$(readelf -d $(BUILD)/bin/berth | \
+		   sed -n 's/.*(NEEDED).*\[\(.*\)\]$$/-l:\1/p')
+
+bench bench-quick: deps $(BUILD)/bin/berth $(DRIVER_SO) $(LOAD_BIN) $(RSS_FLOOR_BIN)
 	@tools/install-deps bench
 	tests/bench/bench.sh $(if $(filter bench-quick,$@),--quick) $(BUILD)
 

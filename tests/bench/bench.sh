@@ -177,11 +177,17 @@ CONF
 BERTH_BIN=${BERTH_SERVER_CMD:-$BUILD/bin/berth}
 [ -x "$BERTH_BIN" ] || { echo "bench: $BERTH_BIN missing (make)" >&2; exit 1; }
 [ -x "$LOAD" ] || { echo "bench: $LOAD missing (make $LOAD)" >&2; exit 1; }
+[ -x "$BUILD/bin/berth-rss-floor" ] || { echo "bench: $BUILD/bin/berth-rss-floor missing (make bench)" >&2; exit 1; }
 T_START=$(now)
 start_berth
 start_distribution
+# The server's libraries loaded by a program without code: the floor
+# under Berth's idle RSS.
+"$BUILD/bin/berth-rss-floor" &
+pids+=($!)
+PID[floor]=$!
 sleep 1
-for t in "${TARGETS[@]}"; do
+for t in "${TARGETS[@]}" floor; do
 	rec rss_idle_kib "$t" "$(rss_kib "${PID[$t]}")"
 done
 say "berth ${URL[berth]} (pid ${PID[berth]}), distribution ${URL[distribution]} (pid ${PID[distribution]}); $REPS repetition(s)"

@@ -1,7 +1,9 @@
 # blobs.sh - a BLOB_MIB MiB random blob: pushed monolithically (one PUT,
 # curl -T streams the file) and in CHUNK_MIB MiB chunks (PATCH with
 # Content-Range, then an empty PUT), then pulled; nginx serves the same
-# file as the reference for pulls.  Peak RSS of each server over the
+# file as the reference for pulls.  Each repetition first measures the
+# disk's synced write of a new file, kept until the end like the pushed
+# blobs, as the reference for pushes.  Peak RSS of each server over the
 # transfers of a repetition.  Every push is of content new to the
 # registry: each repetition changes the blob's first bytes.
 # Sourced by bench.sh.
@@ -33,24 +35,20 @@ push_mono() {
 	[ "$code" = 201 ] || { echo "bench: PUT $1/$2: $code $(head -c 300 "$W/resp")" >&2; return 1; }
 }
 
-# push_chunked URL REPO DIGEST: the chunk files in $W/chunks, in order.
+# push_chunked URL REPO DIGEST: the chunk files in $W/chunks, in order, on
+# one keep-alive connection (push_chunked.py); prints seconds.
 push_chunked() {
-	local loc code c n off=0
-	loc=$(upload_start "$1" "$2")
-	for c in "$W"/chunks/c*; do
-		n=$(stat -c %s "$c")
-		code=$(curl -s -D "$W/hdr" -o "$W/resp" -w '%{http_code}' \
-			-X PATCH -H 'Expect:' \
-			-H 'Content-Type: application/octet-stream' \
-			-H "Content-Range: $off-$((off + n - 1))" -T "$c" "$loc")
-		[ "$code" = 202 ] || { echo "bench: PATCH $1/$2 at $off: $code $(head -c 300 "$W/resp")" >&2; return 1; }
-		loc=$(location "$1")
-		off=$((off + n))
-	done
-	code=$(curl -s -D "$W/hdr" -o "$W/resp" -w '%{http_code}' -X PUT \
-		-H 'Content-Type: application/octet-stream' --data-binary '' \
-		"$(with_q "$loc" "digest=$3")")
-	[ "$code" = 201 ] || { echo "bench: final PUT $1/$2: $code $(head -c 300 "$W/resp")" >&2; return 1; }
+	python3 "$HERE/push_chunked.py" "$1" "$2" "$3" "$W"/chunks/c*
+}
+
+# disk_write FILE: a synced write of BLOB_MIB MiB to the new FILE; MB/s.
+disk_write() {
+	local t0 t1
+	sync
+	t0=$(now)
+	dd if=/dev/zero of="$1" bs=1M count="$BLOB_MIB" conv=fdatasync status=none
+	t1=$(now)
+	rate "$((BLOB_MIB << 20))" "$t0" "$t1"
 }
 
 # pull URL BYTES: GET to /dev/null; prints seconds, fails on a short body.
@@ -78,6 +76,7 @@ wl_blobs() {
 	start_nginx "$W/www"
 	for r in $(seq 1 "$REPS"); do
 		for t in "${TARGETS[@]}"; do hwm_reset "${PID[$t]}"; done
+		rec disk_write_sync_MBps machine "$(disk_write "$W/disk$r")"
 		variant "mono-$r"
 		for t in "${TARGETS[@]}"; do
 			sync
@@ -90,10 +89,8 @@ wl_blobs() {
 		dd if="$W/blob" of="$W/chunks/c00000" bs="${CHUNK_MIB}M" count=1 status=none
 		for t in "${TARGETS[@]}"; do
 			sync
-			t0=$(now)
-			push_chunked "${URL[$t]}" "bench/chunked$r" "$dg"
-			t1=$(now)
-			rec push_chunked_MBps "$t" "$(rate "$bytes" "$t0" "$t1")"
+			s=$(push_chunked "${URL[$t]}" "bench/chunked$r" "$dg")
+			rec push_chunked_MBps "$t" "$(awk -v b="$bytes" -v s="$s" 'BEGIN { printf "%.1f", b / s / 1e6 }')"
 		done
 		for t in "${TARGETS[@]}"; do
 			if [ "$r" = 1 ]; then # correctness, once: the bytes come back
@@ -108,5 +105,5 @@ wl_blobs() {
 		s=$(pull "${URL[nginx]}/blob" "$bytes")
 		rec pull_MBps nginx "$(awk -v b="$bytes" -v s="$s" 'BEGIN { printf "%.1f", b / s / 1e6 }')"
 	done
-	rm -rf "$W/chunks"
+	rm -rf "$W/chunks" "$W"/disk*
 }
