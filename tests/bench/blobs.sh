@@ -60,6 +60,11 @@ pull() {
 	echo "$3"
 }
 
+# cpu_s PID: user + system CPU seconds the process has used so far.
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
 # variant TAG: give the blob new first bytes; sets $dg.
 variant() {
 	printf '%-16s' "$1" | dd of="$W/blob" conv=notrunc status=none
@@ -67,7 +72,7 @@ variant() {
 }
 
 wl_blobs() {
-	local r t t0 t1 s dg bytes=$((BLOB_MIB << 20))
+	local r t t0 t1 c0 s dg order bytes=$((BLOB_MIB << 20))
 	say "  making a $BLOB_MIB MiB random blob"
 	head -c "$bytes" /dev/urandom > "$W/blob"
 	mkdir -p "$W/chunks" "$W/www"
@@ -77,17 +82,24 @@ wl_blobs() {
 	for r in $(seq 1 "$REPS"); do
 		for t in "${TARGETS[@]}"; do hwm_reset "${PID[$t]}"; done
 		rec disk_write_sync_MBps machine "$(disk_write "$W/disk$r")"
+		# Pushes take turns going first: how fast the disk takes new
+		# blocks drifts within a run, and whoever wrote first in every
+		# repetition would be favoured.
+		order=("${TARGETS[@]}")
+		[ $((r % 2)) = 1 ] || order=("${TARGETS[1]}" "${TARGETS[0]}")
 		variant "mono-$r"
-		for t in "${TARGETS[@]}"; do
+		for t in "${order[@]}"; do
 			sync
+			c0=$(cpu_s "${PID[$t]}")
 			t0=$(now)
 			push_mono "${URL[$t]}" "bench/mono$r" "$W/blob" "$dg"
 			t1=$(now)
 			rec push_mono_MBps "$t" "$(rate "$bytes" "$t0" "$t1")"
+			rec push_mono_cpu_s "$t" "$(awk -v a="$c0" -v z="$(cpu_s "${PID[$t]}")" 'BEGIN { printf "%.2f", z - a }')"
 		done
 		variant "chunked-$r"
 		dd if="$W/blob" of="$W/chunks/c00000" bs="${CHUNK_MIB}M" count=1 status=none
-		for t in "${TARGETS[@]}"; do
+		for t in "${order[@]}"; do
 			sync
 			s=$(push_chunked "${URL[$t]}" "bench/chunked$r" "$dg")
 			rec push_chunked_MBps "$t" "$(awk -v b="$bytes" -v s="$s" 'BEGIN { printf "%.1f", b / s / 1e6 }')"

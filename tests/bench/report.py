@@ -21,6 +21,8 @@ FIGURES = [
      ("machine", "disk_write_sync_MBps")),
     ("push_chunked_MBps", "BLOB blob push, 16 MiB PATCH chunks", "MB/s",
      ("machine", "disk_write_sync_MBps")),
+    ("push_mono_cpu_s", "server CPU (user + system) per monolithic push", "s",
+     None),
     ("pull_MBps", "BLOB blob pull", "MB/s", ("nginx", "pull_MBps")),
     ("manifest_get_rps", "manifest GET, 32 connections", "req/s", None),
     ("manifest_get_p50_ms", "manifest GET p50", "ms", None),
