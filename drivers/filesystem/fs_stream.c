@@ -16,7 +16,10 @@
  * them to disk (sync_file_range, without waiting).  A blob then goes to
  * disk while it is still arriving, instead of all at once in the fsync
  * that makes it durable, which otherwise stalls the request for as long
- * as the disk needs for everything the page cache collected.
+ * as the disk needs for everything the page cache collected.  2 MiB rather
+ * than 8: a 16 MiB PATCH then starts its write-back sooner, leaving less
+ * for the fsync that closes it (1 GiB in 16 MiB chunks, six alternating
+ * runs: 517 MB/s median against 484; monolithic pushes unchanged).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +32,7 @@
 #include "fs.h"
 
 #define FS_WBUF (64 * 1024)
-#define FS_WRITEBACK (8u << 20)
+#define FS_WRITEBACK (2u << 20)
 
 struct berth_reader {
 	struct berth_instance *in;
