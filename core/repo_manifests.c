@@ -56,6 +56,30 @@ static int strv_push(strv *s, const char *str, size_t len)
 	return 0;
 }
 
+/* Add one name to a page of at most `limit` names.  Returns non-zero when
+   the walk must stop: the page was already full (*more is set: a name
+   lies beyond it) or memory ran out (s->oom is set). */
+static int page_add(strv *s, size_t limit, int *more, const char *str,
+		    size_t len)
+{
+	if (s->n == limit) {
+		*more = 1;
+		return 1;
+	}
+	return strv_push(s, str, len);
+}
+
+/* The walk's start_after for a page that follows `last` below `dir`, in
+   `buf` (BERTH_PATH_MAX bytes); NULL for the first page, or when the path
+   would not fit (the walk then starts at the beginning). */
+static const char *page_start(char *buf, const char *dir, const char *last)
+{
+	if (!last || snprintf(buf, BERTH_PATH_MAX, "%s/%s", dir, last) >=
+			     BERTH_PATH_MAX)
+		return NULL;
+	return buf;
+}
+
 void repo_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -394,11 +418,7 @@ static berth_walk_action tag_entry(const char *path,
 	}
 	if (e == 0)
 		return BERTH_WALK_SKIP_DIR;
-	if (t->tags.n == t->limit) {
-		t->more = 1;
-		return BERTH_WALK_STOP;
-	}
-	if (strv_push(&t->tags, tag, strlen(tag)))
+	if (page_add(&t->tags, t->limit, &t->more, tag, strlen(tag)))
 		return BERTH_WALK_STOP;
 	return BERTH_WALK_SKIP_DIR;
 }
@@ -420,10 +440,7 @@ int repo_tags_page(berth_app *app, const char *name, const char *last,
 	   then makes the page cost the same whatever the number of tags,
 	   instead of reading and sorting every name.  Only the page and
 	   one more tag cost a link check. */
-	const char *start = NULL;
-	if (last && snprintf(after, sizeof after, "%s/%s", dir, last) <
-			    (int)sizeof after)
-		start = after;
+	const char *start = page_start(after, dir, last);
 	int rc = store_walk(&app->store, dir, start, tag_entry, &t);
 	if (!rc)
 		rc = t.rc;
@@ -507,11 +524,7 @@ static berth_walk_action catalog_entry(const char *path,
 	}
 	if (rc == 0)
 		return BERTH_WALK_CONTINUE;
-	if (c->names.n == c->limit) {
-		c->more = 1;
-		return BERTH_WALK_STOP;
-	}
-	if (strv_push(&c->names, name, len))
+	if (page_add(&c->names, c->limit, &c->more, name, len))
 		return BERTH_WALK_STOP;
 	return BERTH_WALK_CONTINUE;
 }
@@ -528,10 +541,7 @@ int repo_catalog_page(berth_app *app, const char *last, size_t limit,
 	c.root_len = strlen(root) + 1;
 	/* The walk resumes after `last` and stops once the page is full, so
 	   a page costs the same whatever the number of repositories. */
-	const char *start = NULL;
-	if (last && snprintf(after, sizeof after, "%s/%s", root, last) <
-			    (int)sizeof after)
-		start = after;
+	const char *start = page_start(after, root, last);
 	int rc = store_walk(&app->store, root, start, catalog_entry, &c);
 	if (rc == BERTH_E_NOT_FOUND)
 		rc = BERTH_OK;
