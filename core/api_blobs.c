@@ -166,9 +166,11 @@ void api_blob_get(berth_request *req)
 			close(fd);
 	} else if (req->is_head || len == 0) {
 		/* No reader needed: libmicrohttpd sends no body for HEAD but
-		   still reports the length. */
+		   still reports the length.  The block is never filled, so
+		   keep it small: libmicrohttpd allocates (and zeroes) it for
+		   every response. */
 		resp = MHD_create_response_from_callback(
-			len, STREAM_BLOCK, stream_read, NULL, NULL);
+			len, 64, stream_read, NULL, NULL);
 	} else {
 		blob_stream *s = calloc(1, sizeof *s);
 		if (!s)

@@ -268,7 +268,17 @@ static int set_str(char **dst, const char *v)
 
 /* Applies one Berth-used leaf setting, named by its dotted key, from the
    text `v`; `why` gets what was wrong.  Used for YAML and environment. */
-typedef enum { K_STR, K_BOOL, K_DURATION, K_UINT, K_LEVEL } kind;
+/* K_SECONDS: a duration of at most 24h kept as unsigned seconds;
+   K_UINT: 1 to 1000000; K_UINT0: the same, or 0 to switch a limit off. */
+typedef enum {
+	K_STR,
+	K_BOOL,
+	K_DURATION,
+	K_SECONDS,
+	K_UINT,
+	K_UINT0,
+	K_LEVEL
+} kind;
 
 typedef struct leaf {
 	const char *key;
@@ -295,8 +305,11 @@ static const leaf leaves[] = {
 	{"http.tls.certificate", K_STR, OFF(tls_certificate)},
 	{"http.tls.key", K_STR, OFF(tls_key)},
 	{"http.connectionlimit", K_UINT, OFF(connection_limit)},
-	{"http.timeout", K_DURATION, OFF(timeout_s)},
-	{"http.maxconnectionsperip", K_UINT, OFF(max_connections_per_ip)},
+	{"http.timeout", K_SECONDS, OFF(timeout_s)},
+	{"http.headertimeout", K_SECONDS, OFF(header_timeout_s)},
+	{"http.minbodyrate", K_UINT0, OFF(min_body_rate)},
+	{"http.maxconnectionsperip", K_UINT0, OFF(max_connections_per_ip)},
+	{"http.workers", K_UINT, OFF(workers)},
 	{"http.sendfile", K_STR, OFF(sendfile)},
 };
 
@@ -345,7 +358,8 @@ static int apply_leaf(berth_settings *s, const leaf *l, const char *v,
 			return -1;
 		}
 		return 0;
-	case K_DURATION: {
+	case K_DURATION:
+	case K_SECONDS: {
 		int64_t d;
 		if (parse_duration(v, &d)) {
 			snprintf(why, wlen, "expected a duration such as "
@@ -357,25 +371,28 @@ static int apply_leaf(berth_settings *s, const leaf *l, const char *v,
 				 "got \"%s\"", v);
 			return -1;
 		}
-		if (l->off == OFF(timeout_s)) {
-			if (d > 86400) {
-				snprintf(why, wlen, "at most 24h, got \"%s\"", v);
-				return -1;
-			}
-			s->timeout_s = (unsigned)d;
-		} else {
+		if (l->k == K_DURATION) {
 			*(int64_t *)(base + l->off) = d;
+			return 0;
 		}
+		if (d > 86400) {
+			snprintf(why, wlen, "at most 24h, got \"%s\"", v);
+			return -1;
+		}
+		*(unsigned *)(base + l->off) = (unsigned)d;
 		return 0;
 	}
-	case K_UINT: {
+	case K_UINT:
+	case K_UINT0: {
 		char *end;
+		unsigned long min = l->k == K_UINT0 ? 0 : 1;
 		errno = 0;
 		unsigned long n = strtoul(v, &end, 10);
-		if (!isdigit((unsigned char)*v) || *end || errno || n == 0 ||
+		if (!isdigit((unsigned char)*v) || *end || errno || n < min ||
 		    n > 1000000) {
-			snprintf(why, wlen, "expected a number from 1 to "
-				 "1000000, got \"%s\"", v);
+			snprintf(why, wlen, "expected a number from %lu to "
+				 "1000000%s, got \"%s\"", min,
+				 min ? "" : " (0: no limit)", v);
 			return -1;
 		}
 		*(unsigned *)(base + l->off) = (unsigned)n;
@@ -814,8 +831,12 @@ static void set_defaults(berth_settings *s)
 	s->purge_enabled = 1;
 	s->purge_age_s = 168 * 3600;
 	s->purge_interval_s = 24 * 3600;
-	s->connection_limit = 1024;
+	s->connection_limit = 0; /* as many as descriptors allow (server.c) */
 	s->timeout_s = 60;
+	s->header_timeout_s = 20;
+	s->min_body_rate = 1024;
+	s->max_connections_per_ip = 256;
+	s->workers = 32;
 }
 
 int berth_settings_parse(const char *yaml, size_t len, const char *source,

@@ -38,10 +38,18 @@ typedef struct berth_settings {
 	int relative_urls;   /* http.relativeurls */
 	char *tls_certificate; /* http.tls.certificate */
 	char *tls_key;         /* http.tls.key */
-	unsigned connection_limit; /* http.connectionlimit (Berth) */
-	unsigned timeout_s;        /* http.timeout (Berth) */
+	unsigned connection_limit; /* http.connectionlimit (Berth); 0: as
+				      many as file descriptors allow */
+	unsigned timeout_s;        /* http.timeout (Berth): idle connection,
+				      and the wait for the next request */
+	unsigned header_timeout_s; /* http.headertimeout (Berth): a new
+				      connection's request headers */
+	unsigned min_body_rate;    /* http.minbodyrate (Berth): bytes/s a
+				      request body must keep up; 0: none */
 	unsigned max_connections_per_ip; /* http.maxconnectionsperip (Berth),
 					    0: no per-address limit */
+	unsigned workers;          /* http.workers (Berth): threads that run
+				      requests' storage work */
 	char *sendfile; /* http.sendfile (Berth): "auto" (or NULL), "always"
 			   or "never"; see api_blobs.c */
 } berth_settings;

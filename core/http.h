@@ -12,8 +12,15 @@
  *      rest of the body is discarded;
  *   3. on_end() is called when the body is complete and must reply.
  *
- * on_cleanup() runs once: just before the reply is queued, or when the
- * request ends without one (a disconnect).
+ * on_cleanup() runs once: on the worker that decided the reply, before
+ * the reply is queued, or when the request ends without one (a
+ * disconnect).
+ *
+ * Threads (http_dispatch.c): the route handler, on_body and on_end run
+ * on the worker pool and may block on storage; they run one at a time
+ * per request, in order.  on_body may run while the next piece of the
+ * body is being received, so it must not read request headers or query
+ * arguments (take what it needs in the route handler).
  */
 #ifndef BERTH_CORE_HTTP_H
 #define BERTH_CORE_HTTP_H

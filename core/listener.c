@@ -13,8 +13,9 @@
  *
  * One thread runs an epoll loop over the listening socket, a wake-up
  * eventfd and the connections waiting for their first byte, so the check
- * costs no thread per connection and a client that never sends anything
- * is closed after the connection timeout.
+ * costs no thread per connection.  Admission and the deadline for the
+ * first byte are the connection guard's (conn_guard.h): it shuts a
+ * waiting socket down, which this loop sees as end of file.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,9 +27,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "conn_guard.h"
 #include "listener.h"
 #include "log.h"
 
@@ -36,14 +37,14 @@ typedef struct pending {
 	int fd;
 	struct sockaddr_storage addr;
 	socklen_t len;
-	time_t since;
+	berth_conn *guard;
 	struct pending *prev, *next;
 } pending;
 
 struct berth_listener {
 	int listen_fd, epfd, wake_fd;
+	int spare_fd; /* kept open to accept and close when out of descriptors */
 	struct MHD_Daemon *daemon;
-	unsigned timeout_s, limit, per_ip, count;
 	pending *head;
 	pthread_t thread;
 };
@@ -75,45 +76,30 @@ static void unlink_pending(berth_listener *l, pending *p)
 		l->head = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
-	l->count--;
 }
 
 static void drop(berth_listener *l, pending *p)
 {
 	unlink_pending(l, p);
+	/* before the descriptor is closed: the guard may shut it down until
+	   then */
+	berth_guard_remove(p->guard);
 	close(p->fd);
 	free(p);
 }
 
-/* Same client address (the port does not matter). */
-static int same_host(const struct sockaddr_storage *a,
-		     const struct sockaddr_storage *b)
+/* Out of descriptors: the pending connection would wake this loop again
+   and again.  Free the spare descriptor, accept the connection with it
+   and close it at once (the client sees a closed connection rather than
+   a hang), then take the spare back. */
+static void shed(berth_listener *l)
 {
-	if (a->ss_family != b->ss_family)
-		return 0;
-	if (a->ss_family == AF_INET)
-		return !memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-			       &((const struct sockaddr_in *)b)->sin_addr,
-			       sizeof(struct in_addr));
-	if (a->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr,
-			       sizeof(struct in6_addr));
-	return 0;
-}
-
-/* A client address already holding per_ip waiting connections gets no
-   more: without this, one client opening silent connections fills the
-   whole pool and every other client is turned away until they expire. */
-static int host_full(const berth_listener *l, const pending *np)
-{
-	if (!l->per_ip)
-		return 0;
-	unsigned n = 0;
-	for (const pending *p = l->head; p; p = p->next)
-		if (same_host(&p->addr, &np->addr) && ++n >= l->per_ip)
-			return 1;
-	return 0;
+	close(l->spare_fd);
+	int fd = accept4(l->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	LOG_WARN("http: out of file descriptors; a connection was refused");
 }
 
 static void accept_all(berth_listener *l)
@@ -126,15 +112,17 @@ static void accept_all(berth_listener *l)
 		p->fd = accept4(l->listen_fd, (struct sockaddr *)&p->addr,
 				&p->len, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (p->fd < 0) {
+			int e = errno;
 			free(p);
+			if ((e == EMFILE || e == ENFILE) && l->spare_fd >= 0)
+				shed(l);
 			return;
 		}
-		if (l->count >= l->limit || host_full(l, p)) {
+		if (!berth_guard_admit((struct sockaddr *)&p->addr)) {
 			close(p->fd);
 			free(p);
 			continue;
 		}
-		p->since = time(NULL);
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP,
 					 .data.ptr = p};
 		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, p->fd, &ev)) {
@@ -142,11 +130,11 @@ static void accept_all(berth_listener *l)
 			free(p);
 			continue;
 		}
+		p->guard = berth_guard_add(p->fd, (struct sockaddr *)&p->addr);
 		p->next = l->head;
 		if (l->head)
 			l->head->prev = p;
 		l->head = p;
-		l->count++;
 	}
 }
 
@@ -184,27 +172,14 @@ static void first_byte(berth_listener *l, pending *p)
 		return;
 	}
 	unlink_pending(l, p);
-	/* libmicrohttpd expects a blocking socket in thread-per-connection
-	   mode. */
-	int fl = fcntl(p->fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(p->fd, F_SETFL, fl & ~O_NONBLOCK);
+	berth_guard_handoff(p->guard);
 	if (MHD_add_connection(l->daemon, p->fd, (struct sockaddr *)&p->addr,
-			       p->len) != MHD_YES)
+			       p->len) != MHD_YES) {
+		/* it closed the socket and will not start the connection */
+		berth_guard_remove(p->guard);
 		LOG_DEBUG("http: connection refused by the server's limits");
-	free(p);
-}
-
-static void expire(berth_listener *l)
-{
-	time_t now = time(NULL);
-	for (pending *p = l->head, *next; p; p = next) {
-		next = p->next;
-		if (now - p->since >= (time_t)l->timeout_s) {
-			epoll_ctl(l->epfd, EPOLL_CTL_DEL, p->fd, NULL);
-			drop(l, p);
-		}
 	}
+	free(p);
 }
 
 static void *listener_main(void *arg)
@@ -212,7 +187,7 @@ static void *listener_main(void *arg)
 	berth_listener *l = arg;
 	struct epoll_event evs[64];
 	for (;;) {
-		int n = epoll_wait(l->epfd, evs, 64, 1000);
+		int n = epoll_wait(l->epfd, evs, 64, -1);
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -224,25 +199,21 @@ static void *listener_main(void *arg)
 			else
 				first_byte(l, ptr);
 		}
-		expire(l);
 	}
 	return NULL;
 }
 
 int berth_listener_start(berth_listener **out, int listen_fd,
-			 struct MHD_Daemon *daemon, unsigned timeout_s,
-			 unsigned limit, unsigned per_ip)
+			 struct MHD_Daemon *daemon)
 {
 	berth_listener *l = calloc(1, sizeof *l);
 	if (!l)
 		return -1;
 	l->listen_fd = listen_fd;
 	l->daemon = daemon;
-	l->timeout_s = timeout_s ? timeout_s : 60;
-	l->limit = limit ? limit : 1024;
-	l->per_ip = per_ip;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	l->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	int fl = fcntl(listen_fd, F_GETFL);
 	fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &l->listen_fd};
@@ -256,6 +227,8 @@ int berth_listener_start(berth_listener **out, int listen_fd,
 			close(l->epfd);
 		if (l->wake_fd >= 0)
 			close(l->wake_fd);
+		if (l->spare_fd >= 0)
+			close(l->spare_fd);
 		free(l);
 		errno = e;
 		return -1;
@@ -277,5 +250,7 @@ void berth_listener_stop(berth_listener *l)
 	close(l->listen_fd);
 	close(l->epfd);
 	close(l->wake_fd);
+	if (l->spare_fd >= 0)
+		close(l->spare_fd);
 	free(l);
 }

@@ -21,14 +21,12 @@ int berth_listen_socket(const struct sockaddr *addr, socklen_t len);
 /**
  * Start the accept thread on `listen_fd` (owned by the listener from now
  * on), handing connections to `daemon` (started with
- * MHD_USE_NO_LISTEN_SOCKET).  A connection that sends nothing within
- * `timeout_s` is closed; at most `limit` may wait for their first byte,
- * and at most `per_ip` of them from one client address (0: no limit).
- * Returns 0, or -1 with errno set.
+ * MHD_USE_NO_LISTEN_SOCKET).  Connections are admitted by the connection
+ * guard (conn_guard.h), which must be running, and tracked by it while
+ * they wait for their first byte.  Returns 0, or -1 with errno set.
  */
 int berth_listener_start(berth_listener **out, int listen_fd,
-			 struct MHD_Daemon *daemon, unsigned timeout_s,
-			 unsigned limit, unsigned per_ip);
+			 struct MHD_Daemon *daemon);
 
 /** Stop the thread, close the listening socket and waiting connections. */
 void berth_listener_stop(berth_listener *l);

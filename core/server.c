@@ -1,12 +1,15 @@
 /*
- * server.c - the HTTP server: libmicrohttpd set-up, the access handler
- * that turns libmicrohttpd's repeated calls into the route/body/end model
- * of http.h, and the signal loop.
+ * server.c - the HTTP server: libmicrohttpd set-up, the limits that keep
+ * slow and greedy clients from taking it away from the others, and the
+ * signal loop.
  *
- * Threading: one thread per connection.  Storage drivers block (disk
- * fsync, network round trips to object stores); a thread per connection
- * keeps one slow backend call from stalling other clients, and the
- * connection limit and timeout bound the cost of idle or slow clients.
+ * Threading: libmicrohttpd runs one event thread per CPU (epoll, so the
+ * number of connections is bounded by the connection limit and the
+ * descriptor limit, not by select()'s 1,024), and every step of a
+ * request that may block on storage runs on the worker pool
+ * (http_dispatch.c, workers.c).  An idle or slow connection costs memory,
+ * never a thread; the connection guard (conn_guard.c) closes the ones
+ * that are too slow or wait too long.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,21 +19,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "auth.h"
+#include "conn_guard.h"
 #include "http.h"
+#include "http_dispatch.h"
+#include "http_framing.h"
 #include "listener.h"
 #include "log.h"
 #include "purge.h"
 #include "server.h"
 #include "tls.h"
+#include "workers.h"
 
 /* libmicrohttpd hands the body to the handler in pieces of at most about
    half of this per-connection buffer; 256 KiB keeps syscalls few while
    memory per connection stays bounded. */
 #define CONNECTION_MEMORY (256 * 1024)
+/* http.connectionlimit when the configuration sets none. */
+#define DEFAULT_CONNECTION_LIMIT 4096
+/* Descriptors kept for everything but client connections: storage files
+   and sockets of the workers, logs, the listener's own. */
+#define RESERVED_FDS(workers) (64 + 4 * (workers))
+/* Connections closed by the guard stay open until their event thread
+   notices, so libmicrohttpd's own limit leaves this much room above
+   the guard's. */
+#define CLOSING_SLACK(limit) ((limit) / 8 + 16)
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -42,105 +59,64 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	LOG_DEBUG("http: %s", buf);
 }
 
-static enum MHD_Result queue(berth_request *req)
+/* libmicrohttpd's accept policy (HTTPS, where it accepts itself). */
+static enum MHD_Result admit(void *cls, const struct sockaddr *addr,
+			     socklen_t len)
 {
-	if (!req->response) {
-		http_reply_error(req, BERTH_ERR_UNKNOWN,
-				 "the handler produced no reply");
-		if (!req->response)
-			return MHD_NO;
-	}
-	/* Release the request's resources (upload claims, writers) before
-	   the reply leaves: a client may send its next request on another
-	   connection as soon as it has read this reply. */
-	if (req->on_cleanup) {
-		req->on_cleanup(req);
-		req->on_cleanup = NULL;
-	}
-	enum MHD_Result r = MHD_queue_response(req->conn, req->status,
-					       req->response);
-	MHD_destroy_response(req->response);
-	req->response = NULL;
-	return r;
+	(void)cls;
+	(void)len;
+	return berth_guard_admit(addr) ? MHD_YES : MHD_NO;
 }
 
-/* Does a body follow the headers (Content-Length above 0, or chunked)? */
-static int request_has_body(struct MHD_Connection *conn)
+/* Raise the descriptor limit to its hard limit and size the connection
+   limit to it: every connection is a descriptor.  An explicit
+   http.connectionlimit that cannot fit is an error; the default shrinks
+   to fit.  Returns the limit, or 0 with a message. */
+static unsigned connection_budget(const berth_settings *cfg, unsigned workers,
+				  char *err, size_t errlen)
 {
-	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     "Content-Length");
-	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-					"Transfer-Encoding"))
-		return 1;
-	return cl && strtoull(cl, NULL, 10) != 0;
-}
-
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
-				 const char *url, const char *method,
-				 const char *version, const char *upload_data,
-				 size_t *upload_data_size, void **con_cls)
-{
-	berth_app *app = cls;
-	berth_request *req = *con_cls;
-
-	if (!req) {
-		req = calloc(1, sizeof *req);
-		if (!req)
-			return MHD_NO;
-		req->conn = conn;
-		req->app = app;
-		req->method = method;
-		req->is_head = strcmp(method, "HEAD") == 0;
-		req->path = url;
-		*con_cls = req;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (!req->started) {
-		req->started = 1;
-		http_route(req);
-		/* Replied at once (error or bodiless request).  A response
-		   queued on this first call makes libmicrohttpd close the
-		   connection (it cannot know no body follows), which cost
-		   every GET and HEAD a new connection and thread; so without
-		   a body, answer on the next call and keep the connection.
-		   With a body, send now: the unread body is skipped by
-		   closing. */
-		if (req->replied && !req->on_body) {
-			if (!request_has_body(conn))
-				return MHD_YES;
-			return queue(req);
+	unsigned long long fds = rl.rlim_cur == RLIM_INFINITY
+					 ? 1ull << 20
+					 : (unsigned long long)rl.rlim_cur;
+	unsigned long long reserve = RESERVED_FDS(workers);
+	unsigned long long fit = fds > reserve ? fds - reserve : 0;
+	fit -= fit / 9; /* the slack above the limit (CLOSING_SLACK) */
+	if (cfg->connection_limit) {
+		if (cfg->connection_limit > fit) {
+			snprintf(err, errlen,
+				 "%s: http.connectionlimit: %u connections need "
+				 "more file descriptors than the process may "
+				 "open (%llu; at most %llu connections fit): "
+				 "raise the limit (ulimit -n, LimitNOFILE=) or "
+				 "lower http.connectionlimit",
+				 cfg->source, cfg->connection_limit, fds, fit);
+			return 0;
 		}
-		if (!req->on_body && !req->replied)
-			return queue(req);
-		return MHD_YES;
+		return cfg->connection_limit;
 	}
-	if (*upload_data_size) {
-		size_t n = *upload_data_size;
-		*upload_data_size = 0;
-		req->body_bytes += n;
-		if (!req->body_failed && req->on_body(req, upload_data, n) < 0)
-			req->body_failed = 1;
-		return MHD_YES;
+	if (fit < 16) {
+		snprintf(err, errlen, "only %llu file descriptors may be open: "
+			 "too few to serve", fds);
+		return 0;
 	}
-	if (!req->replied && req->on_end)
-		req->on_end(req);
-	return queue(req);
+	if (fit < DEFAULT_CONNECTION_LIMIT)
+		LOG_WARN("serving at most %llu connections: the process may "
+			 "open %llu file descriptors (raise ulimit -n for the "
+			 "default of %u)", fit, fds, DEFAULT_CONNECTION_LIMIT);
+	return fit < DEFAULT_CONNECTION_LIMIT ? (unsigned)fit
+					      : DEFAULT_CONNECTION_LIMIT;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-			 void **con_cls, enum MHD_RequestTerminationCode toe)
+static unsigned event_threads(void)
 {
-	berth_request *req = *con_cls;
-	if (!req)
-		return;
-	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		LOG_DEBUG("%s %s: request ended early (%d)", req->method,
-			  req->path, (int)toe);
-	if (req->on_cleanup)
-		req->on_cleanup(req);
-	if (req->response)
-		MHD_destroy_response(req->response);
-	free(req);
-	*con_cls = NULL;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
 }
 
 /* Parse http.addr ("host:port", ":port", "[v6]:port") into a socket
@@ -193,6 +169,19 @@ int berth_server_run(berth_app *app)
 		LOG_ERROR("%s", err);
 		return -1;
 	}
+	unsigned workers = cfg->workers ? cfg->workers : 32;
+	unsigned limit = connection_budget(cfg, workers, err, sizeof err);
+	if (!limit) {
+		LOG_ERROR("%s", err);
+		return -1;
+	}
+	berth_guard_limits gl = {
+		.limit = limit,
+		.per_addr = cfg->max_connections_per_ip,
+		.header_timeout_s = cfg->header_timeout_s,
+		.idle_timeout_s = cfg->timeout_s,
+		.min_body_rate = cfg->min_body_rate,
+	};
 
 	sigset_t set;
 	sigemptyset(&set);
@@ -209,9 +198,15 @@ int berth_server_run(berth_app *app)
 		return -1;
 	}
 	berth_tls_mhd_options(tls_opts);
+	if (berth_guard_start(&gl) || berth_workers_start(workers)) {
+		LOG_ERROR("cannot start threads: %s", strerror(errno));
+		berth_guard_stop();
+		berth_auth_stop();
+		return -1;
+	}
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 			 berth_tls_mhd_flags();
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -226,31 +221,31 @@ int berth_server_run(berth_app *app)
 		if (listen_fd < 0) {
 			LOG_ERROR("cannot listen on %s: %s", cfg->addr,
 				  strerror(errno));
+			berth_workers_stop();
+			berth_guard_stop();
 			berth_auth_stop();
 			return -1;
 		}
 		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 	}
 	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_access, app,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		flags, 0, app->tls ? admit : NULL, NULL, http_dispatch_access,
+		app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, event_threads(),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-		MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned)(cfg->connection_limit ? cfg->connection_limit : 1024),
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)(cfg->timeout_s ? cfg->timeout_s : 60),
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)cfg->max_connections_per_ip, /* 0: none */
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+		MHD_OPTION_CONNECTION_LIMIT, limit + CLOSING_SLACK(limit),
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_NOTIFY_COMPLETED, http_dispatch_completed, app,
+		MHD_OPTION_NOTIFY_CONNECTION, http_dispatch_connection, app,
+		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
 	berth_listener *listener = NULL;
 	if (d && listen_fd >= 0 &&
-	    berth_listener_start(&listener, listen_fd, d, cfg->timeout_s,
-				 cfg->connection_limit,
-				 cfg->max_connections_per_ip)) {
+	    berth_listener_start(&listener, listen_fd, d)) {
 		MHD_stop_daemon(d);
 		d = NULL;
 	}
@@ -259,11 +254,15 @@ int berth_server_run(berth_app *app)
 			  errno ? strerror(errno) : "libmicrohttpd refused");
 		if (listen_fd >= 0 && !listener)
 			close(listen_fd);
+		berth_workers_stop();
+		berth_guard_stop();
 		berth_auth_stop();
 		return -1;
 	}
-	LOG_INFO("berth %s listening on %s%s (storage: %s)", BERTH_VERSION,
-		 cfg->addr, app->tls ? " with TLS" : "", app->store.d->name);
+	LOG_INFO("berth %s listening on %s%s (storage: %s; at most %u "
+		 "connections, %u per address)", BERTH_VERSION, cfg->addr,
+		 app->tls ? " with TLS" : "", app->store.d->name, limit,
+		 cfg->max_connections_per_ip);
 	if (berth_purge_start(app))
 		LOG_WARN("could not start the upload purger");
 
@@ -284,9 +283,17 @@ int berth_server_run(berth_app *app)
 		LOG_INFO("signal %d: shutting down", sig);
 		break;
 	}
+	/* Order matters: no new connection, no new request; the requests
+	   under way finish their steps (every suspended connection is then
+	   resumed, which libmicrohttpd requires before it stops); then the
+	   daemon closes the connections, telling the guard of each. */
 	berth_purge_stop();
 	berth_listener_stop(listener);
+	MHD_quiesce_daemon(d);
+	http_dispatch_stopping();
+	berth_workers_stop();
 	MHD_stop_daemon(d);
+	berth_guard_stop();
 	berth_auth_stop();
 	return 0;
 }

@@ -5,7 +5,7 @@
 # still be alive.  Abusers connect from other loopback addresses
 # (127.0.0.2, ...) so the per-address limit applies to them and not to
 # the probe.  Abuses: many idle connections (connection and per-address
-# limits), slow and stalled headers (idle timeout), huge headers and URLs,
+# limits), slow and stalled headers (header timeout), huge headers and URLs,
 # an endless chunked upload body, oversized manifests, and thousands of
 # abandoned uploads, purged by storage.maintenance.uploadpurging (and kept
 # with dryrun).
@@ -20,6 +20,7 @@ TIMEOUT=3
 # http.* limits appended to the http section write_config ends with
 limits="  connectionlimit: 256
   timeout: ${TIMEOUT}s
+  headertimeout: ${TIMEOUT}s
   maxconnectionsperip: $PERIP"
 berth_port=$(free_port)
 root=$T/root
@@ -73,9 +74,9 @@ else
 fi
 closed1=$(kv "$T/idle1" closed_at_end)
 if [ "${closed1:-0}" -eq 300 ]; then
-	pass "silent connections closed by http.timeout (${TIMEOUT}s)"
+	pass "silent connections closed by http.headertimeout (${TIMEOUT}s)"
 else
-	fail "silent connections closed by http.timeout" "$(cat "$T/idle1")"
+	fail "silent connections closed by http.headertimeout" "$(cat "$T/idle1")"
 fi
 alive "idle connections"
 
@@ -95,9 +96,9 @@ else
 fi
 after=$(kv "$T/stall" closed_after)
 if awk -v a="$after" -v t="$TIMEOUT" 'BEGIN { exit !(a >= t - 0.5 && a <= t + 2) }'; then
-	pass "a stalled request is closed after http.timeout (${after}s)"
+	pass "a stalled request is closed after http.headertimeout (${after}s)"
 else
-	fail "a stalled request is closed after http.timeout (${TIMEOUT}s)" "closed after '$after'"
+	fail "a stalled request is closed after http.headertimeout (${TIMEOUT}s)" "closed after '$after'"
 fi
 alive "slow headers"
 

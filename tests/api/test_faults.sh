@@ -190,10 +190,10 @@ expect_status "and takes the tag with it" 404 GET "$U/v2/f/del/manifests/only"
 if bcheck; then pass "after the failed reads: berth check clean"
 else fail "after the failed reads: berth check clean" "$(head -20 "$T/bcheck.out")"; fi
 
-# ---- 4a: disk full, injected: ENOSPC on the 3rd write of an upload ----
+# ---- 4a: disk full, injected: ENOSPC on the 2nd write of an upload (of 512 KiB pieces) ----
 head -c 1048576 /dev/urandom > "$T/full.bin"
 fdg=$(sha256_of "$T/full.bin")
-faults failops=writer_write failnth=3 failcode=nospace
+faults failops=writer_write failnth=2 failcode=nospace
 expect_error "ENOSPC during a monolithic upload: 507 with a body" 507 UNKNOWN \
 	POST "$U/v2/f/full/blobs/uploads/?digest=$fdg" -H 'Content-Type: application/octet-stream' \
 	--data-binary "@$T/full.bin"

@@ -68,7 +68,7 @@ TEST(config_default)
 	CHECK_EQ_INT(s.purge_dryrun, 0);
 	CHECK_EQ_INT(s.readonly, 0);
 	CHECK_EQ_INT(s.redirect_disabled, 0);
-	CHECK_EQ_INT(s.connection_limit, 1024);
+	CHECK_EQ_INT(s.connection_limit, 0); /* as descriptors allow */
 	CHECK_EQ_INT(s.timeout_s, 60);
 	CHECK(s.host == NULL && s.prefix == NULL && s.tls_certificate == NULL);
 	berth_settings_free(&s);

@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (berth_settings_parse(yaml, size, "fuzz.yml", &s, err, sizeof err) ==
 	    0) {
 		if (!s.driver || !*s.driver || !s.addr || !s.source ||
-		    s.timeout_s == 0 || s.connection_limit == 0)
+		    s.timeout_s == 0 || s.header_timeout_s == 0 ||
+		    s.workers == 0)
 			abort();
 		if (s.noptions && !s.options)
 			abort();
