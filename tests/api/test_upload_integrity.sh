@@ -100,5 +100,73 @@ bcheck "$T/disk.yml"
 if [ "$rc" = 0 ] && ! grep -q 'does not match its digest' "$T/bcheck.out"; then
 	pass "tmpfs: berth check finds no blob whose content does not match its digest"
 else fail "tmpfs: berth check clean" "$(head -5 "$T/bcheck.out")"; fi
+stop_berth
+
+# ---- 1b: the fault driver holds the bytes back, and the close that
+# should pass them on fails after half of them reached storage ----
+ctl=$T/faults
+: > "$ctl"
+faults() { printf '%s\n' "$@" > "$ctl.new" && mv "$ctl.new" "$ctl"; }
+port=$(free_port)
+mkdir -p "$T/froot"
+cat > "$T/fault.yml" <<YAML
+version: 0.1
+log:
+  level: error
+storage:
+  fault:
+    driver: filesystem
+    inner.rootdirectory: $T/froot
+    controlfile: $ctl
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YAML
+start_berth "$T/fault.yml" || exit 1
+U=$berth_url
+start_upload "$U" fault/a
+faults bufferwrites=1048576 failops=writer_close failnth=1 truncatewrites=true failcode=nospace
+expect_error "fault: a PATCH whose close fails to pass on its bytes answers 507" 507 UNKNOWN \
+	PATCH "$up" -H 'Content-Type: application/octet-stream' --data-binary "@$T/a60k"
+faults ""
+hijack "fault" "$U" fault/a "$T/a60k" "$T/b60k"
+
+# the same with the failing close on a chunk at a later offset, whose
+# start has a saved state
+start_upload "$U" fault/b
+head -c 20000 "$T/a60k" > "$T/a20k"
+expect_status "fault: a first chunk" 202 PATCH "$up" -H 'Content-Range: 0-19999' \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a20k"
+faults bufferwrites=1048576 failops=writer_close failnth=1 truncatewrites=true failcode=nospace
+tail -c 40000 "$T/a60k" > "$T/a40k"
+expect_error "fault: the second chunk's close fails" 507 UNKNOWN PATCH "$up" \
+	-H 'Content-Range: 20000-59999' -H 'Content-Type: application/octet-stream' \
+	--data-binary "@$T/a40k"
+faults ""
+hijack "fault, later chunk" "$U" fault/b "$T/a60k" "$T/b60k"
+
+# a commit that fails while it holds bytes back, then a retried close
+start_upload "$U" fault/c
+faults bufferwrites=1048576 failops=writer_commit failnth=1 truncatewrites=true failcode=nospace
+expect_error "fault: a PUT whose commit fails answers 507" 507 UNKNOWN \
+	PUT "$(with_query "$up" "digest=$(sha256_of "$T/a60k")")" \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a60k"
+faults ""
+hijack "fault, failed commit" "$U" fault/c "$T/a60k" "$T/b60k"
+check "fault: the server survived" alive
+bcheck "$T/fault.yml"
+if [ "$rc" = 0 ]; then pass "fault: berth check clean"
+else fail "fault: berth check clean" "$(head -5 "$T/bcheck.out")"; fi
+
+# the genuine content still goes in, under its digest, and reads back
+for r in fault/a fault/b fault/c; do
+	expect_status "fault: $r: the genuine 60000 bytes are accepted" 201 \
+		POST "$U/v2/$r/blobs/uploads/?digest=$(sha256_of "$T/a60k")" \
+		-H 'Content-Type: application/octet-stream' --data-binary "@$T/a60k"
+done
+expect_status "fault: the blob reads back" 200 GET "$U/v2/fault/a/blobs/$(sha256_of "$T/a60k")"
+check "fault: identical to what was pushed" cmp "$T/body" "$T/a60k"
+stop_berth
 
 finish
