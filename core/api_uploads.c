@@ -43,6 +43,10 @@
  *    After the move into the blob store, the blob must hold as many bytes
  *    as were hashed.
  *
+ * An error answer leaves the upload as it was, as far as the protocol can
+ * tell: a chunk's length is checked against Content-Range before its body
+ * is read (Content-Range without Content-Length answers 411).
+ *
  * A monolithic POST ?digest= writes no `startedat` and no owner: its id
  * is never given to the client, so no other request can continue it.  If
  * it fails, its directory is removed before the answer leaves; if the
@@ -385,6 +389,18 @@ static int check_content_range(berth_request *req, upload *u)
 	const char *cr = http_header(req, "Content-Range");
 	if (!cr)
 		return 0;
+	/* The chunk's length must be known before its first byte is
+	   appended, so that a wrong length is refused with the upload
+	   unchanged: a chunked body could only be found too long or too
+	   short after it was written. */
+	const char *cl = http_header(req, "Content-Length");
+	if (!cl || http_header(req, "Transfer-Encoding")) {
+		http_reply_error_status(
+			req, 411, BERTH_ERR_BLOB_UPLOAD_INVALID,
+			"Content-Range needs Content-Length (a chunk cannot "
+			"use chunked transfer encoding)");
+		return -1;
+	}
 	uint64_t first, last;
 	if (berth_content_range_parse(cr, &first, &last) || first != u->size) {
 		char detail[128];
@@ -405,8 +421,7 @@ static int check_content_range(berth_request *req, upload *u)
 	}
 	u->expect_len = last - first + 1;
 	u->has_expect = 1;
-	const char *cl = http_header(req, "Content-Length");
-	if (cl && strtoull(cl, NULL, 10) != u->expect_len) {
+	if (strtoull(cl, NULL, 10) != u->expect_len) {
 		http_reply_error_status(
 			req, 416, BERTH_ERR_RANGE_INVALID,
 			"Content-Length does not match Content-Range");
@@ -572,6 +587,10 @@ static void upload_end(berth_request *req)
 	upload *u = req->state;
 	berth_app *app = req->app;
 	if (u->has_expect && req->body_bytes != u->expect_len) {
+		/* Not reached while a chunk needs Content-Length
+		   (check_content_range) and the server delivers exactly
+		   that many bytes; kept so that a change there can never
+		   leave a hash that misses appended bytes. */
 		http_reply_error_status(
 			req, 400, BERTH_ERR_BLOB_UPLOAD_INVALID,
 			"body length does not match Content-Range");

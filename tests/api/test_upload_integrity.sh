@@ -169,4 +169,33 @@ expect_status "fault: the blob reads back" 200 GET "$U/v2/fault/a/blobs/$(sha256
 check "fault: identical to what was pushed" cmp "$T/body" "$T/a60k"
 stop_berth
 
+# ---- 3: a chunk must declare its length up front ----
+start_berth || exit 1
+U=$berth_url
+start_upload "$U" chunk/a
+head -c 1000 "$T/a60k" > "$T/a1000"
+expect_status "a first chunk" 202 PATCH "$up" -H 'Content-Range: 0-999' \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a1000"
+expect_error "Content-Range with a chunked body (too long): 411" 411 BLOB_UPLOAD_INVALID \
+	PATCH "$up" -H 'Content-Range: 1000-1009' -H 'Transfer-Encoding: chunked' \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a1000"
+check "the 411 says Content-Range needs Content-Length" grep -q 'Content-Range needs Content-Length' "$T/body"
+check "the upload still holds 1000 bytes" test "$(range_end "$up")" = 999
+expect_error "Content-Range with a chunked body of the right length: 411" 411 BLOB_UPLOAD_INVALID \
+	PATCH "$up" -H 'Content-Range: 1000-1999' -H 'Transfer-Encoding: chunked' \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a1000"
+check "the upload still holds 1000 bytes" test "$(range_end "$up")" = 999
+expect_error "a last chunk on PUT with a chunked body: 411" 411 BLOB_UPLOAD_INVALID \
+	PUT "$(with_query "$up" "digest=$(sha256_of "$T/a1000")")" -H 'Content-Range: 1000-1999' \
+	-H 'Transfer-Encoding: chunked' -H 'Content-Type: application/octet-stream' \
+	--data-binary "@$T/a1000"
+check "the upload still holds 1000 bytes" test "$(range_end "$up")" = 999
+expect_status "a streamed PATCH (chunked, no Content-Range) still appends" 202 PATCH "$up" \
+	-H 'Transfer-Encoding: chunked' -H 'Content-Type: application/octet-stream' \
+	--data-binary "@$T/a1000"
+check "the upload holds 2000 bytes" test "$(range_end "$up")" = 1999
+cat "$T/a1000" "$T/a1000" > "$T/a2000"
+expect_status "and closes" 201 PUT "$(with_query "$up" "digest=$(sha256_of "$T/a2000")")"
+stop_berth
+
 finish
