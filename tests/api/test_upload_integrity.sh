@@ -60,6 +60,8 @@ hijack() {
 
 head -c 60000 /dev/zero | tr '\0' A > "$T/a60k"
 head -c 60000 /dev/zero | tr '\0' B > "$T/b60k"
+head -c 1000 "$T/a60k" > "$T/a1000"
+head -c 300000 /dev/urandom > "$T/r300k"
 
 # ---- 1a: a real full disk: a 4 MiB tmpfs ----
 mnt=$T/disk
@@ -100,6 +102,27 @@ bcheck "$T/disk.yml"
 if [ "$rc" = 0 ] && ! grep -q 'does not match its digest' "$T/bcheck.out"; then
 	pass "tmpfs: berth check finds no blob whose content does not match its digest"
 else fail "tmpfs: berth check clean" "$(head -5 "$T/bcheck.out")"; fi
+
+# ---- 2a: a monolithic POST that fails leaves nothing behind ----
+# (files_under DIR: every file below DIR, the driver's hidden ones too)
+files_under() { find "$1" -type f 2>/dev/null; }
+fill_disk 1
+expect_error "tmpfs: a monolithic POST on a full disk answers 507" 507 UNKNOWN \
+	POST "$U/v2/disk/mono/blobs/uploads/?digest=$(sha256_of "$T/a60k")" \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a60k"
+check "tmpfs: the failed monolithic POST left no file under _uploads" \
+	test -z "$(files_under "$V2/repositories/disk/mono/_uploads")"
+expect_error "tmpfs: a monolithic POST failing in the middle of its body answers 507" 507 UNKNOWN \
+	POST "$U/v2/disk/mono/blobs/uploads/?digest=$(sha256_of "$T/r300k")" \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/r300k"
+check "tmpfs: it left no file under _uploads either" \
+	test -z "$(files_under "$V2/repositories/disk/mono/_uploads")"
+free_disk
+expect_status "tmpfs: space back: the monolithic POST succeeds" 201 \
+	POST "$U/v2/disk/mono/blobs/uploads/?digest=$(sha256_of "$T/r300k")" \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/r300k"
+check "tmpfs: and leaves nothing under _uploads" \
+	test -z "$(files_under "$V2/repositories/disk/mono/_uploads")"
 stop_berth
 
 # ---- 1b: the fault driver holds the bytes back, and the close that
@@ -154,6 +177,20 @@ expect_error "fault: a PUT whose commit fails answers 507" 507 UNKNOWN \
 	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a60k"
 faults ""
 hijack "fault, failed commit" "$U" fault/c "$T/a60k" "$T/b60k"
+FV2=$T/froot/docker/registry/v2
+faults failops=writer_write failnth=2 failcode=nospace
+expect_error "fault: a monolithic POST whose second write fails answers 507" 507 UNKNOWN \
+	POST "$U/v2/fault/mono/blobs/uploads/?digest=$(sha256_of "$T/r300k")" \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/r300k"
+check "fault: it left no file under _uploads" \
+	test -z "$(files_under "$FV2/repositories/fault/mono/_uploads")"
+faults failops=writer_commit failnth=1 failcode=nospace
+expect_error "fault: a monolithic POST whose commit fails answers 507" 507 UNKNOWN \
+	POST "$U/v2/fault/mono/blobs/uploads/?digest=$(sha256_of "$T/r300k")" \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/r300k"
+check "fault: it left no file under _uploads" \
+	test -z "$(files_under "$FV2/repositories/fault/mono/_uploads")"
+faults ""
 check "fault: the server survived" alive
 bcheck "$T/fault.yml"
 if [ "$rc" = 0 ]; then pass "fault: berth check clean"
@@ -169,11 +206,90 @@ expect_status "fault: the blob reads back" 200 GET "$U/v2/fault/a/blobs/$(sha256
 check "fault: identical to what was pushed" cmp "$T/body" "$T/a60k"
 stop_berth
 
-# ---- 3: a chunk must declare its length up front ----
+# ---- 2b: a monolithic POST cut short by a crash: berth check reports
+# its leftover, --repair removes it ----
 start_berth || exit 1
 U=$berth_url
+V2=$berth_root/docker/registry/v2
+head -c 2000000 /dev/urandom > "$T/r2m"
+curl -s -o /dev/null --limit-rate 200k -X POST -H 'Content-Type: application/octet-stream' \
+	--data-binary "@$T/r2m" "$U/v2/crash/a/blobs/uploads/?digest=$(sha256_of "$T/r2m")" &
+slow=$!
+for i in $(seq 1 50); do
+	[ -n "$(files_under "$V2/repositories/crash/a/_uploads")" ] && break
+	sleep 0.1
+done
+sleep 0.5
+stop_berth KILL
+wait "$slow" 2> /dev/null
+check "crash: the killed monolithic POST left its data" \
+	test -n "$(files_under "$V2/repositories/crash/a/_uploads")"
+start_berth "$berth_config" || exit 1
+U=$berth_url
+expect_status "crash: an upload in progress (kept)" 202 POST "$U/v2/crash/a/blobs/uploads/"
+live=$(header Docker-Upload-UUID)
+bcheck "$berth_config"
+check "crash: berth check counts the leftover as a stale upload" \
+	grep -q "2 uploads (1 stale)" "$T/bcheck.out"
+bcheck "$berth_config" --repair
+check "crash: berth check --repair removes it" grep -q "1 uploads removed" "$T/bcheck.out"
+check "crash: nothing of it is left" \
+	test "$(ls "$V2/repositories/crash/a/_uploads")" = "$live"
+expect_status "crash: the upload in progress is kept" 204 GET "$U/v2/crash/a/blobs/uploads/$live"
+stop_berth
+
+# ---- 2c: the purger ages an upload without startedat by its files; a
+# temporary left by a killed write is removed by the walk that meets it
+# once it is an hour old ----
+uploads=$V2/repositories/crash/a/_uploads
+mkdir -p "$uploads/11111111-2222-4333-8444-000000000001" "$uploads/11111111-2222-4333-8444-000000000002"
+printf 'old' > "$uploads/11111111-2222-4333-8444-000000000001/data~partial"
+printf 'new' > "$uploads/11111111-2222-4333-8444-000000000002/data~partial"
+touch -d '3 days ago' "$uploads/11111111-2222-4333-8444-000000000001/data~partial" \
+	"$uploads/11111111-2222-4333-8444-000000000001"
+printf 'half a link' > "$uploads/$live/startedat~tmp.999999.7"
+printf 'a link being written' > "$uploads/$live/startedat~tmp.999999.8"
+touch -d '2 hours ago' "$uploads/$live/startedat~tmp.999999.7"
+A=$(sha256_of "$T/a1000")
+sed 's/^  delete:$/  maintenance:\n    uploadpurging:\n      enabled: true\n      age: 24h\n      interval: 24h\n  delete:/' \
+	"$berth_config" > "$T/purge.yml"
+BERTH_LOG_LEVEL=info start_berth "$T/purge.yml" || exit 1
+U=$berth_url
+for i in $(seq 1 40); do
+	[ ! -e "$uploads/11111111-2222-4333-8444-000000000001" ] && break
+	sleep 0.1
+done
+check "purge: an upload without startedat, unchanged for 3 days, is removed" \
+	test ! -e "$uploads/11111111-2222-4333-8444-000000000001"
+check "purge: one changed a moment ago is kept" \
+	test -e "$uploads/11111111-2222-4333-8444-000000000002/data~partial"
+check "purge: the live upload is kept" test -f "$uploads/$live/startedat"
+check "purge: an hour-old temporary in an upload is removed" \
+	test ! -e "$uploads/$live/startedat~tmp.999999.7"
+check "purge: a fresh one is kept" test -e "$uploads/$live/startedat~tmp.999999.8"
+expect_status "a blob" 201 POST "$U/v2/crash/a/blobs/uploads/?digest=$A" \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a1000"
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":1000},"layers":[]}' "$A" > "$T/m.json"
+expect_status "a tag" 201 PUT "$U/v2/crash/a/manifests/v1" \
+	-H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "@$T/m.json"
+stop_berth
+bdir=$V2/blobs/sha256/${A:7:2}/${A#sha256:}
+tdir=$V2/repositories/crash/a/_manifests/tags/v1/current
+for d in "$bdir" "$tdir"; do
+	printf 'half' > "$d/data~tmp.999999.1"
+	printf 'half' > "$d/link~tmp.999999.2"
+	touch -d '2 hours ago' "$d/data~tmp.999999.1"
+done
+bcheck "$berth_config"
+check "berth check: clean (temporaries are not problems)" test "$rc" = 0
+check "berth check: the hour-old temporary in a blob directory is removed" test ! -e "$bdir/data~tmp.999999.1"
+check "berth check: the hour-old temporary in a tag directory is removed" test ! -e "$tdir/data~tmp.999999.1"
+check "berth check: fresh temporaries are kept" test -e "$bdir/link~tmp.999999.2" -a -e "$tdir/link~tmp.999999.2"
+
+# ---- 3: a chunk must declare its length up front ----
+start_berth "$berth_config" || exit 1
+U=$berth_url
 start_upload "$U" chunk/a
-head -c 1000 "$T/a60k" > "$T/a1000"
 expect_status "a first chunk" 202 PATCH "$up" -H 'Content-Range: 0-999' \
 	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a1000"
 expect_error "Content-Range with a chunked body (too long): 411" 411 BLOB_UPLOAD_INVALID \
