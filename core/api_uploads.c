@@ -255,7 +255,8 @@ static int upload_marked(berth_app *app, const char *name, const char *id)
 			    layout_upload_rehash(path, name, id)) != 0;
 }
 
-/* Remove the upload's directory (data, startedat, hash states). */
+/* Remove the upload's directory (data, startedat, hash states) and what
+   this process remembers of it. */
 static void upload_discard(berth_app *app, const char *name, const char *id)
 {
 	char path[BERTH_PATH_MAX];
@@ -493,14 +494,15 @@ static int publish_blob(berth_request *req, const char *data,
 	int rc = repo_blob_size(app, d, &stored);
 	if (rc == BERTH_OK && stored == size)
 		return 0;
-	if (rc == BERTH_OK)
+	if (rc == BERTH_OK) {
 		/* Content of another length cannot hash to this digest: the
 		   stored blob is corrupt, and this upload is the cure. */
 		LOG_WARN("blob %s holds %" PRIu64 " bytes, but its content "
 			 "has %" PRIu64 ": replacing it with the verified "
 			 "upload", ds, stored, size);
-	else if (rc != BERTH_E_NOT_FOUND)
+	} else if (rc != BERTH_E_NOT_FOUND) {
 		goto storage_error;
+	}
 	rc = store_move(&app->store, data, layout_blob_data(blob, d));
 	if (rc == BERTH_OK)
 		rc = repo_blob_size(app, d, &stored);
@@ -749,7 +751,6 @@ void api_upload_cancel(berth_request *req)
 		return http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_INVALID,
 					"the upload is in use by another request");
 	u->registered = 1;
-	upload_memo_forget(u->id);
-	upload_discard(req->app, req->name, u->id);
+	upload_remove(req, u);
 	http_reply_empty(req, 204, NULL);
 }

@@ -191,6 +191,39 @@ expect_error "fault: a monolithic POST whose commit fails answers 507" 507 UNKNO
 check "fault: it left no file under _uploads" \
 	test -z "$(files_under "$FV2/repositories/fault/mono/_uploads")"
 faults ""
+
+# a storage error taints the upload: a saved state is not trusted any
+# more, even one that (as if the driver had lost bytes it confirmed)
+# describes other bytes of the right length: not by this server (its
+# memo; the rehash file is removed to show it), nor by another one on the
+# same storage (the upload's rehash file)
+head -c 1500 "$T/b60k" > "$T/b1500"
+sed "s/127.0.0.1:$port/127.0.0.1:$(free_port)/" "$T/fault.yml" > "$T/fault2.yml"
+start_extra_berth "$T/fault2.yml" || exit 1
+for via in same other; do
+	start_upload "$U" "fault/v-$via"
+	vid=$(header Docker-Upload-UUID)
+	expect_status "taint ($via server): an upload of 1500 other bytes" 202 PATCH "$up" \
+		-H 'Content-Type: application/octet-stream' --data-binary "@$T/b1500"
+	start_upload "$U" "fault/t-$via"
+	id=$(header Docker-Upload-UUID)
+	expect_status "taint ($via server): a first chunk" 202 PATCH "$up" \
+		-H 'Content-Type: application/octet-stream' --data-binary "@$T/a1000"
+	faults failops=writer_write failnth=1 truncatewrites=true failcode=nospace
+	expect_error "taint ($via server): a PATCH whose write fails half-way answers 507" 507 UNKNOWN \
+		PATCH "$up" -H 'Content-Type: application/octet-stream' --data-binary "@$T/a1000"
+	faults ""
+	check "taint ($via server): the upload holds 1500 bytes" test "$(range_end "$up")" = 1499
+	tdir=$FV2/repositories/fault/t-$via/_uploads/$id
+	check "taint ($via server): the upload's rehash file records the error" test -f "$tdir/rehash"
+	[ $via = same ] && rm -f "$tdir/rehash"
+	cp "$FV2/repositories/fault/v-$via/_uploads/$vid/hashstates/sha256/1500" \
+		"$tdir/hashstates/sha256/1500"
+	url=$U; [ $via = other ] && url=$extra_url
+	expect_error "taint ($via server): the state of the other bytes is not trusted" 400 DIGEST_INVALID \
+		PUT "$url/v2/fault/t-$via/blobs/uploads/$id?digest=$(sha256_of "$T/b1500")"
+done
+stop_extra_berth
 check "fault: the server survived" alive
 bcheck "$T/fault.yml"
 if [ "$rc" = 0 ]; then pass "fault: berth check clean"
@@ -286,9 +319,21 @@ check "berth check: the hour-old temporary in a blob directory is removed" test 
 check "berth check: the hour-old temporary in a tag directory is removed" test ! -e "$tdir/data~tmp.999999.1"
 check "berth check: fresh temporaries are kept" test -e "$bdir/link~tmp.999999.2" -a -e "$tdir/link~tmp.999999.2"
 
-# ---- 3: a chunk must declare its length up front ----
+# ---- 2d: a stored blob whose size differs from the verified upload of
+# its digest is corrupt: the upload replaces it ----
 start_berth "$berth_config" || exit 1
 U=$berth_url
+R=$(sha256_of "$T/r300k")
+expect_status "heal: a blob" 201 POST "$U/v2/heal/a/blobs/uploads/?digest=$R" \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/r300k"
+truncate -s 1000 "$V2/blobs/sha256/${R:7:2}/${R#sha256:}/data"
+expect_status "heal: the same content pushed again after the stored blob was cut short" 201 \
+	POST "$U/v2/heal/b/blobs/uploads/?digest=$R" \
+	-H 'Content-Type: application/octet-stream' --data-binary "@$T/r300k"
+expect_status "heal: the blob reads" 200 GET "$U/v2/heal/a/blobs/$R"
+check "heal: whole again" cmp "$T/body" "$T/r300k"
+
+# ---- 3: a chunk must declare its length up front ----
 start_upload "$U" chunk/a
 expect_status "a first chunk" 202 PATCH "$up" -H 'Content-Range: 0-999' \
 	-H 'Content-Type: application/octet-stream' --data-binary "@$T/a1000"
