@@ -591,8 +591,8 @@ static void upload_end(berth_request *req)
 	if (u->has_expect && req->body_bytes != u->expect_len) {
 		/* Not reached while a chunk needs Content-Length
 		   (check_content_range) and the server delivers exactly
-		   that many bytes; kept so that a change there can never
-		   leave a hash that misses appended bytes. */
+		   that many bytes.  Should that change, the bytes are in
+		   the upload already: refuse the chunk, trust no hash. */
 		http_reply_error_status(
 			req, 400, BERTH_ERR_BLOB_UPLOAD_INVALID,
 			"body length does not match Content-Range");

@@ -306,7 +306,8 @@ static int fs_list(berth_instance *in, const char *path, berth_list_cb cb,
 		}
 		/* Hides ".", "..", '~' helpers and foreign names alike. */
 		if (!fs_valid_name(e->d_name)) {
-			fs_sweep_temp(in, dirfd(d), e->d_name, path);
+			fs_sweep_temp(in, dirfd(d), e->d_name,
+				      is_root ? "" : path);
 			continue;
 		}
 		strcpy(child + plen + 1, e->d_name);
