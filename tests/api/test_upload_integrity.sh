@@ -183,8 +183,8 @@ expect_error "fault: a PUT whose commit fails answers 507" 507 UNKNOWN \
 faults ""
 hijack "fault, failed commit" "$U" fault/c "$T/a60k" "$T/b60k"
 FV2=$T/froot/docker/registry/v2
-faults failops=writer_write failnth=2 failcode=nospace
-expect_error "fault: a monolithic POST whose second write fails answers 507" 507 UNKNOWN \
+faults failops=writer_write failnth=1 truncatewrites=true failcode=nospace
+expect_error "fault: a monolithic POST whose write fails half-way answers 507" 507 UNKNOWN \
 	POST "$U/v2/fault/mono/blobs/uploads/?digest=$(sha256_of "$T/r300k")" \
 	-H 'Content-Type: application/octet-stream' --data-binary "@$T/r300k"
 check "fault: it left no file under _uploads" \
