@@ -16,6 +16,44 @@
  * (upload_memo.c), so the next PATCH reads it back from storage only when
  * the writer's size says another server has changed the upload.
  *
+ * Integrity: the digest a close verifies is the digest of the bytes
+ * storage holds, never of bytes a request merely sent.
+ *
+ *  - A hash state (the file and the memo) is saved only after
+ *    store_writer_close() succeeded with the writer holding exactly the
+ *    bytes the state hashed.  Drivers buffer (the filesystem driver 64
+ *    KiB, S3 a part), so a write they accepted is not stored until the
+ *    close flushes it; a successful close makes <offset> a size the driver
+ *    has durably confirmed.  Upload data is append-only, so the first
+ *    <offset> bytes can never change afterwards: a saved state cannot
+ *    describe bytes that are not stored.  (A state saved before the close
+ *    would count bytes a failing flush dropped; the client could append
+ *    other bytes until the size matched and close with the digest of the
+ *    bytes it had sent first, storing a blob under a digest its content
+ *    does not have.)
+ *  - Any write or close error taints the upload: the memo records it in
+ *    this process, and a `rehash` file in the upload's directory records
+ *    it for every server on the storage (best effort: on a full disk it
+ *    may not be written, which the first rule makes harmless).  A tainted
+ *    upload saves no further state, and its digest is computed from the
+ *    stored data.
+ *  - At the close, the incremental hash is used only if it covers exactly
+ *    the bytes the writer committed and the upload is not tainted (one
+ *    stat of `rehash`); otherwise the committed data is hashed again.
+ *    After the move into the blob store, the blob must hold as many bytes
+ *    as were hashed.
+ *
+ * An error answer leaves the upload as it was, as far as the protocol can
+ * tell: a chunk's length is checked against Content-Range before its body
+ * is read (Content-Range without Content-Length answers 411).
+ *
+ * A monolithic POST ?digest= writes no `startedat` and no owner: its id
+ * is never given to the client, so no other request can continue it.  If
+ * it fails, its directory is removed before the answer leaves; if the
+ * server dies in the middle, the leftover is an upload without
+ * `startedat`, which `berth check --repair` removes and the purger
+ * removes once its data is older than the purge age.
+ *
  * The blob becomes visible only by an atomic move of the committed data
  * to its content address, after the digest was verified, and the
  * repository's layer link is written after that: no reader can see a
@@ -50,6 +88,9 @@ typedef struct upload {
 	uint64_t expect_len;  /* body length from Content-Range, or 0 */
 	int has_expect;
 	int unverified;       /* existence not checked yet: a memo stood for it */
+	int tainted;          /* met a storage error: never trust its hash */
+	int announced;        /* the client has the id (else: remove on error) */
+	int removed;          /* the upload's directory is gone */
 } upload;
 
 /* ---- ids of uploads a request is working on, so two concurrent requests
@@ -163,15 +204,15 @@ static void load_hashstate(berth_app *app, const char *name, upload *u)
 	free(buf);
 }
 
+/* Save the hash state; only for a size the driver confirmed durably (a
+   successful writer close, see the top of the file). */
 static void save_hashstate(berth_app *app, const char *name, upload *u)
 {
 	char path[BERTH_PATH_MAX];
 	unsigned char buf[BERTH_HASHER_STATE_MAX];
-	if (!u->hash_valid)
-		return;
 	size_t len = berth_hasher_save(&u->hash, buf);
 	layout_upload_hashstate(path, name, u->id, BERTH_DIGEST_SHA256,
-				u->size);
+				u->hash.bytes);
 	/* Earlier states stay until the upload ends and its directory is
 	   removed, as in Distribution: pruning them on every chunk would cost
 	   a list and a delete per PATCH on object stores, for files of about
@@ -181,14 +222,55 @@ static void save_hashstate(berth_app *app, const char *name, upload *u)
 			  "be computed from the data when it closes", u->id);
 }
 
-/* Remove the upload's directory (data, startedat, hash states). */
+/*
+ * The upload met a storage error: what the driver holds may differ from
+ * what was hashed, so no hash of it is trusted any more.  Recorded in the
+ * memo and, for other servers, in the upload's `rehash` file.  Call it
+ * after replying: the write here replaces the driver's error detail.  An
+ * upload the client has no id of is removed instead (upload_cleanup).
+ */
+static void upload_taint(berth_app *app, const char *name, upload *u)
+{
+	static const char why[] =
+		"a storage error met this upload: its digest is computed "
+		"from the stored data\n";
+	char path[BERTH_PATH_MAX];
+	u->hash_valid = 0;
+	if (u->tainted || !u->announced)
+		return;
+	u->tainted = 1;
+	upload_memo_taint(name, u->id);
+	if (store_put(&app->store, layout_upload_rehash(path, name, u->id),
+		      why, sizeof why - 1) != BERTH_OK)
+		LOG_DEBUG("upload %s: could not record its storage error in "
+			  "storage; this server remembers it", u->id);
+}
+
+/* 1 if a server recorded a storage error of the upload (or if that
+   cannot be read: a needless re-hash costs time, a wrong digest more). */
+static int upload_marked(berth_app *app, const char *name, const char *id)
+{
+	char path[BERTH_PATH_MAX];
+	return store_exists(&app->store,
+			    layout_upload_rehash(path, name, id)) != 0;
+}
+
+/* Remove the upload's directory (data, startedat, hash states) and what
+   this process remembers of it. */
 static void upload_discard(berth_app *app, const char *name, const char *id)
 {
 	char path[BERTH_PATH_MAX];
+	upload_memo_forget(id);
 	int rc = store_remove(&app->store, layout_upload_dir(path, name, id));
 	if (rc && rc != BERTH_E_NOT_FOUND)
 		LOG_WARN("could not remove upload %s of %s: %s", id, name,
 			 berth_status_name(rc));
+}
+
+static void upload_remove(berth_request *req, upload *u)
+{
+	upload_discard(req->app, req->name, u->id);
+	u->removed = 1;
 }
 
 static void upload_cleanup(berth_request *req)
@@ -196,8 +278,23 @@ static void upload_cleanup(berth_request *req)
 	upload *u = req->state;
 	if (!u)
 		return;
-	if (u->w)
-		store_writer_close(&req->app->store, u->w);
+	berth_app *app = req->app;
+	if (u->w) {
+		/* Data of an upload nobody can continue is about to go:
+		   cancelling spares the flush. */
+		if (!u->announced)
+			store_cancel(&app->store, u->w);
+		int rc = store_writer_close(&app->store, u->w);
+		u->w = NULL;
+		/* A request cut short keeps the bytes written so far; if
+		   the close cannot keep them, they are not what was hashed. */
+		if (rc)
+			upload_taint(app, req->name, u);
+	}
+	/* A failed monolithic POST (or a start that failed before the id
+	   was given out) leaves nothing: no client could cancel it. */
+	if (!u->announced && !u->removed && u->id[0])
+		upload_remove(req, u);
 	if (u->registered)
 		active_release(u->id);
 	free(u);
@@ -223,14 +320,17 @@ static int upload_open(berth_request *req, upload *u)
 		return -1;
 	}
 	u->size = store_writer_size(&app->store, u->w);
+	if (upload_memo_get(req->name, u->id, u->size, &u->hash)) {
+		u->hash_valid = 1;
+		return 0;
+	}
+	u->tainted = upload_memo_tainted(req->name, u->id);
 	if (u->unverified) {
-		if (upload_memo_get(req->name, u->id, u->size, &u->hash)) {
-			u->hash_valid = 1;
-			return 0;
-		}
 		/* Storage moved on without this process (another server
-		   appended, or the upload was removed): ask storage. */
-		upload_memo_forget(u->id);
+		   appended, or the upload was removed), or the memo only
+		   holds a taint: ask storage. */
+		if (!u->tainted)
+			upload_memo_forget(u->id);
 		rc = upload_exists(app, req->name, u->id);
 		if (rc <= 0) {
 			store_writer_close(&app->store, u->w);
@@ -242,7 +342,10 @@ static int upload_open(berth_request *req, upload *u)
 			return -1;
 		}
 	}
-	load_hashstate(app, req->name, u);
+	if (u->tainted)
+		berth_hasher_init(&u->hash, BERTH_DIGEST_SHA256);
+	else
+		load_hashstate(app, req->name, u);
 	return 0;
 }
 
@@ -274,6 +377,7 @@ static int upload_find(berth_request *req, upload **out)
 	}
 	strcpy(u->id, req->ref);
 	u->unverified = unverified;
+	u->announced = 1;
 	req->state = u;
 	req->on_cleanup = upload_cleanup;
 	*out = u;
@@ -286,6 +390,18 @@ static int check_content_range(berth_request *req, upload *u)
 	const char *cr = http_header(req, "Content-Range");
 	if (!cr)
 		return 0;
+	/* The chunk's length must be known before its first byte is
+	   appended, so that a wrong length is refused with the upload
+	   unchanged: a chunked body could only be found too long or too
+	   short after it was written. */
+	const char *cl = http_header(req, "Content-Length");
+	if (!cl || http_header(req, "Transfer-Encoding")) {
+		http_reply_error_status(
+			req, 411, BERTH_ERR_BLOB_UPLOAD_INVALID,
+			"Content-Range needs Content-Length (a chunk cannot "
+			"use chunked transfer encoding)");
+		return -1;
+	}
 	uint64_t first, last;
 	if (berth_content_range_parse(cr, &first, &last) || first != u->size) {
 		char detail[128];
@@ -306,8 +422,7 @@ static int check_content_range(berth_request *req, upload *u)
 	}
 	u->expect_len = last - first + 1;
 	u->has_expect = 1;
-	const char *cl = http_header(req, "Content-Length");
-	if (cl && strtoull(cl, NULL, 10) != u->expect_len) {
+	if (strtoull(cl, NULL, 10) != u->expect_len) {
 		http_reply_error_status(
 			req, 416, BERTH_ERR_RANGE_INVALID,
 			"Content-Length does not match Content-Range");
@@ -321,10 +436,9 @@ static int upload_body(berth_request *req, const char *data, size_t len)
 	upload *u = req->state;
 	int rc = store_write(&req->app->store, u->w, data, len);
 	if (rc) {
-		/* The writer may hold part of this piece: the saved hash no
-		   longer describes the data. */
-		u->hash_valid = 0;
+		/* The writer may hold part of this piece. */
 		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_INVALID);
+		upload_taint(req->app, req->name, u);
 		return -1;
 	}
 	if (u->hash_valid)
@@ -333,9 +447,10 @@ static int upload_body(berth_request *req, const char *data, size_t len)
 	return 0;
 }
 
-/* Hash the committed upload data from scratch with the wanted algorithm. */
+/* Hash the committed upload data from scratch with the wanted algorithm;
+   *bytes is how many bytes that took. */
 static int rehash(berth_app *app, const char *path, berth_digest_alg alg,
-		  berth_digest *out)
+		  berth_digest *out, uint64_t *bytes)
 {
 	berth_reader *r = NULL;
 	berth_hasher h;
@@ -357,31 +472,92 @@ static int rehash(berth_app *app, const char *path, berth_digest_alg alg,
 	}
 	free(buf);
 	store_reader_close(&app->store, r);
-	if (rc == BERTH_OK)
+	if (rc == BERTH_OK) {
+		*bytes = h.bytes;
 		berth_hasher_final(&h, out);
+	}
 	return rc;
+}
+
+/*
+ * Put the verified upload data at `d`'s content address, unless a blob of
+ * the verified size is there already; then make sure storage holds that
+ * many bytes there.  Replies and returns -1 on error.
+ */
+static int publish_blob(berth_request *req, const char *data,
+			const berth_digest *d, uint64_t size)
+{
+	berth_app *app = req->app;
+	char blob[BERTH_PATH_MAX], ds[BERTH_DIGEST_MAX];
+	berth_digest_format(d, ds);
+	uint64_t stored;
+	int rc = repo_blob_size(app, d, &stored);
+	if (rc == BERTH_OK && stored == size)
+		return 0;
+	if (rc == BERTH_OK) {
+		/* Content of another length cannot hash to this digest: the
+		   stored blob is corrupt, and this upload is the cure. */
+		LOG_WARN("blob %s holds %" PRIu64 " bytes, but its content "
+			 "has %" PRIu64 ": replacing it with the verified "
+			 "upload", ds, stored, size);
+	} else if (rc != BERTH_E_NOT_FOUND) {
+		goto storage_error;
+	}
+	rc = store_move(&app->store, data, layout_blob_data(blob, d));
+	if (rc == BERTH_OK)
+		rc = repo_blob_size(app, d, &stored);
+	if (rc)
+		goto storage_error;
+	if (stored != size) {
+		/* The driver kept other bytes than it committed: they must
+		   not stand under this digest. */
+		rc = store_remove(&app->store, blob);
+		LOG_ERROR("blob %s: storage holds %" PRIu64 " bytes after "
+			  "the move, %" PRIu64 " were verified; removed (%s)",
+			  ds, stored, size, berth_status_name(rc));
+		char detail[BERTH_DIGEST_MAX + 128];
+		snprintf(detail, sizeof detail,
+			 "storage holds %" PRIu64 " bytes of blob %s, %" PRIu64
+			 " were verified", stored, ds, size);
+		http_reply_error_status(req, 500, BERTH_ERR_UNKNOWN, detail);
+		return -1;
+	}
+	return 0;
+storage_error:
+	http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+	return -1;
 }
 
 /* Commit, verify and publish the blob; always replies. */
 static void upload_finalize(berth_request *req, upload *u)
 {
 	berth_app *app = req->app;
-	char data[BERTH_PATH_MAX], blob[BERTH_PATH_MAX];
+	char data[BERTH_PATH_MAX];
 	layout_upload_data(data, req->name, u->id);
-	upload_memo_forget(u->id);
 
+	uint64_t held = store_writer_size(&app->store, u->w);
 	int rc = store_commit(&app->store, u->w);
 	int rc2 = store_writer_close(&app->store, u->w);
 	u->w = NULL;
-	if (rc || rc2)
-		return http_reply_storage_error(req, rc ? rc : rc2,
-						BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+	if (rc || rc2) {
+		http_reply_storage_error(req, rc ? rc : rc2,
+					 BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		return upload_taint(app, req->name, u);
+	}
 
+	/* The incremental hash stands for the committed data only if it
+	   covers exactly the bytes the driver committed and no error met
+	   the upload (see the top of the file). */
+	int trusted = u->hash_valid && u->want.alg == BERTH_DIGEST_SHA256 &&
+		      u->hash.bytes == held;
+	if (trusted && u->announced && upload_marked(app, req->name, u->id))
+		trusted = 0;
 	berth_digest got;
-	if (u->hash_valid && u->want.alg == BERTH_DIGEST_SHA256) {
+	uint64_t hashed = held;
+	if (trusted) {
 		berth_hasher_final(&u->hash, &got);
 	} else {
-		rc = rehash(app, data, u->want.alg, &got);
+		rc = rehash(app, data, u->want.alg, &got, &hashed);
 		if (rc)
 			return http_reply_storage_error(
 				req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
@@ -394,46 +570,54 @@ static void upload_finalize(berth_request *req, upload *u)
 		snprintf(detail, sizeof detail,
 			 "digest %s does not match the uploaded content (%s)",
 			 a, b);
-		upload_discard(app, req->name, u->id);
+		upload_remove(req, u);
 		return http_reply_error(req, BERTH_ERR_DIGEST_INVALID, detail);
 	}
 
-	layout_blob_data(blob, &got);
-	uint64_t existing;
-	rc = repo_blob_size(app, &got, &existing);
-	if (rc == BERTH_E_NOT_FOUND)
-		rc = store_move(&app->store, data, blob);
-	if (rc)
-		return http_reply_storage_error(req, rc,
-						BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+	if (publish_blob(req, data, &got, hashed))
+		return;
 	rc = repo_link_blob(app, req->name, &got);
 	if (rc)
 		return http_reply_storage_error(req, rc,
 						BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
-	upload_discard(app, req->name, u->id);
+	upload_remove(req, u);
 	reply_created(req, &got);
 }
 
 static void upload_end(berth_request *req)
 {
 	upload *u = req->state;
+	berth_app *app = req->app;
 	if (u->has_expect && req->body_bytes != u->expect_len) {
-		u->hash_valid = 0;
-		return http_reply_error_status(
+		/* Not reached while a chunk needs Content-Length
+		   (check_content_range) and the server delivers exactly
+		   that many bytes.  Should that change, the bytes are in
+		   the upload already: refuse the chunk, trust no hash. */
+		http_reply_error_status(
 			req, 400, BERTH_ERR_BLOB_UPLOAD_INVALID,
 			"body length does not match Content-Range");
+		return upload_taint(app, req->name, u);
 	}
 	if (u->finalize)
 		return upload_finalize(req, u);
-	save_hashstate(req->app, req->name, u);
-	int rc = store_writer_close(&req->app->store, u->w);
+	uint64_t held = store_writer_size(&app->store, u->w);
+	int rc = store_writer_close(&app->store, u->w);
 	u->w = NULL;
-	if (rc)
-		return http_reply_storage_error(req, rc,
-						BERTH_ERR_BLOB_UPLOAD_INVALID);
-	if (u->hash_valid && u->size)
-		upload_memo_put(req->name, u->id, &u->hash);
-	reply_progress(req, 202, u->id, u->size);
+	if (rc) {
+		http_reply_storage_error(req, rc,
+					 BERTH_ERR_BLOB_UPLOAD_INVALID);
+		return upload_taint(app, req->name, u);
+	}
+	/* The driver now holds `held` bytes durably: only now may a state
+	   for that offset be saved, and only if it hashed all of them. */
+	if (u->hash_valid && u->hash.bytes != held)
+		upload_taint(app, req->name, u);
+	if (u->hash_valid) {
+		save_hashstate(app, req->name, u);
+		if (held)
+			upload_memo_put(req->name, u->id, &u->hash);
+	}
+	reply_progress(req, 202, u->id, held);
 }
 
 /* Parse ?digest=; replies and returns -1 when missing or invalid. */
@@ -503,6 +687,15 @@ void api_upload_start(berth_request *req)
 	uuid_t uu;
 	uuid_generate_random(uu);
 	uuid_unparse_lower(uu, u->id);
+	if (digest) {
+		/* Monolithic upload: the body is the whole blob, and the id
+		   never leaves this request, so no startedat and no owner
+		   (see the top of the file). */
+		if (upload_open(req, u))
+			return;
+		u->finalize = 1;
+		return http_expect_body(req, upload_body, upload_end);
+	}
 	char started[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -517,14 +710,8 @@ void api_upload_start(berth_request *req)
 	if (berth_auth_upload_claim(req, req->name, u->id))
 		return http_reply_error(req, BERTH_ERR_UNKNOWN,
 					"could not record the upload's owner");
-
-	if (!digest)
-		return reply_progress(req, 202, u->id, 0);
-	/* Monolithic upload: the body is the whole blob. */
-	if (upload_open(req, u))
-		return;
-	u->finalize = 1;
-	http_expect_body(req, upload_body, upload_end);
+	u->announced = 1;
+	reply_progress(req, 202, u->id, 0);
 }
 
 void api_upload_patch(berth_request *req)
@@ -564,7 +751,6 @@ void api_upload_cancel(berth_request *req)
 		return http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_INVALID,
 					"the upload is in use by another request");
 	u->registered = 1;
-	upload_memo_forget(u->id);
-	upload_discard(req->app, req->name, u->id);
+	upload_remove(req, u);
 	http_reply_empty(req, 204, NULL);
 }

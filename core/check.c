@@ -13,8 +13,15 @@
  *    current link is the leftover of an interrupted tag write or delete,
  *    invisible to clients: counted, and removed by --repair);
  *  - every referrer link names a revision;
- *  - uploads are counted, and those older than the purge age are stale.
+ *  - uploads are counted; those older than the purge age are stale, and
+ *    so are those without a readable `startedat`: a monolithic POST
+ *    writes none (its id never reaches a client, see api_uploads.c), so
+ *    one cut short by a crash, like an upload whose removal was cut
+ *    short, can never be finished by anyone.
  *
+ * Every directory of blobs, links and tags is walked, so a driver that
+ * cleans up as it lists (the filesystem driver removes the temporaries of
+ * killed writes) gets to all of them.
  * Each problem is one line naming its repository.  With --repair the
  * dangling links (a tag whose manifest is missing, a layer or revision
  * link whose data is missing, a link that holds no valid digest) and
@@ -568,20 +575,23 @@ static void check_tag(checker *c, const char *repo, const char *tag,
 		return;
 	}
 	/* The index is the tag's history: its links must parse, but may
-	   name manifests deleted since. */
-	char idx[BERTH_PATH_MAX], what[BERTH_PATH_MAX + 64];
-	join(idx, tdir, "/index");
+	   name manifests deleted since.  The whole tag directory is walked,
+	   current link included (read above), so that every directory of
+	   the tag is listed once (see the top of the file). */
+	char what[BERTH_PATH_MAX + 64];
 	snprintf(what, sizeof what, "%s: tag %s index link", repo, tag);
 	pathv files = {0};
-	if (walk_files(c, repo, idx, &files) == BERTH_OK) {
-		size_t skip = strlen(idx) + 1;
+	if (walk_files(c, repo, tdir, &files) == BERTH_OK) {
+		size_t skip = strlen(tdir) + 1;
 		for (size_t i = 0; i < files.n; i++) {
 			char rel[BERTH_PATH_MAX];
 			snprintf(rel, sizeof rel, "%s", files.v[i] + skip);
-			char *p[3];
+			if (!strcmp(rel, "current/link"))
+				continue;
+			char *p[4];
 			berth_digest id;
-			if (split(rel, p, 3) != 3 || strcmp(p[2], "link") ||
-			    digest_of(p[0], p[1], &id)) {
+			if (split(rel, p, 4) != 4 || strcmp(p[0], "index") ||
+			    strcmp(p[3], "link") || digest_of(p[1], p[2], &id)) {
 				problem(c, NULL, "%s: unexpected file %s",
 					repo, files.v[i]);
 				continue;
@@ -770,10 +780,11 @@ static void check_usage(FILE *f)
 {
 	fprintf(f, "usage: berth check [--repair [--purge-uploads]] [--fast] "
 		   "config.yml\n"
-		   "  --repair         remove dangling links and uploads older "
+		   "  --repair         remove dangling links, uploads older "
 		   "than\n"
 		   "                   storage.maintenance.uploadpurging.age "
-		   "(never blob data)\n"
+		   "and uploads\n"
+		   "                   without startedat (never blob data)\n"
 		   "  --purge-uploads  with --repair: remove every upload\n"
 		   "  --fast           do not re-hash blob contents\n"
 		   "exit status: 0 clean, 1 problems found, 2 usage or "

@@ -155,3 +155,9 @@ char *layout_upload_hashstate(char *buf, const char *name, const char *id,
 			"/repositories/%s/_uploads/%s/hashstates/%s/%llu",
 			name, id, berth_digest_alg_name(alg), off);
 }
+
+char *layout_upload_rehash(char *buf, const char *name, const char *id)
+{
+	return path_fmt(buf, BERTH_ROOT "/repositories/%s/_uploads/%s/rehash",
+			name, id);
+}

@@ -56,5 +56,8 @@ char *layout_upload_hashstates(char *buf, const char *name, const char *id,
 /* repositories/<name>/_uploads/<id>/hashstates/<alg>/<offset> */
 char *layout_upload_hashstate(char *buf, const char *name, const char *id,
 			      berth_digest_alg alg, unsigned long long off);
+/* repositories/<name>/_uploads/<id>/rehash (Berth's addition): the upload
+   met a storage error, so its digest is computed from the stored data */
+char *layout_upload_rehash(char *buf, const char *name, const char *id);
 
 #endif

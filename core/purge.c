@@ -1,8 +1,11 @@
 /*
- * purge.c - the upload purger: walks repositories/ for
- * _uploads/<id>/startedat, and removes uploads older than the cut-off.
- * Layer and manifest directories are skipped, so the walk costs one visit
- * per repository plus one per upload.
+ * purge.c - the upload purger: walks repositories/ for _uploads/<id>/,
+ * and removes uploads older than the cut-off.  An upload's age is its
+ * `startedat`; an upload without one (a monolithic POST cut short, which
+ * writes none, or a removal cut short) is aged by the newest of its
+ * files, the way Distribution ages an upload by its data.  Layer and
+ * manifest directories and hash states are skipped, so the walk costs
+ * one visit per repository plus a few per upload.
  */
 #define _XOPEN_SOURCE 700
 #include <pthread.h>
@@ -22,6 +25,10 @@ typedef struct purge_walk {
 	long found;
 	char (*victims)[BERTH_PATH_MAX];
 	size_t n, cap;
+	/* the upload directory the walk is in ("" outside one) */
+	char cur[BERTH_PATH_MAX];
+	int cur_started;     /* it has a startedat */
+	int64_t cur_newest;  /* newest mtime (ns) in it; 0: unknown */
 } purge_walk;
 
 static const char *base_name(const char *path)
@@ -42,19 +49,72 @@ static int64_t parse_started(const char *text)
 	return (int64_t)timegm(&tm);
 }
 
+/* Add the upload directory `dir` to the victims; 0, or -1 when out of
+   memory. */
+static int add_victim(purge_walk *w, const char *dir)
+{
+	w->found++;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 16;
+		void *v = realloc(w->victims, cap * sizeof *w->victims);
+		if (!v)
+			return -1;
+		w->victims = v;
+		w->cap = cap;
+	}
+	snprintf(w->victims[w->n], BERTH_PATH_MAX, "%s", dir);
+	w->n++;
+	return 0;
+}
+
+/* The walk left the current upload directory: without a startedat, it
+   is a victim once nothing in it changed since the cut-off.  A driver
+   that reports no times leaves it to `berth check --repair`. */
+static int upload_done(purge_walk *w)
+{
+	int rc = 0;
+	if (w->cur[0] && !w->cur_started && w->cur_newest > 0 &&
+	    w->cur_newest / 1000000000 < w->cutoff)
+		rc = add_victim(w, w->cur);
+	w->cur[0] = 0;
+	return rc;
+}
+
+/* 1 if `path` is an upload directory: .../_uploads/<id> */
+static int is_upload_dir(const char *path)
+{
+	const char *u = strstr(path, "/_uploads/");
+	return u && u[10] && !strchr(u + 10, '/');
+}
+
 static berth_walk_action visit(const char *path, const berth_stat_info *info,
 			       void *payload)
 {
 	purge_walk *w = payload;
 	const char *name = base_name(path);
+	size_t cl = strlen(w->cur);
+	int inside = cl && !strncmp(path, w->cur, cl) && path[cl] == '/';
+	if (!inside && upload_done(w))
+		return BERTH_WALK_STOP;
 	if (info->is_dir) {
 		if (!strcmp(name, "_layers") || !strcmp(name, "_manifests") ||
 		    !strcmp(name, "hashstates"))
 			return BERTH_WALK_SKIP_DIR;
+		if (!inside && is_upload_dir(path) &&
+		    strlen(path) < sizeof w->cur) {
+			strcpy(w->cur, path);
+			w->cur_started = 0;
+			w->cur_newest = info->mtime_ns;
+		}
 		return BERTH_WALK_CONTINUE;
 	}
-	if (strcmp(name, "startedat") || !strstr(path, "/_uploads/"))
+	if (!inside)
 		return BERTH_WALK_CONTINUE;
+	if (info->mtime_ns > w->cur_newest)
+		w->cur_newest = info->mtime_ns;
+	if (strcmp(name, "startedat"))
+		return BERTH_WALK_CONTINUE;
+	w->cur_started = 1;
 	char *text = NULL;
 	size_t len = 0;
 	if (store_get(&w->app->store, path, &text, &len) != BERTH_OK)
@@ -63,20 +123,7 @@ static berth_walk_action visit(const char *path, const berth_stat_info *info,
 	free(text);
 	if (started < 0 || started >= w->cutoff)
 		return BERTH_WALK_CONTINUE;
-	w->found++;
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 16;
-		void *v = realloc(w->victims, cap * sizeof *w->victims);
-		if (!v)
-			return BERTH_WALK_STOP;
-		w->victims = v;
-		w->cap = cap;
-	}
-	/* the upload directory: strip "/startedat" */
-	snprintf(w->victims[w->n], BERTH_PATH_MAX, "%.*s",
-		 (int)(name - path - 1), path);
-	w->n++;
-	return BERTH_WALK_CONTINUE;
+	return add_victim(w, w->cur) ? BERTH_WALK_STOP : BERTH_WALK_CONTINUE;
 }
 
 long berth_purge_uploads(berth_app *app, int64_t cutoff, int dryrun)
@@ -85,6 +132,8 @@ long berth_purge_uploads(berth_app *app, int64_t cutoff, int dryrun)
 	purge_walk w = {.app = app, .cutoff = cutoff, .dryrun = dryrun};
 	int rc = store_walk(&app->store, layout_repos_root(root), NULL, visit,
 			    &w);
+	if (rc == BERTH_OK)
+		upload_done(&w);
 	if (rc && rc != BERTH_E_NOT_FOUND) {
 		free(w.victims);
 		return rc;

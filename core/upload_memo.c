@@ -5,7 +5,9 @@
  * its memo once per request, so a linear scan of a few hundred short
  * entries under one mutex costs far less than the storage round trips it
  * saves.  Losing a memo (evicted, process restarted) costs those round
- * trips again, never correctness.
+ * trips again, never correctness: a taint is also recorded in storage
+ * (api_uploads.c), and no saved hash state ever describes bytes that are
+ * not stored, so the taint is a second line of defence, not the only one.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ typedef struct memo {
 	char id[40];
 	char *name;
 	berth_hasher hash;
+	int tainted; /* met a storage error: the hash is never trusted */
 } memo;
 
 static pthread_mutex_t memo_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -48,7 +51,10 @@ static memo *memo_unlink(const char *id)
 	return NULL;
 }
 
-void upload_memo_put(const char *name, const char *id, const berth_hasher *h)
+/* Insert a memo for `id` of `name`, replacing an older one: a taint
+   outlives the replacement.  `h` NULL records only a taint. */
+static void memo_insert(const char *name, const char *id,
+			const berth_hasher *h)
 {
 	if (strlen(id) >= sizeof ((memo *)0)->id)
 		return;
@@ -58,10 +64,15 @@ void upload_memo_put(const char *name, const char *id, const berth_hasher *h)
 		return;
 	}
 	strcpy(m->id, id);
-	m->hash = *h;
+	if (h)
+		m->hash = *h;
+	m->tainted = !h;
 	memo *drop = NULL;
 	pthread_mutex_lock(&memo_mu);
-	memo_free(memo_unlink(id));
+	memo *old = memo_unlink(id);
+	if (old && old->tainted && !strcmp(old->name, name))
+		m->tainted = 1;
+	memo_free(old);
 	m->next = memo_head;
 	memo_head = m;
 	if (++memo_count > MEMO_MAX) {
@@ -74,6 +85,16 @@ void upload_memo_put(const char *name, const char *id, const berth_hasher *h)
 	}
 	pthread_mutex_unlock(&memo_mu);
 	memo_free(drop);
+}
+
+void upload_memo_put(const char *name, const char *id, const berth_hasher *h)
+{
+	memo_insert(name, id, h);
+}
+
+void upload_memo_taint(const char *name, const char *id)
+{
+	memo_insert(name, id, NULL);
 }
 
 /* Find the memo of `id` in repository `name`; the caller holds memo_mu. */
@@ -98,11 +119,20 @@ int upload_memo_get(const char *name, const char *id, uint64_t size,
 {
 	pthread_mutex_lock(&memo_mu);
 	const memo *m = memo_find(name, id);
-	int hit = m && m->hash.bytes == size;
+	int hit = m && !m->tainted && m->hash.bytes == size;
 	if (hit)
 		*out = m->hash;
 	pthread_mutex_unlock(&memo_mu);
 	return hit;
+}
+
+int upload_memo_tainted(const char *name, const char *id)
+{
+	pthread_mutex_lock(&memo_mu);
+	const memo *m = memo_find(name, id);
+	int tainted = m && m->tainted;
+	pthread_mutex_unlock(&memo_mu);
+	return tainted;
 }
 
 void upload_memo_forget(const char *id)

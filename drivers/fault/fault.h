@@ -45,8 +45,17 @@ typedef struct fault_settings {
 	uint64_t seed;      /* PRNG seed for failrate */
 	unsigned ops;       /* considered operations (1u << FOP_*) */
 	int failcode;       /* status of an injected failure */
-	int truncatewrites; /* injected writer_write failures write half */
+	int truncatewrites; /* injected writer_write failures write half, and
+			       injected writer_commit / writer_close failures
+			       pass on half of what bufferwrites holds */
 	unsigned latencyms; /* sleep before every call */
+	/* Hold up to this many written bytes in the wrapper and pass them to
+	   the wrapped driver only when the buffer is full, at commit and at
+	   close, as a driver with a write buffer does; an injected
+	   writer_commit or writer_close failure then loses what is held (a
+	   flush that failed).  0 (the default): every write goes straight
+	   through. */
+	uint64_t bufferwrites;
 } fault_settings;
 
 /* The host table handed to the wrapped driver: the core's, with error
@@ -89,10 +98,10 @@ int fault_settings_set(fault_settings *s, const char *key, const char *value,
 /*
  * Gate for one call of `op`: sleeps latencyms, re-reads the control file
  * when it changed, counts the call and decides.  Returns BERTH_OK, or the
- * failure status with the message recorded; *truncate (if not NULL) says
- * whether a writer_write failure should write half first.
+ * failure status with the message recorded; *seen (if not NULL) receives
+ * the settings the decision was made with (truncatewrites, bufferwrites).
  */
-int fault_gate(berth_instance *in, enum fault_op op, int *truncate);
+int fault_gate(berth_instance *in, enum fault_op op, fault_settings *seen);
 
 /* Name of an operation as written in failops. */
 const char *fault_op_name(enum fault_op op);

@@ -12,7 +12,8 @@
  *                   says where storage-fault.so is)
  *   inner.<key>     option <key> of the wrapped driver
  *   failnth, failevery, failrate, seed, failops, failcode,
- *   truncatewrites, latencyms   the faults (see fault_settings.c)
+ *   truncatewrites, latencyms, bufferwrites
+ *                   the faults (see fault.h and fault_settings.c)
  *   controlfile     file re-read when it changes, with key=value lines of
  *                   the same fault settings
  *
@@ -296,6 +297,10 @@ struct berth_reader {
 struct berth_writer {
 	berth_instance *in;
 	berth_writer *inner;
+	/* bytes accepted but not passed on yet (the bufferwrites setting) */
+	char *held;
+	size_t nheld, cap;
+	int ended; /* committed or cancelled: the wrapped writer answers */
 };
 
 static int fault_reader_open(berth_reader **out, berth_instance *in,
@@ -339,7 +344,7 @@ static int fault_writer_open(berth_writer **out, berth_instance *in,
 	int rc = fault_gate(in, FOP_WRITER_OPEN, NULL);
 	if (rc)
 		return rc;
-	berth_writer *w = malloc(sizeof *w);
+	berth_writer *w = calloc(1, sizeof *w);
 	if (!w)
 		return berth_sdk_error(in->host, FAULT_NAME, BERTH_E_NOMEM,
 				       "out of memory");
@@ -353,30 +358,85 @@ static int fault_writer_open(berth_writer **out, berth_instance *in,
 	return BERTH_OK;
 }
 
+/* Pass the first `n` held bytes to the wrapped writer and drop the rest
+   (n < nheld: a flush that failed part-way). */
+static int pass_held(berth_writer *w, size_t n)
+{
+	int rc = n ? w->in->d.writer_write(w->inner, w->held, n) : BERTH_OK;
+	w->nheld = 0;
+	return rc;
+}
+
+/* Write through the buffer of `hold` bytes (bufferwrites). */
+static int buffered_write(berth_writer *w, const void *data, size_t len,
+			  uint64_t hold)
+{
+	/* The default (no buffer), empty writes and writes after the end
+	   (which the wrapped driver refuses): straight through. */
+	if ((hold == 0 && w->nheld == 0) || len == 0 || w->ended)
+		return w->in->d.writer_write(w->inner, data, len);
+	if (w->nheld + len > hold) {
+		int rc = pass_held(w, w->nheld);
+		if (rc)
+			return rc;
+		if (len > hold) /* larger than the buffer */
+			return w->in->d.writer_write(w->inner, data, len);
+	}
+	if (w->nheld + len > w->cap) {
+		char *grown = realloc(w->held, (size_t)hold);
+		if (!grown)
+			return berth_sdk_error(w->in->host, FAULT_NAME,
+					       BERTH_E_NOMEM, "out of memory");
+		w->held = grown;
+		w->cap = (size_t)hold;
+	}
+	memcpy(w->held + w->nheld, data, len);
+	w->nheld += len;
+	return BERTH_OK;
+}
+
 static int fault_writer_write(berth_writer *w, const void *data, size_t len)
 {
-	int truncate = 0;
-	int rc = fault_gate(w->in, FOP_WRITER_WRITE, &truncate);
+	fault_settings s;
+	int rc = fault_gate(w->in, FOP_WRITER_WRITE, &s);
 	if (rc == BERTH_OK)
-		return w->in->d.writer_write(w->inner, data, len);
-	if (truncate && len / 2)
-		w->in->d.writer_write(w->inner, data, len / 2); /* a torn write */
+		return buffered_write(w, data, len, s.bufferwrites);
+	if (s.truncatewrites && len / 2) /* a torn write */
+		buffered_write(w, data, len / 2, s.bufferwrites);
 	return rc;
 }
 
 static uint64_t fault_writer_size(berth_writer *w)
 {
-	return w->in->d.writer_size(w->inner);
+	return w->in->d.writer_size(w->inner) + w->nheld;
+}
+
+/* Before commit and close: pass on what is held, or, when the gate
+   injects a failure, lose it (half of it reaches the wrapped driver with
+   truncatewrites), as a driver whose flush fails does. */
+static int flush_gate(berth_writer *w, enum fault_op op)
+{
+	fault_settings s;
+	int rc = fault_gate(w->in, op, &s);
+	if (rc == BERTH_OK)
+		return pass_held(w, w->nheld);
+	pass_held(w, s.truncatewrites ? w->nheld / 2 : 0);
+	return rc;
 }
 
 static int fault_writer_commit(berth_writer *w)
 {
-	int rc = fault_gate(w->in, FOP_WRITER_COMMIT, NULL);
-	return rc ? rc : w->in->d.writer_commit(w->inner);
+	int rc = flush_gate(w, FOP_WRITER_COMMIT);
+	if (rc)
+		return rc;
+	w->ended = 1;
+	return w->in->d.writer_commit(w->inner);
 }
 
 static int fault_writer_cancel(berth_writer *w)
 {
+	w->nheld = 0;
+	w->ended = 1;
 	return w->in->d.writer_cancel(w->inner);
 }
 
@@ -387,8 +447,9 @@ static int fault_writer_close(berth_writer *w)
 	/* Close releases the handle whatever happens: an injected failure
 	   reports that keeping the data "could not be guaranteed", but
 	   the wrapped handle is closed all the same. */
-	int rc = fault_gate(w->in, FOP_WRITER_CLOSE, NULL);
+	int rc = flush_gate(w, FOP_WRITER_CLOSE);
 	int rc2 = w->in->d.writer_close(w->inner);
+	free(w->held);
 	free(w);
 	return rc ? rc : rc2;
 }

@@ -1,7 +1,8 @@
 /*
  * fault_settings.c - what fails and when: parsing the fault options
  * (failnth, failevery, failrate, seed, failops, failcode, truncatewrites,
- * latencyms), the runtime control file, and the per-call decision.
+ * latencyms, bufferwrites), the runtime control file, and the per-call
+ * decision.
  *
  * The control file lets a test change the faults of a running server
  * ("failrate=1" to break the backend, an empty file to heal it) without a
@@ -84,8 +85,13 @@ int fault_settings_set(fault_settings *s, const char *key, const char *value,
 	int64_t i;
 	int b;
 	if (!strcmp(key, "failnth") || !strcmp(key, "failevery") ||
-	    !strcmp(key, "seed") || !strcmp(key, "latencyms")) {
-		int64_t max = !strcmp(key, "latencyms") ? 600000 : INT64_MAX;
+	    !strcmp(key, "seed") || !strcmp(key, "latencyms") ||
+	    !strcmp(key, "bufferwrites")) {
+		int64_t max = INT64_MAX;
+		if (!strcmp(key, "latencyms"))
+			max = 600000;
+		else if (!strcmp(key, "bufferwrites"))
+			max = (int64_t)1 << 30;
 		if (berth_sdk_parse_int(value, 0, max, &i)) {
 			snprintf(err, errlen, "%s: want an integer in 0..%lld, got \"%s\"",
 				 key, (long long)max, value);
@@ -97,6 +103,8 @@ int fault_settings_set(fault_settings *s, const char *key, const char *value,
 			s->failevery = (uint64_t)i;
 		else if (!strcmp(key, "seed"))
 			s->seed = (uint64_t)i;
+		else if (!strcmp(key, "bufferwrites"))
+			s->bufferwrites = (uint64_t)i;
 		else
 			s->latencyms = (unsigned)i;
 		return 1;
@@ -207,7 +215,7 @@ static double next_unit(uint64_t *state)
 	return (double)((x * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
 }
 
-int fault_gate(berth_instance *in, enum fault_op op, int *truncate)
+int fault_gate(berth_instance *in, enum fault_op op, fault_settings *seen)
 {
 	pthread_mutex_lock(&in->mu);
 	if (in->controlfile)
@@ -231,8 +239,8 @@ int fault_gate(berth_instance *in, enum fault_op op, int *truncate)
 		while (nanosleep(&ts, &ts) && errno == EINTR)
 			;
 	}
-	if (truncate)
-		*truncate = fail && s.truncatewrites;
+	if (seen)
+		*seen = s;
 	if (!fail)
 		return BERTH_OK;
 	return berth_sdk_error(in->host, FAULT_NAME, s.failcode,

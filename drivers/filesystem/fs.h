@@ -8,6 +8,9 @@
  * name, so they can never collide with a valid path and are easy to hide:
  *   "<name>~partial"       a writer's uncommitted data (kept across restarts)
  *   "<name>~tmp.<pid>.<n>" a put_content / copy in progress
+ * A temporary that a killed process left behind is removed by the next
+ * list or walk that reads its directory, once it is FS_TEMP_STALE_S old
+ * (fs_sweep_temp).
  */
 #ifndef BERTH_FS_H
 #define BERTH_FS_H
@@ -27,6 +30,16 @@
    livelock; 8 was exceeded under valgrind, whose serialised threads make
    the same remover win repeatedly. */
 #define FS_MKDIR_RETRIES 64
+/* Age (seconds since its last change) from which a "~tmp." file is
+   taken for the leftover of a killed writer and removed.  A temporary
+   lives for one put_content or one copy of a committed object: its
+   writes keep its mtime current, and only the fsync and rename that
+   follow the last write can take long, never an hour.  The age, not the
+   pid in the name, decides because several servers (on several hosts, if
+   the root is shared) may write into one root; and should a writer stall
+   past it all the same, removing its temporary makes its rename fail and
+   the operation report an error: nothing partial is ever published. */
+#define FS_TEMP_STALE_S 3600
 
 typedef struct fs_listing_cache fs_listing_cache;
 
@@ -98,6 +111,12 @@ void fs_prune_parents(const struct berth_instance *in, const char *path);
 /* Create "<full>~tmp.<unique>" exclusively; returns the fd and the
    malloc'd name in *tmp_out, or -1 with errno set. */
 int fs_open_temp(const char *full, char **tmp_out);
+/* Called for each hidden entry `name` a listing of the directory open as
+   `dirfd` meets: removes it if it is a temporary (fs_open_temp) that has
+   not changed for FS_TEMP_STALE_S.  `dir` (may be NULL) names the
+   directory in the log. */
+void fs_sweep_temp(const struct berth_instance *in, int dirfd,
+		   const char *name, const char *dir);
 /* write() all of `data`; 0 or an errno. */
 int fs_write_all(int fd, const void *data, size_t len);
 

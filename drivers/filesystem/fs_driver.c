@@ -305,8 +305,11 @@ static int fs_list(berth_instance *in, const char *path, berth_list_cb cb,
 			break;
 		}
 		/* Hides ".", "..", '~' helpers and foreign names alike. */
-		if (!fs_valid_name(e->d_name))
+		if (!fs_valid_name(e->d_name)) {
+			fs_sweep_temp(in, dirfd(d), e->d_name,
+				      is_root ? "" : path);
 			continue;
+		}
 		strcpy(child + plen + 1, e->d_name);
 		if (cb(child, payload))
 			break;

@@ -94,8 +94,9 @@ static int by_name(const void *a, const void *b)
 }
 
 /* Read the visible names of the directory open as `fd` (not consumed)
-   into a new listing, sorted by bytes; 0 or an errno. */
-static int listing_read(int fd, fs_listing **out)
+   into a new listing, sorted by bytes, sweeping stale temporaries on the
+   way; 0 or an errno. */
+static int listing_read(struct berth_instance *in, int fd, fs_listing **out)
 {
 	/* A duplicate for the DIR stream: the caller keeps `fd` for
 	   fstatat/openat, which do not depend on the stream's offset. */
@@ -119,8 +120,11 @@ static int listing_read(int fd, fs_listing **out)
 			err = errno;
 			break;
 		}
-		if (!fs_valid_name(e->d_name))
-			continue; /* ".", "..", '~' helpers, foreign names */
+		if (!fs_valid_name(e->d_name)) {
+			/* ".", "..", '~' helpers, foreign names */
+			fs_sweep_temp(in, fd, e->d_name, NULL);
+			continue;
+		}
 		size_t len = strlen(e->d_name) + 1;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 64;
@@ -300,7 +304,7 @@ int fs_listing_get(struct berth_instance *in, int fd, fs_listing **out)
 	/* Read after the fstat: whatever the listing lacks was changed
 	   after it, and so stamped the directory anew. */
 	fs_listing *l = NULL;
-	int err = listing_read(fd, &l);
+	int err = listing_read(in, fd, &l);
 	if (err)
 		return err;
 	l->dev = st.st_dev;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -227,6 +228,25 @@ int fs_open_temp(const char *full, char **tmp_out)
 	free(tmp);
 	errno = err;
 	return -1;
+}
+
+void fs_sweep_temp(const struct berth_instance *in, int dirfd,
+		   const char *name, const char *dir)
+{
+	if (!strstr(name, "~tmp."))
+		return;
+	struct stat st;
+	struct timespec now;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode) || clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+	    now.tv_sec - st.st_mtim.tv_sec < FS_TEMP_STALE_S)
+		return;
+	/* ENOENT: another server swept it, or its writer renamed it */
+	if (unlinkat(dirfd, name, 0) == 0 && in->host && in->host->log)
+		in->host->log(in->host, BERTH_LOG_INFO,
+			      FS_NAME ": removed %s%s%s, the temporary of a "
+			      "write that did not finish",
+			      dir ? dir : "", dir ? "/" : "", name);
 }
 
 int fs_write_all(int fd, const void *data, size_t len)

@@ -163,6 +163,13 @@ storage:
 YAML
 	expect_conformant "fault driver in pass-through mode conforms" "$T/fault.log" \
 		--short "$drivers/storage-fault.so" "$T/fault.yml"
+	# holding written bytes back (bufferwrites) must not change what the
+	# wrapped driver promises: sizes, resumed writers, invisible data
+	mkdir -p "$T/fault-buffered-root"
+	sed -e "s|$T/fault-root|$T/fault-buffered-root|" -e '$a\    bufferwrites: 65536' \
+		"$T/fault.yml" > "$T/fault-buffered.yml"
+	expect_conformant "fault driver holding 64 KiB of writes back conforms" "$T/fault-buffered.log" \
+		--short "$drivers/storage-fault.so" "$T/fault-buffered.yml"
 else
 	fail "fault driver is not built ($drivers/storage-fault.so)"
 fi
