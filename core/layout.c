@@ -155,3 +155,12 @@ char *layout_upload_hashstate(char *buf, const char *name, const char *id,
 			"/repositories/%s/_uploads/%s/hashstates/%s/%llu",
 			name, id, berth_digest_alg_name(alg), off);
 }
+
+char *layout_revision_record(char *buf, const char *name,
+			     const berth_digest *d)
+{
+	return path_fmt(buf,
+			BERTH_ROOT "/repositories/%s/_manifests/revisions/%s/"
+				   "%s/" LAYOUT_RECORD_NAME,
+			name, ALG(d), d->hex);
+}

@@ -19,8 +19,8 @@
  * json_limits counts it), for documents just under BERTH_MANIFEST_MAX:
  *
  *   shape (4 MiB)                                heap     values  depth
- *   index, 11,000 platform manifests, 3 annots.  24 MiB   125 k   5
- *   index, 20,600 plain platform manifests       27 MiB   144 k   5
+ *   index, 9,700 platform manifests, 3 annots.   24 MiB   125 k   5
+ *   index, 21,000 plain platform manifests       27 MiB   144 k   5
  *   image, 18,600 layers with a title annotation 22 MiB   112 k   5
  *   image, 26,900 plain layers                   20 MiB   108 k   4
  *   artifact, 138,000 short annotations          28 MiB   138 k   3
@@ -40,8 +40,7 @@
  * generous and still keeps the walk over the tree shallow.
  *
  * Parses of manifests take one of json_limits_slots() slots, so at most
- * that many budgets are held at once (4 on 2 CPUs: 192 MiB; 768 MiB at
- * most, with 16 slots).
+ * that many budgets are held at once (192 MiB on 2 CPUs).
  */
 #define BERTH_MANIFEST_JSON_BUDGET (48u << 20)
 #define BERTH_MANIFEST_MAX_VALUES (256u * 1024)
@@ -87,7 +86,9 @@ typedef struct berth_manifest {
  * agree when both are present.  Checks schemaVersion 2, required
  * descriptors, digest syntax, non-negative sizes.  Unknown media types
  * are rejected, and so is JSON beyond the limits above ("manifest JSON
- * too complex: ...").
+ * too complex: ...").  A manifest with a subject must keep what the
+ * referrers API lists of it (artifactType and annotations) within
+ * BERTH_RECORD_REFERRER_MAX bytes (manifest_record.h).
  *
  * Returns 0 and fills *out (free with berth_manifest_free), or -1 with a
  * human-readable reason in errbuf (MANIFEST_INVALID), or -2 when a

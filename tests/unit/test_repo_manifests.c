@@ -30,11 +30,13 @@ static void add_blob(fixture *f, const char *name, const char *data,
 	CHECK_EQ_INT(repo_link_blob(&f->app, name, d), BERTH_OK);
 }
 
-/* Parse and put `json` into `name` under `tag` (may be NULL). */
+/* Parse and put `json` into `name` under `tag` (may be NULL); the
+   reference at fault in *missing when refused. */
 static int put(fixture *f, const char *name, const char *tag,
 	       const char *json, berth_digest *d, berth_digest *missing)
 {
 	berth_manifest m;
+	repo_put_problem problem;
 	char err[256];
 	if (berth_manifest_parse(json, strlen(json), NULL, &m, err,
 				 sizeof err)) {
@@ -43,7 +45,9 @@ static int put(fixture *f, const char *name, const char *tag,
 	}
 	berth_digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), d);
 	int rc = repo_manifest_put(&f->app, name, tag, d, json, strlen(json),
-				   &m, missing);
+				   &m, &problem);
+	if (rc > 0)
+		*missing = problem.digest;
 	berth_manifest_free(&m);
 	return rc;
 }
