@@ -194,6 +194,17 @@ static void put_end(berth_request *req)
 		char which[BERTH_DIGEST_MAX];
 		berth_digest_format(&problem.digest, which);
 		http_reply_error(req, BERTH_ERR_MANIFEST_BLOB_UNKNOWN, which);
+	} else if (rc == REPO_PUT_SIZE_MISMATCH) {
+		char which[BERTH_DIGEST_MAX], detail[BERTH_DIGEST_MAX + 160];
+		berth_digest_format(&problem.digest, which);
+		snprintf(detail, sizeof detail,
+			 "descriptor of %s %s gives size %lld, but the stored "
+			 "%s has %llu bytes",
+			 problem.is_manifest ? "manifest" : "blob", which,
+			 problem.declared,
+			 problem.is_manifest ? "manifest" : "blob",
+			 (unsigned long long)problem.stored);
+		http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, detail);
 	} else if (rc) {
 		http_reply_storage_error(req, rc, BERTH_ERR_MANIFEST_UNKNOWN);
 	} else {

@@ -275,8 +275,10 @@ int repo_manifest_record(berth_app *app, const char *name,
 	return record_rebuild(app, name, d, size, flags, out);
 }
 
-/* REPO_PUT_OK if every reference of `m` is present, else
-   REPO_PUT_MISSING with *problem filled, or <0. */
+/* REPO_PUT_OK if every reference of `m` is present with the size its
+   descriptor gives, else REPO_PUT_MISSING or REPO_PUT_SIZE_MISMATCH with
+   *problem filled, or <0.  The sizes come from the same stat that shows
+   the data is there. */
 static int refs_present(berth_app *app, const char *name,
 			const berth_manifest *m, repo_put_problem *problem)
 {
@@ -296,6 +298,8 @@ static int refs_present(berth_app *app, const char *name,
 		problem->stored = size;
 		if (rc == 0)
 			return REPO_PUT_MISSING;
+		if ((uint64_t)r->size != size)
+			return REPO_PUT_SIZE_MISMATCH;
 	}
 	return REPO_PUT_OK;
 }

@@ -85,22 +85,24 @@ int repo_manifest_served_type(berth_app *app, const char *name,
 /** Why repo_manifest_put refused a manifest (a positive return). */
 enum {
 	REPO_PUT_OK = 0,
-	REPO_PUT_MISSING = 1, /* a reference is not in the repository */
+	REPO_PUT_MISSING = 1,       /* a reference is not in the repository */
+	REPO_PUT_SIZE_MISMATCH = 2, /* a descriptor's size is not the stored */
 };
 
 typedef struct repo_put_problem {
 	berth_digest digest; /* the reference */
 	int is_manifest;     /* a child manifest, else a blob */
 	long long declared;  /* the size its descriptor gives */
-	uint64_t stored;     /* the size stored */
+	uint64_t stored;     /* the size stored (REPO_PUT_SIZE_MISMATCH) */
 } repo_put_problem;
 
 /**
  * Store a parsed manifest `m` (bytes `data`, digest `d`) in repository
  * `name`, tagged `tag` unless NULL.  Every blob it references must be in
  * the repository and every child manifest of an index must be a revision
- * of it; otherwise nothing is written and the call returns
- * REPO_PUT_MISSING with *problem describing the first reference at
+ * of it, each of the size its descriptor gives; otherwise nothing is
+ * written and the call returns REPO_PUT_MISSING or
+ * REPO_PUT_SIZE_MISMATCH with *problem describing the first reference at
  * fault.  Write order: blob data, record, revision link, referrer link,
  * tag index link, tag current link (last, so a tag only ever names a
  * complete manifest).  BERTH_OK, a REPO_PUT_* or a storage error.
