@@ -227,8 +227,8 @@ json_t *json_limits_loadb(const char *data, size_t len, size_t flags,
 		if (exceeded) {
 			*status = JSON_LIMITS_MEMORY;
 			say(err, errlen,
-			    "JSON too complex: %zu bytes of text need more "
-			    "than %zu bytes of memory, the limit",
+			    "JSON too complex: its %zu bytes would take more "
+			    "than the limit of %zu bytes of memory to parse",
 			    len, lim->budget);
 		} else {
 			*status = JSON_LIMITS_SYNTAX;

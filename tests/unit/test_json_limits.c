@@ -179,7 +179,7 @@ TEST(json_limits_each_bound_refuses_and_says_why)
 	CHECK(json_limits_loadb(b.s, b.len, 0, &tiny, &st, err,
 				sizeof err) == NULL);
 	CHECK_EQ_INT(st, JSON_LIMITS_MEMORY);
-	CHECK(strstr(err, "need more than 4096 bytes of memory") != NULL);
+	CHECK(strstr(err, "more than the limit of 4096 bytes of memory") != NULL);
 	free(b.s);
 
 	/* syntax, with jansson's position */
