@@ -23,6 +23,7 @@
 #include "http_object.h"
 #include "layout.h"
 #include "manifest.h"
+#include "manifest_record.h"
 #include "names.h"
 #include "repo_manifests.h"
 
@@ -186,6 +187,10 @@ static void put_end(berth_request *req)
 		return http_reply_error(req, BERTH_ERR_DIGEST_INVALID, err);
 	if (rc)
 		return http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, err);
+	if (berth_record_fits(&m, err, sizeof err)) {
+		berth_manifest_free(&m);
+		return http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, err);
+	}
 
 	repo_put_problem problem;
 	rc = repo_manifest_put(app, req->name, s->is_digest ? NULL : req->ref,

@@ -25,11 +25,6 @@
  * duplicate keys are rejected because a manifest whose meaning depends on
  * which duplicate a reader picks is a known way of showing different
  * content to different clients.
- *
- * What the referrers API lists of a manifest with a subject (its artifact
- * type and annotations) is kept in the manifest's record, which is
- * bounded; such a manifest whose list entry would not fit is refused
- * here, with the sizes, rather than listed without its annotations.
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -39,7 +34,6 @@
 #include <strings.h>
 
 #include "manifest.h"
-#include "manifest_record.h"
 
 const json_limits berth_manifest_json_limits = {
 	.budget = BERTH_MANIFEST_JSON_BUDGET,
@@ -359,20 +353,8 @@ static int parse_root(berth_manifest *m, json_t *root,
 			return fail(e, "out of memory");
 	}
 
-	int rc = m->kind == BERTH_MANIFEST_INDEX ? parse_index(m, root, e)
-						 : parse_image(m, root, e);
-	if (rc || !m->has_subject)
-		return rc;
-	size_t listed = (m->artifact_type ? strlen(m->artifact_type) : 0) +
-			(m->annotations_json ? strlen(m->annotations_json) : 0);
-	if (listed > BERTH_RECORD_REFERRER_MAX)
-		return fail(e,
-			    "a manifest with a subject may carry at most %u "
-			    "bytes of artifactType and annotations (compact "
-			    "JSON), which the referrers API lists; this one "
-			    "has %zu",
-			    BERTH_RECORD_REFERRER_MAX, listed);
-	return 0;
+	return m->kind == BERTH_MANIFEST_INDEX ? parse_index(m, root, e)
+					       : parse_image(m, root, e);
 }
 
 int berth_manifest_parse(const char *data, size_t len,

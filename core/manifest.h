@@ -86,9 +86,8 @@ typedef struct berth_manifest {
  * agree when both are present.  Checks schemaVersion 2, required
  * descriptors, digest syntax, non-negative sizes.  Unknown media types
  * are rejected, and so is JSON beyond the limits above ("manifest JSON
- * too complex: ...").  A manifest with a subject must keep what the
- * referrers API lists of it (artifactType and annotations) within
- * BERTH_RECORD_REFERRER_MAX bytes (manifest_record.h).
+ * too complex: ...").  A push also checks berth_record_fits
+ * (manifest_record.h).
  *
  * Returns 0 and fills *out (free with berth_manifest_free), or -1 with a
  * human-readable reason in errbuf (MANIFEST_INVALID), or -2 when a

@@ -61,6 +61,44 @@ static int dup_into(char **dst, const char *src)
 	return *dst ? 0 : -1;
 }
 
+/* What the referrers API lists, in bytes of the record. */
+static size_t referrer_part(const char *artifact_type,
+			    const char *annotations_json)
+{
+	return (artifact_type ? strlen(artifact_type) : 0) +
+	       (annotations_json ? strlen(annotations_json) : 0);
+}
+
+int berth_record_fits(const berth_manifest *m, char *err, size_t errlen)
+{
+	size_t n = referrer_part(m->artifact_type, m->annotations_json);
+	if (!m->has_subject || n <= BERTH_RECORD_REFERRER_MAX)
+		return 0;
+	if (err && errlen)
+		snprintf(err, errlen,
+			 "a manifest with a subject may carry at most %u "
+			 "bytes of artifactType and annotations (compact "
+			 "JSON), which the referrers API lists; this one has "
+			 "%zu",
+			 BERTH_RECORD_REFERRER_MAX, n);
+	return -1;
+}
+
+/* Leave out of `r` what does not fit the record: the annotations, then
+   the artifact type too if it alone is too long. */
+static void bound_referrer_part(berth_manifest_record *r)
+{
+	if (referrer_part(r->artifact_type, r->annotations_json) <=
+	    BERTH_RECORD_REFERRER_MAX)
+		return;
+	free(r->annotations_json);
+	r->annotations_json = NULL;
+	if (referrer_part(r->artifact_type, NULL) > BERTH_RECORD_REFERRER_MAX) {
+		free(r->artifact_type);
+		r->artifact_type = NULL;
+	}
+}
+
 int berth_record_from_manifest(const berth_manifest *m, uint64_t size,
 			       berth_manifest_record *out)
 {
@@ -75,6 +113,7 @@ int berth_record_from_manifest(const berth_manifest *m, uint64_t size,
 		berth_record_free(out);
 		return -1;
 	}
+	bound_referrer_part(out);
 	return 0;
 }
 
@@ -144,17 +183,7 @@ static int describe_tree(json_t *root, berth_manifest_record *out)
 		return -1;
 	/* Already stored, so not refused: what does not fit the record is
 	   left out of the referrers list. */
-	size_t atl = at ? strlen(at) : 0;
-	if (atl > BERTH_RECORD_REFERRER_MAX) {
-		free(out->artifact_type);
-		out->artifact_type = NULL;
-		atl = 0;
-	}
-	if (out->annotations_json &&
-	    atl + strlen(out->annotations_json) > BERTH_RECORD_REFERRER_MAX) {
-		free(out->annotations_json);
-		out->annotations_json = NULL;
-	}
+	bound_referrer_part(out);
 	return 0;
 }
 

@@ -45,8 +45,19 @@ typedef struct berth_manifest_record {
 } berth_manifest_record;
 
 /**
+ * Whether what the referrers API lists of manifest `m` (artifactType and
+ * compact annotations, kept only for a manifest with a subject) fits a
+ * record: BERTH_RECORD_REFERRER_MAX bytes.  0, or -1 with the sizes in
+ * err (errlen bytes).  A push refuses a manifest that does not fit
+ * rather than list it without its annotations.
+ */
+int berth_record_fits(const berth_manifest *m, char *err, size_t errlen);
+
+/**
  * The record of a manifest that passed berth_manifest_parse (`m`), of
- * `size` bytes.  Strings are copied.  0, or -1 when out of memory.
+ * `size` bytes.  Strings are copied.  A referrer part that does not fit
+ * (berth_record_fits; a stored manifest, not a push) is left out as
+ * berth_record_describe leaves it out.  0, or -1 when out of memory.
  */
 int berth_record_from_manifest(const berth_manifest *m, uint64_t size,
 			       berth_manifest_record *out);

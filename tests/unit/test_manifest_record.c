@@ -257,11 +257,26 @@ TEST(record_describe_bounds_what_referrers_list)
 	free(json);
 }
 
+/* Parse `json` (must be valid) and ask whether its referrer part fits;
+   *r gets its record. */
+static int fits(const char *json, size_t len, char *err, size_t errlen,
+		berth_manifest_record *r)
+{
+	berth_manifest m;
+	if (berth_manifest_parse(json, len, NULL, &m, err, errlen))
+		return -100;
+	int rc = berth_record_fits(&m, err, errlen);
+	if (berth_record_from_manifest(&m, len, r))
+		rc = -100;
+	berth_manifest_free(&m);
+	return rc;
+}
+
 TEST(record_referrer_part_is_bounded_at_put)
 {
 	size_t n = BERTH_RECORD_REFERRER_MAX;
 	char *json = malloc(n + 400);
-	berth_manifest m;
+	berth_manifest_record r;
 	char err[300];
 	/* just within: artifactType + compact annotations == the limit */
 	const char *at = "a/b";
@@ -271,30 +286,37 @@ TEST(record_referrer_part_is_bounded_at_put)
 			   ",\"layers\":[],\"artifactType\":\"%s\"," SUBJECT
 			   ",\"annotations\":{\"k\":\"%0*d\"}}",
 			   at, (int)value, 0);
-	CHECK_EQ_INT(berth_manifest_parse(json, (size_t)len, NULL, &m, err,
-					  sizeof err),
-		     0);
-	berth_manifest_free(&m);
-	/* one byte more is refused, with both numbers */
+	CHECK_EQ_INT(fits(json, (size_t)len, err, sizeof err, &r), 0);
+	CHECK(r.annotations_json != NULL);
+	berth_record_free(&r);
+	/* one byte more does not fit, and the push says so with both
+	   numbers; a record made anyway (of stored bytes) leaves the
+	   annotations out, as describing them does */
 	len = snprintf(json, n + 400,
 		       "{\"schemaVersion\":2," CONFIG(MT_OCI_EMPTY)
 		       ",\"layers\":[],\"artifactType\":\"%s\"," SUBJECT
 		       ",\"annotations\":{\"k\":\"%0*d\"}}",
 		       at, (int)value + 1, 0);
-	CHECK_EQ_INT(berth_manifest_parse(json, (size_t)len, NULL, &m, err,
-					  sizeof err),
-		     -1);
+	CHECK_EQ_INT(fits(json, (size_t)len, err, sizeof err, &r), -1);
 	CHECK(strstr(err, "at most 65536 bytes") != NULL);
 	CHECK(strstr(err, "has 65537") != NULL);
+	CHECK_STR(r.artifact_type, "a/b");
+	CHECK(r.annotations_json == NULL);
+	berth_record_free(&r);
+	berth_manifest_record d;
+	CHECK_EQ_INT(berth_record_describe(json, (size_t)len, &d, err,
+					   sizeof err),
+		     0);
+	CHECK_STR(d.artifact_type, "a/b");
+	CHECK(d.annotations_json == NULL);
+	berth_record_free(&d);
 	/* without a subject nothing is listed, nothing is bounded */
 	len = snprintf(json, n + 400,
 		       "{\"schemaVersion\":2," CONFIG(MT_OCI_EMPTY)
 		       ",\"layers\":[],\"artifactType\":\"%s\","
 		       "\"annotations\":{\"k\":\"%0*d\"}}",
 		       at, (int)value + 1, 0);
-	CHECK_EQ_INT(berth_manifest_parse(json, (size_t)len, NULL, &m, err,
-					  sizeof err),
-		     0);
-	berth_manifest_free(&m);
+	CHECK_EQ_INT(fits(json, (size_t)len, err, sizeof err, &r), 0);
+	berth_record_free(&r);
 	free(json);
 }

@@ -13,8 +13,9 @@
  *  - the PUT-time parse holds no more than the manifest budget, and a
  *    manifest it accepts gives a record whose text is bounded and reads
  *    back with the same media type, size, subject, artifact type and
- *    annotations (and the first line alone with the same media type and
- *    subject);
+ *    annotations (the last two as the manifest has them when they fit,
+ *    which a push requires; the first line alone with the same media
+ *    type and subject);
  *  - the lenient description of stored bytes (a revision without a
  *    record) always gives a record, bounded and round-tripping too;
  *  - the bytes read as a record (a damaged record file) either fail or
@@ -155,10 +156,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		if (!berth_manifest_media_type_known(m.media_type))
 			abort();
+		int fits = berth_record_fits(&m, err, sizeof err) == 0;
+		if (!fits && (!m.has_subject || !err[0]))
+			abort();
 		berth_manifest_record r;
 		if (berth_record_from_manifest(&m, len, &r) == 0) {
 			if (!same(r.media_type, m.media_type) ||
-			    r.has_subject != m.has_subject)
+			    r.has_subject != m.has_subject ||
+			    (fits && r.has_subject &&
+			     (!same(r.artifact_type, m.artifact_type) ||
+			      !same(r.annotations_json, m.annotations_json))))
 				abort();
 			round_trip(&r);
 			berth_record_free(&r);
