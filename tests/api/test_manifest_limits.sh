@@ -282,4 +282,25 @@ check "read-only: with its media type" test "$(header Content-Type)" = "$OCI_M"
 check "read-only: no record is written" test ! -e "$(rec_path $R "$child")"
 stop_berth
 
+# --- berth check reads records too ---
+bcheck() { # ARGS...: output in $T/bcheck.out
+	BERTH_DRIVER_DIR=$BUILD/lib/berth "$BUILD/bin/berth" check "$@" "$berth_config" \
+		> "$T/bcheck.out" 2>&1
+}
+bcheck --fast
+check "berth check accepts the records next to revision links" \
+	bash -c "! grep -q 'unexpected file' '$T/bcheck.out'"
+check "and reports the stored manifest over the parse limits" \
+	grep -q "$padg: not a valid manifest: manifest JSON too complex" "$T/bcheck.out"
+printf '{"version":1,"mediaType":"%s","size":%s}\n' $OCI_M "$bigsize" > "$(rec_path $R "$big")"
+bcheck --fast
+check "a record that does not match its manifest is reported" \
+	grep -q "manifest $big: its record does not match it$" "$T/bcheck.out"
+bcheck --fast --repair
+check "--repair rewrites it" grep -q "manifest $big: its record does not match it (repaired: record rewritten)" "$T/bcheck.out"
+check "as the PUT wrote it" \
+	test "$(head -1 "$(rec_path $R "$big")" | jq -c '[.mediaType, .size]')" = "[\"$OCI_I\",$bigsize]"
+bcheck --fast
+check "then it checks clean" bash -c "! grep -q 'record does not match' '$T/bcheck.out'"
+
 finish
