@@ -333,11 +333,11 @@ int repo_manifest_put(berth_app *app, const char *name, const char *tag,
 	}
 
 	lock_repo(app, name, key, sizeof key);
-	record_cache_forget(app->store.inst, name, d);
 	/* The record before the revision link: a revision is never there
 	   without it (unless written by someone else). */
 	rc = store_put(&app->store, layout_revision_record(path, name, d),
 		       record, rlen);
+	record_cache_forget(app->store.inst, name, d);
 	if (!rc)
 		rc = repo_write_link(app, layout_revision_link(path, name, d),
 				     d);
