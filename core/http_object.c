@@ -86,10 +86,11 @@ void http_reply_object(berth_request *req, unsigned status, const char *path,
 		return http_reply_storage_error(req, rc, not_found);
 	} else if (req->is_head || len == 0) {
 		/* No reader needed: libmicrohttpd sends no body for HEAD but
-		   still reports the length. */
-		resp = MHD_create_response_from_callback(len, block,
-							 stream_read, NULL,
-							 NULL);
+		   still reports the length.  The block is never filled, so
+		   keep it small: libmicrohttpd allocates (and zeroes) it for
+		   every response. */
+		resp = MHD_create_response_from_callback(len, 64, stream_read,
+							 NULL, NULL);
 	} else {
 		object_stream *s = calloc(1, sizeof *s);
 		if (!s)
