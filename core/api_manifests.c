@@ -6,6 +6,12 @@
  * between formats (schema 1 is not accepted on push), and clients accept
  * the stored type or fail on it anyway, as with CNCF Distribution.
  *
+ * GET and HEAD never parse the manifest: the media type comes from the
+ * record the PUT wrote (repo_manifest_served_type, through a small cache
+ * of recent answers), the length from the stat that found the manifest, and the bytes are streamed from storage
+ * (http_reply_object), so a large manifest costs a bounded buffer, not a
+ * copy, let alone a JSON tree.
+ *
  * A PUT body is collected in memory up to BERTH_MANIFEST_MAX; larger
  * bodies are refused before they are read when Content-Length says so.
  */
@@ -14,8 +20,10 @@
 #include <string.h>
 
 #include "http.h"
+#include "http_object.h"
 #include "layout.h"
 #include "manifest.h"
+#include "manifest_record.h"
 #include "names.h"
 #include "repo_manifests.h"
 
@@ -41,38 +49,63 @@ static int parse_ref(berth_request *req, berth_digest *d, int for_put)
 	return -1;
 }
 
+/* Manifests up to this size are read whole and sent with the headers:
+   one read and one send instead of a reader and two sends, which
+   measurably speeds up the common small manifest; the memory is what one
+   streamed piece would hold anyway. */
+#define INLINE_MAX (64 * 1024)
+
+static void reply_inline(berth_request *req, const berth_digest *d,
+			 const char *content_type, const char *const *h)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int rc = repo_manifest_read(req->app, d, &data, &len);
+	if (rc)
+		return http_reply_storage_error(req, rc,
+						BERTH_ERR_MANIFEST_UNKNOWN);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		len, data, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(data);
+		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+	}
+	MHD_add_response_header(resp, "Content-Type", content_type);
+	http_reply_response(req, 200, resp, h);
+}
+
 void api_manifest_get(berth_request *req)
 {
 	berth_app *app = req->app;
 	berth_digest d;
+	uint64_t size = 0;
 	if (parse_ref(req, &d, 0) < 0)
 		return;
-	int rc = repo_manifest_resolve(app, req->name, req->ref, &d);
+	int rc = repo_manifest_resolve_size(app, req->name, req->ref, &d,
+					    &size);
 	if (rc)
 		return http_reply_storage_error(req, rc,
 						BERTH_ERR_MANIFEST_UNKNOWN);
-	char *data = NULL;
-	size_t len = 0;
-	rc = repo_manifest_read(app, &d, &data, &len);
+	char mt[BERTH_RECORD_TYPE_MAX + 1];
+	rc = repo_manifest_served_type(app, req->name, &d, size, mt,
+				       sizeof mt);
 	if (rc)
 		return http_reply_storage_error(req, rc,
 						BERTH_ERR_MANIFEST_UNKNOWN);
-	char digest[BERTH_DIGEST_MAX], etag[BERTH_DIGEST_MAX + 3], mt[256];
+	char digest[BERTH_DIGEST_MAX], etag[BERTH_DIGEST_MAX + 3];
+	char path[BERTH_PATH_MAX];
 	berth_digest_format(&d, digest);
 	snprintf(etag, sizeof etag, "\"%s\"", digest);
-	repo_manifest_media_type(data, len, mt, sizeof mt);
+	const char *h[] = {"Docker-Content-Digest", digest, "ETag", etag, NULL};
 
 	const char *inm = http_header(req, "If-None-Match");
-	if (inm && (strcmp(inm, etag) == 0 || strcmp(inm, digest) == 0)) {
-		const char *h[] = {"Docker-Content-Digest", digest, "ETag",
-				   etag, NULL};
+	if (inm && (strcmp(inm, etag) == 0 || strcmp(inm, digest) == 0))
 		http_reply_empty(req, 304, h);
-	} else {
-		const char *h[] = {"Docker-Content-Digest", digest, "ETag",
-				   etag, NULL};
-		http_reply_buffer(req, 200, mt, data, len, h);
-	}
-	free(data);
+	else if (size <= INLINE_MAX && !req->is_head)
+		reply_inline(req, &d, mt, h);
+	else
+		http_reply_object(req, 200, layout_blob_data(path, &d), 0,
+				  size, mt, h, BERTH_ERR_MANIFEST_UNKNOWN);
 }
 
 /* ---- PUT ---- */
@@ -154,14 +187,29 @@ static void put_end(berth_request *req)
 		return http_reply_error(req, BERTH_ERR_DIGEST_INVALID, err);
 	if (rc)
 		return http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, err);
+	if (berth_record_fits(&m, err, sizeof err)) {
+		berth_manifest_free(&m);
+		return http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, err);
+	}
 
-	berth_digest missing;
+	repo_put_problem problem;
 	rc = repo_manifest_put(app, req->name, s->is_digest ? NULL : req->ref,
-			       &d, s->buf, s->len, &m, &missing);
-	if (rc == 1) {
+			       &d, s->buf, s->len, &m, &problem);
+	if (rc == REPO_PUT_MISSING) {
 		char which[BERTH_DIGEST_MAX];
-		berth_digest_format(&missing, which);
+		berth_digest_format(&problem.digest, which);
 		http_reply_error(req, BERTH_ERR_MANIFEST_BLOB_UNKNOWN, which);
+	} else if (rc == REPO_PUT_SIZE_MISMATCH) {
+		char which[BERTH_DIGEST_MAX], detail[BERTH_DIGEST_MAX + 160];
+		berth_digest_format(&problem.digest, which);
+		snprintf(detail, sizeof detail,
+			 "descriptor of %s %s gives size %lld, but the stored "
+			 "%s has %llu bytes",
+			 problem.is_manifest ? "manifest" : "blob", which,
+			 problem.declared,
+			 problem.is_manifest ? "manifest" : "blob",
+			 (unsigned long long)problem.stored);
+		http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, detail);
 	} else if (rc) {
 		http_reply_storage_error(req, rc, BERTH_ERR_MANIFEST_UNKNOWN);
 	} else {

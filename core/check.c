@@ -45,6 +45,7 @@
 #include "layout.h"
 #include "log.h"
 #include "manifest.h"
+#include "manifest_record.h"
 #include "names.h"
 #include "repo.h"
 #include "repo_manifests.h"
@@ -430,7 +431,14 @@ static int check_link_tree(checker *c, const char *repo, const char *dir,
 		snprintf(rel, sizeof rel, "%s", files.v[i] + skip);
 		char *p[3];
 		berth_digest d;
-		if (split(rel, p, 3) != 3 || strcmp(p[2], "link") ||
+		/* A revision's record sits next to its link (checked with the
+		   manifest). */
+		int parts = split(rel, p, 3);
+		if (parts == 3 && !strcmp(kind, "manifest") &&
+		    !strcmp(p[2], LAYOUT_RECORD_NAME) &&
+		    !digest_of(p[0], p[1], &d))
+			continue;
+		if (parts != 3 || strcmp(p[2], "link") ||
 		    digest_of(p[0], p[1], &d)) {
 			problem(c, NULL, "%s: unexpected file %s", repo,
 				files.v[i]);
@@ -458,6 +466,57 @@ static int check_link_tree(checker *c, const char *repo, const char *dir,
 }
 
 /* ---- manifests ---- */
+
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* The record at `rpath` (`rec`, NULL when absent or unreadable) against
+   the one the manifest `m` of `len` bytes gives.  A missing record is no
+   problem (Distribution writes none; the first read makes it); a wrong
+   one would be served, so it is reported and, with --repair, rewritten. */
+static void check_record(checker *c, const char *repo, const char *ds,
+			 const char *rpath, int have_rec,
+			 const berth_manifest_record *rec,
+			 const berth_manifest *m, size_t len)
+{
+	berth_manifest_record want;
+	if (!have_rec)
+		return;
+	if (berth_record_from_manifest(m, len, &want)) {
+		c->oom = 1;
+		return;
+	}
+	if (rec && rec->size == want.size &&
+	    same_str(rec->media_type, want.media_type) &&
+	    rec->has_subject == want.has_subject &&
+	    (!rec->has_subject ||
+	     berth_digest_equal(&rec->subject, &want.subject)) &&
+	    same_str(rec->artifact_type, want.artifact_type) &&
+	    same_str(rec->annotations_json, want.annotations_json)) {
+		berth_record_free(&want);
+		return;
+	}
+	const char *fix = "";
+	if (c->o->repair) {
+		size_t tlen;
+		char *text = berth_record_format(&want, &tlen);
+		int rc = text ? store_put(&c->app->store, rpath, text, tlen)
+			      : BERTH_E_NOMEM;
+		free(text);
+		if (rc == BERTH_OK) {
+			c->st->repaired++;
+			fix = " (repaired: record rewritten)";
+		} else {
+			fix = " (repair failed)";
+		}
+	}
+	/* No path for problem() to remove: the fix is the rewrite. */
+	problem(c, NULL, "%s: manifest %s: its record does not match it%s",
+		repo, ds, fix);
+	berth_record_free(&want);
+}
 
 static void check_manifest(checker *c, const char *repo,
 			   const berth_digest *d, const dset *layers,
@@ -487,15 +546,38 @@ static void check_manifest(checker *c, const char *repo,
 		free(data);
 		return;
 	}
+	/* The record, if any, holds the media type the push resolved
+	   (from the Content-Type when the manifest has no mediaType). */
+	char rpath[BERTH_PATH_MAX];
+	char *rtext = NULL;
+	size_t rlen = 0;
+	berth_manifest_record rec;
+	int rrc = store_get(&c->app->store,
+			    layout_revision_record(rpath, repo, d), &rtext,
+			    &rlen);
+	int have_rec = rrc == BERTH_OK;
+	int rec_ok = have_rec && !berth_record_parse(rtext, rlen, 1, &rec);
+	free(rtext);
 	berth_manifest m;
 	char err[256];
-	if (berth_manifest_parse(data, len, NULL, &m, err, sizeof err)) {
+	int prc = berth_manifest_parse(data, len, rec_ok ? rec.media_type : NULL,
+				       &m, err, sizeof err);
+	if (prc && rec_ok)
+		prc = berth_manifest_parse(data, len, NULL, &m, err,
+					   sizeof err);
+	if (prc) {
 		free(data);
+		if (rec_ok)
+			berth_record_free(&rec);
 		problem(c, NULL, "%s: manifest %s: not a valid manifest: %s",
 			repo, ds, err);
 		return;
 	}
 	free(data);
+	check_record(c, repo, ds, rpath, have_rec, rec_ok ? &rec : NULL, &m,
+		     len);
+	if (rec_ok)
+		berth_record_free(&rec);
 	for (size_t i = 0; i < m.nrefs; i++) {
 		const berth_manifest_ref *r = &m.refs[i];
 		berth_digest_format(&r->digest, rs);

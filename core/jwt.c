@@ -30,6 +30,7 @@
 #include <openssl/x509.h>
 
 #include "base64.h"
+#include "json_limits.h"
 #include "jwt.h"
 
 typedef struct tkey {
@@ -450,15 +451,24 @@ out:
 	return pk;
 }
 
+/* A token travels in a request header, so its JSON is small already;
+   these bounds keep its tree small too (a token with a long "access"
+   list stays far below them). */
+static const json_limits jwt_limits = {
+	.budget = 2u << 20,
+	.max_depth = 16,
+	.max_values = 16384,
+};
+
 static json_t *decode_json(const char *s, size_t len)
 {
 	unsigned char *raw = NULL;
 	size_t rawlen = 0;
 	if (berth_base64_decode(s, len, 1, &raw, &rawlen))
 		return NULL;
-	json_error_t je;
-	json_t *j = json_loadb((const char *)raw, rawlen,
-			       JSON_REJECT_DUPLICATES, &je);
+	json_t *j = json_limits_loadb((const char *)raw, rawlen,
+				      JSON_REJECT_DUPLICATES, &jwt_limits,
+				      NULL, NULL, 0);
 	free(raw);
 	if (j && !json_is_object(j)) {
 		json_decref(j);

@@ -161,3 +161,12 @@ char *layout_upload_rehash(char *buf, const char *name, const char *id)
 	return path_fmt(buf, BERTH_ROOT "/repositories/%s/_uploads/%s/rehash",
 			name, id);
 }
+
+char *layout_revision_record(char *buf, const char *name,
+			     const berth_digest *d)
+{
+	return path_fmt(buf,
+			BERTH_ROOT "/repositories/%s/_manifests/revisions/%s/"
+				   "%s/" LAYOUT_RECORD_NAME,
+			name, ALG(d), d->hex);
+}

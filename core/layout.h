@@ -60,4 +60,15 @@ char *layout_upload_hashstate(char *buf, const char *name, const char *id,
    met a storage error, so its digest is computed from the stored data */
 char *layout_upload_rehash(char *buf, const char *name, const char *id);
 
+/* repositories/<name>/_manifests/revisions/<alg>/<hex>/berth-record:
+   Berth's addition, what reads need of the manifest (manifest_record.h).
+   Distribution enumerates and reads only the files named "link" in a
+   revision directory, so it ignores this one; its delete removes the
+   link alone, which leaves the record behind, harmless (a manifest is
+   there only while its revision link is, and the record describes bytes
+   that never change). */
+#define LAYOUT_RECORD_NAME "berth-record"
+char *layout_revision_record(char *buf, const char *name,
+			     const berth_digest *d);
+
 #endif

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "config.h"
 #include "driver_loader.h"
+#include "json_limits.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -106,6 +107,8 @@ out:
 
 int main(int argc, char **argv)
 {
+	/* Before anything uses jansson (configuration, tokens, manifests). */
+	json_limits_init();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

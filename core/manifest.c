@@ -20,9 +20,11 @@
  * carry "urls" are checked but not returned as references: such blobs are
  * fetched from their URLs and the registry need not hold them.
  *
- * JSON parsing is jansson's; duplicate keys are rejected because a
- * manifest whose meaning depends on which duplicate a reader picks is a
- * known way of showing different content to different clients.
+ * JSON parsing is jansson's, within the limits of manifest.h (memory,
+ * values, depth: a small document must not become a huge tree);
+ * duplicate keys are rejected because a manifest whose meaning depends on
+ * which duplicate a reader picks is a known way of showing different
+ * content to different clients.
  */
 #include <jansson.h>
 #include <stdarg.h>
@@ -32,6 +34,13 @@
 #include <strings.h>
 
 #include "manifest.h"
+
+const json_limits berth_manifest_json_limits = {
+	.budget = BERTH_MANIFEST_JSON_BUDGET,
+	.max_depth = BERTH_MANIFEST_MAX_DEPTH,
+	.max_values = BERTH_MANIFEST_MAX_VALUES,
+	.throttle = 1,
+};
 
 static const char *const known_types[] = {
 	MT_OCI_MANIFEST,
@@ -362,12 +371,14 @@ int berth_manifest_parse(const char *data, size_t len,
 		return fail(&e, "manifest too large (%zu bytes, limit %u)", len,
 			    BERTH_MANIFEST_MAX);
 
-	json_error_t je;
-	json_t *root = json_loadb(data, len,
-				  JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+	char why[200];
+	json_limits_status st;
+	json_t *root = json_limits_loadb(
+		data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+		&berth_manifest_json_limits, &st, why, sizeof why);
 	if (!root)
-		return fail(&e, "invalid JSON at line %d, column %d: %s",
-			    je.line, je.column, je.text);
+		return fail(&e, "%s%s", st == JSON_LIMITS_SYNTAX ? "" : "manifest ",
+			    why);
 	int rc = parse_root(out, root, content_type, &e);
 	json_decref(root);
 	if (rc)

@@ -9,6 +9,12 @@
  * referring manifest under the subject's digest, so the referrers API
  * needs no scan of every revision.
  *
+ * Every revision Berth writes has a record next to its link
+ * (manifest_record.h): what GET, HEAD, DELETE and the referrers API need,
+ * so none of them parses a manifest.  A revision without one (written by
+ * Distribution or an older Berth) gets it built from a bounded parse of
+ * the manifest on first read, and written back.
+ *
  * Crash and concurrency safety come from the order of writes (every link
  * is written only after what it points at exists, a tag's current link
  * last) and from each write being atomic (put_content).  Changes to one
@@ -16,14 +22,16 @@
  * removes the tags naming a manifest cannot remove a tag a concurrent
  * PUT has just moved to another manifest.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "layout.h"
+#include "log.h"
+#include "manifest_record.h"
 #include "names.h"
+#include "record_cache.h"
 #include "repo.h"
 #include "repo_manifests.h"
 
@@ -110,8 +118,8 @@ static void lock_repo(berth_app *app, const char *name, char *key,
 
 /* ---- manifests ---- */
 
-int repo_manifest_exists(berth_app *app, const char *name,
-			 const berth_digest *d)
+int repo_manifest_exists_size(berth_app *app, const char *name,
+			      const berth_digest *d, uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	berth_digest linked;
@@ -122,15 +130,22 @@ int repo_manifest_exists(berth_app *app, const char *name,
 		return 0; /* a corrupt link does not make it present */
 	if (rc)
 		return rc;
-	uint64_t size;
-	rc = repo_blob_size(app, d, &size);
+	rc = repo_blob_size(app, d, size);
 	if (rc == BERTH_E_NOT_FOUND)
 		return 0;
 	return rc ? rc : 1;
 }
 
-int repo_manifest_resolve(berth_app *app, const char *name, const char *ref,
-			  berth_digest *out)
+int repo_manifest_exists(berth_app *app, const char *name,
+			 const berth_digest *d)
+{
+	uint64_t size;
+	return repo_manifest_exists_size(app, name, d, &size);
+}
+
+int repo_manifest_resolve_size(berth_app *app, const char *name,
+			       const char *ref, berth_digest *out,
+			       uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	int rc;
@@ -147,10 +162,17 @@ int repo_manifest_resolve(berth_app *app, const char *name, const char *ref,
 		if (rc)
 			return rc;
 	}
-	rc = repo_manifest_exists(app, name, out);
+	rc = repo_manifest_exists_size(app, name, out, size);
 	if (rc < 0)
 		return rc;
 	return rc ? BERTH_OK : BERTH_E_NOT_FOUND;
+}
+
+int repo_manifest_resolve(berth_app *app, const char *name, const char *ref,
+			  berth_digest *out)
+{
+	uint64_t size;
+	return repo_manifest_resolve_size(app, name, ref, out, &size);
 }
 
 int repo_manifest_read(berth_app *app, const berth_digest *d, char **data,
@@ -163,72 +185,162 @@ int repo_manifest_read(berth_app *app, const berth_digest *d, char **data,
 const char *repo_manifest_media_type(const char *data, size_t len, char *buf,
 				     size_t cap)
 {
-	const char *mt = "application/json";
-	json_t *root = json_loadb(data, len, JSON_DECODE_ANY, NULL);
-	json_t *member = json_object_get(root, "mediaType");
-	json_t *sv = json_object_get(root, "schemaVersion");
-	if (json_is_string(member) && json_string_length(member) > 0)
-		mt = json_string_value(member);
-	else if (json_is_integer(sv) && json_integer_value(sv) == 1)
-		mt = json_object_get(root, "signatures")
-			     ? "application/vnd.docker.distribution.manifest.v1+prettyjws"
-			     : "application/vnd.docker.distribution.manifest.v1+json";
-	else if (json_object_get(root, "manifests"))
-		mt = MT_OCI_INDEX;
-	else if (json_object_get(root, "config"))
-		mt = MT_OCI_MANIFEST;
-	snprintf(buf, cap, "%s", mt);
-	/* A stored type with bytes that could split a header line is not
-	   repeated to clients. */
-	if (strpbrk(buf, "\r\n"))
-		snprintf(buf, cap, "application/json");
-	json_decref(root);
+	berth_manifest_record r;
+	int rc = berth_record_describe(data, len, &r, NULL, 0);
+	snprintf(buf, cap, "%s", rc < 0 ? "application/json" : r.media_type);
+	berth_record_free(&r);
 	return buf;
 }
 
-/* 1 if every reference of `m` is present, 0 with *missing, or <0. */
+/* The record of manifest `d` (`size` bytes) of `name` rebuilt from the
+   manifest itself, and written back when allowed. */
+static int record_rebuild(berth_app *app, const char *name,
+			  const berth_digest *d, uint64_t size, int flags,
+			  berth_manifest_record *out)
+{
+	char path[BERTH_PATH_MAX], ds[BERTH_DIGEST_MAX], why[256];
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+	berth_digest_format(d, ds);
+	if (size > BERTH_MANIFEST_MAX) {
+		/* Not read at all: describe only says it is too large. */
+		rc = berth_record_describe(NULL, (size_t)size, out, why,
+					   sizeof why);
+	} else {
+		rc = repo_manifest_read(app, d, &data, &len);
+		if (rc)
+			return rc;
+		rc = berth_record_describe(data, len, out, why, sizeof why);
+		free(data);
+	}
+	if (rc < 0)
+		return BERTH_E_NOMEM;
+	if (rc == 1)
+		LOG_WARN("%s: manifest %s: %s; served as %s", name, ds, why,
+			 out->media_type);
+	if ((flags & REPO_RECORD_NO_WRITE) || (app->cfg && app->cfg->readonly))
+		return BERTH_OK;
+	size_t tlen;
+	char *text = berth_record_format(out, &tlen);
+	/* Best effort: the reader has what it needs either way. */
+	int wrc = text ? store_put(&app->store,
+				   layout_revision_record(path, name, d), text,
+				   tlen)
+		       : BERTH_E_NOMEM;
+	if (wrc)
+		LOG_WARN("%s: manifest %s: cannot write its record: %s", name,
+			 ds, berth_status_name(wrc));
+	free(text);
+	return BERTH_OK;
+}
+
+int repo_manifest_served_type(berth_app *app, const char *name,
+			      const berth_digest *d, uint64_t size, char *mt,
+			      size_t cap)
+{
+	const void *key = app->store.inst;
+	if (record_cache_get(key, name, d, size, mt, cap))
+		return BERTH_OK;
+	berth_manifest_record rec;
+	int rc = repo_manifest_record(app, name, d, size, 0, &rec);
+	if (rc)
+		return rc;
+	snprintf(mt, cap, "%s", rec.media_type);
+	record_cache_put(key, name, d, size, rec.media_type);
+	berth_record_free(&rec);
+	return BERTH_OK;
+}
+
+int repo_manifest_record(berth_app *app, const char *name,
+			 const berth_digest *d, uint64_t size, int flags,
+			 berth_manifest_record *out)
+{
+	char path[BERTH_PATH_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	memset(out, 0, sizeof *out);
+	int rc = store_get(&app->store, layout_revision_record(path, name, d),
+			   &text, &len);
+	if (rc == BERTH_OK) {
+		int bad = berth_record_parse(text, len,
+					     flags & REPO_RECORD_FULL, out);
+		free(text);
+		if (!bad && out->size == size)
+			return BERTH_OK;
+		berth_record_free(out);
+	} else if (rc != BERTH_E_NOT_FOUND) {
+		return rc;
+	}
+	return record_rebuild(app, name, d, size, flags, out);
+}
+
+/* REPO_PUT_OK if every reference of `m` is present with the size its
+   descriptor gives, else REPO_PUT_MISSING or REPO_PUT_SIZE_MISMATCH with
+   *problem filled, or <0.  The sizes come from the same stat that shows
+   the data is there. */
 static int refs_present(berth_app *app, const char *name,
-			const berth_manifest *m, berth_digest *missing)
+			const berth_manifest *m, repo_put_problem *problem)
 {
 	for (size_t i = 0; i < m->nrefs; i++) {
 		const berth_manifest_ref *r = &m->refs[i];
+		uint64_t size = 0;
 		int rc = r->is_manifest
-				 ? repo_manifest_exists(app, name, &r->digest)
-				 : repo_blob_linked(app, name, &r->digest);
+				 ? repo_manifest_exists_size(app, name,
+							     &r->digest, &size)
+				 : repo_blob_linked_size(app, name, &r->digest,
+							 &size);
 		if (rc < 0)
 			return rc;
-		if (rc == 0) {
-			*missing = r->digest;
-			return 0;
-		}
+		problem->digest = r->digest;
+		problem->is_manifest = r->is_manifest;
+		problem->declared = r->size;
+		problem->stored = size;
+		if (rc == 0)
+			return REPO_PUT_MISSING;
+		if ((uint64_t)r->size != size)
+			return REPO_PUT_SIZE_MISMATCH;
 	}
-	return 1;
+	return REPO_PUT_OK;
 }
 
 int repo_manifest_put(berth_app *app, const char *name, const char *tag,
 		      const berth_digest *d, const char *data, size_t len,
-		      const berth_manifest *m, berth_digest *missing)
+		      const berth_manifest *m, repo_put_problem *problem)
 {
 	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
-	int rc = refs_present(app, name, m, missing);
-	if (rc < 0)
+	int rc = refs_present(app, name, m, problem);
+	if (rc)
 		return rc;
-	if (rc == 0)
-		return 1;
+
+	berth_manifest_record rec;
+	if (berth_record_from_manifest(m, len, &rec))
+		return BERTH_E_NOMEM;
+	size_t rlen;
+	char *record = berth_record_format(&rec, &rlen);
+	berth_record_free(&rec);
+	if (!record)
+		return BERTH_E_NOMEM;
 
 	/* Content-addressed: existing data with this digest is these bytes. */
 	layout_blob_data(path, d);
 	rc = store_exists(&app->store, path);
-	if (rc < 0)
-		return rc;
-	if (rc == 0) {
+	if (rc == 0)
 		rc = store_put(&app->store, path, data, len);
-		if (rc)
-			return rc;
+	if (rc < 0) {
+		free(record);
+		return rc;
 	}
 
 	lock_repo(app, name, key, sizeof key);
-	rc = repo_write_link(app, layout_revision_link(path, name, d), d);
+	/* The record before the revision link: a revision is never there
+	   without it (unless written by someone else). */
+	rc = store_put(&app->store, layout_revision_record(path, name, d),
+		       record, rlen);
+	record_cache_forget(app->store.inst, name, d);
+	if (!rc)
+		rc = repo_write_link(app, layout_revision_link(path, name, d),
+				     d);
 	if (!rc && m->has_subject)
 		rc = repo_write_link(
 			app, layout_referrer_link(path, name, &m->subject, d),
@@ -240,6 +352,7 @@ int repo_manifest_put(berth_app *app, const char *name, const char *tag,
 		rc = repo_write_link(app, layout_tag_current(path, name, tag),
 				     d);
 	app_unlock(app, key);
+	free(record);
 	return rc;
 }
 
@@ -295,8 +408,9 @@ int repo_manifest_delete(berth_app *app, const char *name,
 			 const berth_digest *d)
 {
 	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
+	uint64_t size = 0;
 	lock_repo(app, name, key, sizeof key);
-	int rc = repo_manifest_exists(app, name, d);
+	int rc = repo_manifest_exists_size(app, name, d, &size);
 	if (rc <= 0) {
 		app_unlock(app, key);
 		return rc < 0 ? rc : BERTH_E_NOT_FOUND;
@@ -321,23 +435,26 @@ int repo_manifest_delete(berth_app *app, const char *name,
 	repo_strv_free(s.doomed.v, s.doomed.n);
 
 	if (!rc) {
-		char *data = NULL;
-		size_t len = 0;
-		berth_manifest m;
-		if (repo_manifest_read(app, d, &data, &len) == BERTH_OK &&
-		    berth_manifest_parse(data, len, NULL, &m, NULL, 0) == 0) {
-			if (m.has_subject) {
-				layout_referrer_link(path, name, &m.subject, d);
+		/* The subject says which referrer link to remove.  A record
+		   that cannot be had leaves the link, which the referrers
+		   API skips once the revision is gone. */
+		berth_manifest_record rec;
+		if (repo_manifest_record(app, name, d, size,
+					 REPO_RECORD_NO_WRITE,
+					 &rec) == BERTH_OK) {
+			if (rec.has_subject) {
+				layout_referrer_link(path, name, &rec.subject,
+						     d);
 				strip_last(path);
 				rc = store_remove(&app->store, path);
 				if (rc == BERTH_E_NOT_FOUND)
 					rc = BERTH_OK;
 			}
-			berth_manifest_free(&m);
+			berth_record_free(&rec);
 		}
-		free(data);
 	}
 	if (!rc) {
+		record_cache_forget(app->store.inst, name, d);
 		rc = store_remove(&app->store,
 				  layout_revision_dir(path, name, d));
 		if (rc == BERTH_E_NOT_FOUND)
@@ -569,112 +686,181 @@ int repo_catalog(berth_app *app, char ***out, size_t *n)
 
 /* ---- referrers ---- */
 
-static berth_walk_action referrer_link(const char *path,
-				       const berth_stat_info *info, void *p)
+static void referrer_clear(repo_referrer *r)
 {
-	if (!info->is_dir && strcmp(base_name(path), "link") == 0 &&
-	    strv_push(p, path, strlen(path)))
-		return BERTH_WALK_STOP;
-	return BERTH_WALK_CONTINUE;
-}
-
-static int cmp_referrer(const void *a, const void *b)
-{
-	const repo_referrer *x = a, *y = b;
-	if (x->digest.alg != y->digest.alg)
-		return x->digest.alg < y->digest.alg ? -1 : 1;
-	return strcmp(x->digest.hex, y->digest.hex);
+	free(r->media_type);
+	free(r->artifact_type);
+	free(r->annotations_json);
+	memset(r, 0, sizeof *r);
 }
 
 void repo_referrers_free(repo_referrer *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].media_type);
-		free(v[i].artifact_type);
-		free(v[i].annotations_json);
-	}
+	for (size_t i = 0; i < n; i++)
+		referrer_clear(&v[i]);
 	free(v);
 }
 
-/* Describe the referrer behind one link; 1 if added, 0 if skipped (a
-   stale link or a manifest that no longer names the subject), <0. */
-static int describe_referrer(berth_app *app, const char *name,
-			     const berth_digest *subject, const char *link,
+typedef struct referrers_walk {
+	berth_app *app;
+	const char *name;
+	const berth_digest *subject;
+	size_t dir_len;         /* strlen of ".../referrers/<alg>/<hex>" */
+	char after[BERTH_DIGEST_MAX]; /* "" or the digest to resume after */
+	repo_referrer_cb cb;
+	void *payload;
+	int rc;
+} referrers_walk;
+
+/* The referrer named by one entry of the walk (a link file
+   <alg>/<hex>/link below the subject's directory): 1 and *d, or 0 for
+   anything else. */
+static int referrer_of(const char *rel, berth_digest *d)
+{
+	char text[BERTH_DIGEST_MAX];
+	const char *slash = strchr(rel, '/');
+	const char *tail = slash ? strchr(slash + 1, '/') : NULL;
+	if (!slash || !tail || strcmp(tail, "/link") ||
+	    (size_t)(tail - rel) >= sizeof text)
+		return 0;
+	memcpy(text, rel, (size_t)(tail - rel));
+	text[tail - rel] = 0;
+	text[slash - rel] = ':';
+	return berth_digest_parse(text, d) == 0;
+}
+
+/* One referrer from its record; 1 if it is one (present, naming the
+   subject), 0 if not (a stale link), <0. */
+static int referrer_describe(referrers_walk *w, const berth_digest *d,
 			     repo_referrer *r)
 {
-	berth_digest d;
-	int rc = repo_read_link(app, link, &d);
-	if (rc == BERTH_E_NOT_FOUND || rc == REPO_E_CORRUPT_LINK)
-		return 0;
-	if (rc)
-		return rc;
-	rc = repo_manifest_exists(app, name, &d);
+	uint64_t size = 0;
+	int rc = repo_manifest_exists_size(w->app, w->name, d, &size);
 	if (rc <= 0)
 		return rc;
-	char *data = NULL;
-	size_t len = 0;
-	rc = repo_manifest_read(app, &d, &data, &len);
+	berth_manifest_record rec;
+	rc = repo_manifest_record(w->app, w->name, d, size, REPO_RECORD_FULL,
+				  &rec);
 	if (rc)
 		return rc == BERTH_E_NOT_FOUND ? 0 : rc;
-	berth_manifest m;
-	int ok = berth_manifest_parse(data, len, NULL, &m, NULL, 0) == 0;
-	free(data);
-	if (!ok)
-		return 0;
-	if (!m.has_subject || !berth_digest_equal(&m.subject, subject)) {
-		berth_manifest_free(&m);
+	if (!rec.has_subject || !berth_digest_equal(&rec.subject, w->subject)) {
+		berth_record_free(&rec);
 		return 0;
 	}
 	memset(r, 0, sizeof *r);
-	r->digest = d;
-	r->size = len;
+	r->digest = *d;
+	r->size = size;
 	/* Ownership of the strings moves to the referrer. */
-	r->media_type = m.media_type;
-	r->artifact_type = m.artifact_type;
-	r->annotations_json = m.annotations_json;
-	m.media_type = m.artifact_type = m.annotations_json = NULL;
-	berth_manifest_free(&m);
+	r->media_type = rec.media_type;
+	r->artifact_type = rec.artifact_type;
+	r->annotations_json = rec.annotations_json;
 	return 1;
+}
+
+/* Walk entries come in byte order of their names within a directory,
+   so link files come in digest order ("sha256:..." before "sha512:..."
+   and hex in order), the order pages are cut in. */
+static berth_walk_action referrer_entry(const char *path,
+					const berth_stat_info *info, void *p)
+{
+	referrers_walk *w = p;
+	berth_digest d;
+	char ds[BERTH_DIGEST_MAX];
+	if (info->is_dir || !referrer_of(path + w->dir_len + 1, &d))
+		return BERTH_WALK_CONTINUE;
+	berth_digest_format(&d, ds);
+	/* start_after is a hint a driver may ignore: filter here too. */
+	if (w->after[0] && strcmp(ds, w->after) <= 0)
+		return BERTH_WALK_CONTINUE;
+	repo_referrer r;
+	int rc = referrer_describe(w, &d, &r);
+	if (rc < 0) {
+		w->rc = rc;
+		return BERTH_WALK_STOP;
+	}
+	if (rc == 0)
+		return BERTH_WALK_CONTINUE;
+	int stop = w->cb(&r, w->payload);
+	referrer_clear(&r);
+	return stop ? BERTH_WALK_STOP : BERTH_WALK_CONTINUE;
+}
+
+int repo_referrers_walk(berth_app *app, const char *name,
+			const berth_digest *subject, const berth_digest *after,
+			repo_referrer_cb cb, void *payload)
+{
+	char dir[BERTH_PATH_MAX], start[BERTH_PATH_MAX];
+	referrers_walk w = {.app = app, .name = name, .subject = subject,
+			    .cb = cb, .payload = payload};
+	layout_referrers_dir(dir, name, subject);
+	w.dir_len = strlen(dir);
+	const char *start_after = NULL;
+	if (after) {
+		berth_digest_format(after, w.after);
+		/* Resume just after the previous page's last link. */
+		if (snprintf(start, sizeof start, "%s/%s/%s/link", dir,
+			     berth_digest_alg_name(after->alg),
+			     after->hex) < (int)sizeof start)
+			start_after = start;
+	}
+	int rc = store_walk(&app->store, dir, start_after, referrer_entry, &w);
+	if (rc == BERTH_E_NOT_FOUND)
+		rc = BERTH_OK;
+	return rc ? rc : w.rc;
+}
+
+typedef struct referrers_all {
+	repo_referrer *v;
+	size_t n, cap;
+	int oom;
+} referrers_all;
+
+static int collect_referrer(const repo_referrer *r, void *p)
+{
+	referrers_all *a = p;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		repo_referrer *v = realloc(a->v, cap * sizeof *v);
+		if (!v) {
+			a->oom = 1;
+			return 1;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	repo_referrer *c = &a->v[a->n];
+	memset(c, 0, sizeof *c);
+	c->digest = r->digest;
+	c->size = r->size;
+	if ((r->media_type && !(c->media_type = strdup(r->media_type))) ||
+	    (r->artifact_type &&
+	     !(c->artifact_type = strdup(r->artifact_type))) ||
+	    (r->annotations_json &&
+	     !(c->annotations_json = strdup(r->annotations_json)))) {
+		referrer_clear(c);
+		a->oom = 1;
+		return 1;
+	}
+	a->n++;
+	return 0;
 }
 
 int repo_referrers(berth_app *app, const char *name,
 		   const berth_digest *subject, repo_referrer **out,
 		   size_t *n)
 {
-	char path[BERTH_PATH_MAX];
-	strv links = {0};
+	referrers_all a = {0};
 	*out = NULL;
 	*n = 0;
-	int rc = store_walk(&app->store,
-			    layout_referrers_dir(path, name, subject), NULL,
-			    referrer_link, &links);
-	if (rc == BERTH_E_NOT_FOUND)
-		rc = BERTH_OK;
-	if (!rc && links.oom)
+	int rc = repo_referrers_walk(app, name, subject, NULL,
+				     collect_referrer, &a);
+	if (!rc && a.oom)
 		rc = BERTH_E_NOMEM;
-	repo_referrer *v = NULL;
-	size_t count = 0;
-	if (!rc && links.n) {
-		v = calloc(links.n, sizeof *v);
-		if (!v)
-			rc = BERTH_E_NOMEM;
-	}
-	for (size_t i = 0; !rc && i < links.n; i++) {
-		int got = describe_referrer(app, name, subject, links.v[i],
-					    &v[count]);
-		if (got < 0)
-			rc = got;
-		else
-			count += (size_t)got;
-	}
-	repo_strv_free(links.v, links.n);
 	if (rc) {
-		repo_referrers_free(v, count);
+		repo_referrers_free(a.v, a.n);
 		return rc;
 	}
-	if (count > 1)
-		qsort(v, count, sizeof *v, cmp_referrer);
-	*out = v;
-	*n = count;
+	*out = a.v;
+	*n = a.n;
 	return BERTH_OK;
 }

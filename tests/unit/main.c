@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_limits.h"
 #include "test.h"
 
 #define MAX_TESTS 1024
@@ -43,6 +44,7 @@ static int by_name(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	int passed = 0, failed = 0;
+	json_limits_init();
 	qsort(tests, ntests, sizeof tests[0], by_name);
 	for (int i = 0; i < ntests; i++) {
 		if (argc > 1 && !strstr(tests[i].name, argv[1]))

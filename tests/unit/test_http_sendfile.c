@@ -1,6 +1,6 @@
 /*
  * test_http_sendfile.c - http.sendfile and the loopback test behind its
- * "auto" mode (api_blobs.c): which addresses count as this host, and
+ * "auto" mode (http_object.c): which addresses count as this host, and
  * which values the option accepts.
  */
 #include <arpa/inet.h>

@@ -30,11 +30,13 @@ static void add_blob(fixture *f, const char *name, const char *data,
 	CHECK_EQ_INT(repo_link_blob(&f->app, name, d), BERTH_OK);
 }
 
-/* Parse and put `json` into `name` under `tag` (may be NULL). */
+/* Parse and put `json` into `name` under `tag` (may be NULL); the
+   reference at fault in *missing when refused. */
 static int put(fixture *f, const char *name, const char *tag,
 	       const char *json, berth_digest *d, berth_digest *missing)
 {
 	berth_manifest m;
+	repo_put_problem problem;
 	char err[256];
 	if (berth_manifest_parse(json, strlen(json), NULL, &m, err,
 				 sizeof err)) {
@@ -43,7 +45,9 @@ static int put(fixture *f, const char *name, const char *tag,
 	}
 	berth_digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), d);
 	int rc = repo_manifest_put(&f->app, name, tag, d, json, strlen(json),
-				   &m, missing);
+				   &m, &problem);
+	if (rc > 0)
+		*missing = problem.digest;
 	berth_manifest_free(&m);
 	return rc;
 }
@@ -290,5 +294,229 @@ TEST(repo_catalog_and_referrers)
 	CHECK_EQ_INT(repo_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 0);
 	repo_referrers_free(refs, n);
+	repo_fixture_teardown(&f);
+}
+
+TEST(repo_manifest_record_written_at_put_and_rebuilt)
+{
+	fixture f;
+	CHECK(repo_fixture_setup(&f) == 0);
+	if (f.driver == NULL)
+		return;
+	berth_app *app = &f.app;
+	berth_digest cfg, subject, r, missing;
+	char path[BERTH_PATH_MAX], mt[256];
+	add_blob(&f, "rec", "{}", &cfg);
+	char *m = image(&cfg, NULL, NULL);
+	CHECK_EQ_INT(put(&f, "rec", "t", m, &subject, &missing), BERTH_OK);
+	free(m);
+	m = image(&cfg, &subject, ",\"annotations\":{\"k\":\"v\"}");
+	CHECK_EQ_INT(put(&f, "rec", NULL, m, &r, &missing), BERTH_OK);
+	size_t rlen = strlen(m);
+	free(m);
+
+	/* the PUT wrote the record next to the revision link */
+	char *text = NULL;
+	size_t len = 0;
+	CHECK_EQ_INT(store_get(&app->store,
+			       layout_revision_record(path, "rec", &r), &text,
+			       &len),
+		     BERTH_OK);
+	berth_manifest_record rec;
+	CHECK_EQ_INT(berth_record_parse(text, len, 1, &rec), 0);
+	CHECK_EQ_INT(rec.size, rlen);
+	CHECK(rec.has_subject && berth_digest_equal(&rec.subject, &subject));
+	CHECK_STR(rec.annotations_json, "{\"k\":\"v\"}");
+	berth_record_free(&rec);
+	uint64_t size = 0;
+	CHECK_EQ_INT(repo_manifest_exists_size(app, "rec", &r, &size), 1);
+	CHECK_EQ_INT(size, rlen);
+	CHECK_EQ_INT(repo_manifest_served_type(app, "rec", &r, size, mt,
+					       sizeof mt),
+		     BERTH_OK);
+	CHECK_STR(mt, MT_OCI_MANIFEST);
+
+	/* without the record (as Distribution leaves a revision), it is
+	   rebuilt from the manifest and written back, the same */
+	CHECK_EQ_INT(store_remove(&app->store,
+				  layout_revision_record(path, "rec", &r)),
+		     BERTH_OK);
+	CHECK_EQ_INT(repo_manifest_record(app, "rec", &r, size,
+					  REPO_RECORD_FULL, &rec),
+		     BERTH_OK);
+	CHECK(rec.has_subject && berth_digest_equal(&rec.subject, &subject));
+	CHECK_STR(rec.artifact_type, "application/vnd.x");
+	berth_record_free(&rec);
+	char *again = NULL;
+	CHECK_EQ_INT(store_get(&app->store,
+			       layout_revision_record(path, "rec", &r), &again,
+			       &len),
+		     BERTH_OK);
+	CHECK(again && text && strcmp(again, text) == 0);
+	free(again);
+
+	/* a record for other bytes (size differs) is not trusted */
+	const char *stale = "{\"version\":1,\"mediaType\":\"a/b\",\"size\":1}\n";
+	CHECK_EQ_INT(store_put(&app->store,
+			       layout_revision_record(path, "rec", &r), stale,
+			       strlen(stale)),
+		     BERTH_OK);
+	CHECK_EQ_INT(repo_manifest_record(app, "rec", &r, size, 0, &rec),
+		     BERTH_OK);
+	CHECK_STR(rec.media_type, MT_OCI_MANIFEST);
+	berth_record_free(&rec);
+
+	/* not written back when asked not to, nor when read-only */
+	CHECK_EQ_INT(store_remove(&app->store,
+				  layout_revision_record(path, "rec", &r)),
+		     BERTH_OK);
+	CHECK_EQ_INT(repo_manifest_record(app, "rec", &r, size,
+					  REPO_RECORD_NO_WRITE, &rec),
+		     BERTH_OK);
+	berth_record_free(&rec);
+	f.cfg.readonly = 1;
+	CHECK_EQ_INT(repo_manifest_record(app, "rec", &r, size, 0, &rec),
+		     BERTH_OK);
+	CHECK_STR(rec.media_type, MT_OCI_MANIFEST);
+	berth_record_free(&rec);
+	CHECK_EQ_INT(store_exists(&app->store,
+				  layout_revision_record(path, "rec", &r)),
+		     0);
+	f.cfg.readonly = 0;
+
+	/* a delete without the record still finds the subject, and removes
+	   the record with the revision */
+	CHECK_EQ_INT(repo_manifest_delete(app, "rec", &r), BERTH_OK);
+	CHECK_EQ_INT(store_exists(&app->store,
+				  layout_referrer_link(path, "rec", &subject,
+						       &r)),
+		     0);
+	CHECK_EQ_INT(store_exists(&app->store,
+				  layout_revision_dir(path, "rec", &r)),
+		     0);
+	free(text);
+	repo_fixture_teardown(&f);
+}
+
+TEST(repo_manifest_put_checks_descriptor_sizes)
+{
+	fixture f;
+	CHECK(repo_fixture_setup(&f) == 0);
+	if (f.driver == NULL)
+		return;
+	berth_app *app = &f.app;
+	berth_digest cfg, child, d;
+	char path[BERTH_PATH_MAX];
+	add_blob(&f, "sz", "{}", &cfg);
+	char *m = image(&cfg, NULL, NULL);
+	berth_digest missing;
+	CHECK_EQ_INT(put(&f, "sz", NULL, m, &child, &missing), BERTH_OK);
+	size_t child_len = strlen(m);
+	free(m);
+
+	/* the config blob is 2 bytes; a descriptor saying 3 is refused */
+	char c[BERTH_DIGEST_MAX], json[1024];
+	berth_digest_format(&cfg, c);
+	snprintf(json, sizeof json,
+		 "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST
+		 "\",\"config\":{\"mediaType\":\"application/vnd.x\","
+		 "\"digest\":\"%s\",\"size\":3},\"layers\":[]}",
+		 c);
+	berth_manifest parsed;
+	repo_put_problem problem;
+	CHECK_EQ_INT(berth_manifest_parse(json, strlen(json), NULL, &parsed,
+					  NULL, 0),
+		     0);
+	berth_digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), &d);
+	CHECK_EQ_INT(repo_manifest_put(app, "sz", "t", &d, json, strlen(json),
+				       &parsed, &problem),
+		     REPO_PUT_SIZE_MISMATCH);
+	CHECK(berth_digest_equal(&problem.digest, &cfg));
+	CHECK_EQ_INT(problem.is_manifest, 0);
+	CHECK_EQ_INT(problem.declared, 3);
+	CHECK_EQ_INT(problem.stored, 2);
+	berth_manifest_free(&parsed);
+	/* nothing written */
+	CHECK_EQ_INT(store_exists(&app->store, layout_blob_data(path, &d)), 0);
+	CHECK_EQ_INT(store_exists(&app->store,
+				  layout_revision_dir(path, "sz", &d)),
+		     0);
+
+	/* an index entry with the child's size + 1 */
+	berth_digest_format(&child, c);
+	snprintf(json, sizeof json,
+		 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+		 "\",\"digest\":\"%s\",\"size\":%zu}]}",
+		 c, child_len + 1);
+	CHECK_EQ_INT(berth_manifest_parse(json, strlen(json), NULL, &parsed,
+					  NULL, 0),
+		     0);
+	berth_digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), &d);
+	CHECK_EQ_INT(repo_manifest_put(app, "sz", NULL, &d, json, strlen(json),
+				       &parsed, &problem),
+		     REPO_PUT_SIZE_MISMATCH);
+	CHECK_EQ_INT(problem.is_manifest, 1);
+	CHECK_EQ_INT(problem.declared, child_len + 1);
+	CHECK_EQ_INT(problem.stored, child_len);
+	berth_manifest_free(&parsed);
+	repo_fixture_teardown(&f);
+}
+
+typedef struct page_walk {
+	berth_digest got[8];
+	size_t n, stop_after;
+} page_walk;
+
+static int take(const repo_referrer *r, void *p)
+{
+	page_walk *w = p;
+	w->got[w->n++] = r->digest;
+	return w->n == w->stop_after;
+}
+
+TEST(repo_referrers_walk_resumes_in_digest_order)
+{
+	fixture f;
+	CHECK(repo_fixture_setup(&f) == 0);
+	if (f.driver == NULL)
+		return;
+	berth_digest cfg, subject, r[5], missing;
+	add_blob(&f, "pg", "{}", &cfg);
+	char *m = image(&cfg, NULL, NULL);
+	CHECK_EQ_INT(put(&f, "pg", "s", m, &subject, &missing), BERTH_OK);
+	free(m);
+	for (int i = 0; i < 5; i++) {
+		char extra[64];
+		snprintf(extra, sizeof extra, ",\"annotations\":{\"i\":\"%d\"}",
+			 i);
+		m = image(&cfg, &subject, extra);
+		CHECK_EQ_INT(put(&f, "pg", NULL, m, &r[i], &missing), BERTH_OK);
+		free(m);
+	}
+	page_walk all = {.stop_after = 0};
+	CHECK_EQ_INT(repo_referrers_walk(&f.app, "pg", &subject, NULL, take,
+					 &all),
+		     BERTH_OK);
+	CHECK_EQ_INT(all.n, 5);
+	for (size_t i = 1; i < all.n; i++)
+		CHECK(strcmp(all.got[i - 1].hex, all.got[i].hex) < 0);
+	/* a page of two, then the walk resumed after its last */
+	page_walk p1 = {.stop_after = 2}, p2 = {.stop_after = 0};
+	CHECK_EQ_INT(repo_referrers_walk(&f.app, "pg", &subject, NULL, take,
+					 &p1),
+		     BERTH_OK);
+	CHECK_EQ_INT(p1.n, 2);
+	CHECK_EQ_INT(repo_referrers_walk(&f.app, "pg", &subject, &p1.got[1],
+					 take, &p2),
+		     BERTH_OK);
+	CHECK_EQ_INT(p2.n, 3);
+	for (size_t i = 0; i < 3 && i < p2.n; i++)
+		CHECK(berth_digest_equal(&p2.got[i], &all.got[i + 2]));
+	/* after the last one: nothing */
+	page_walk p3 = {.stop_after = 0};
+	CHECK_EQ_INT(repo_referrers_walk(&f.app, "pg", &subject, &all.got[4],
+					 take, &p3),
+		     BERTH_OK);
+	CHECK_EQ_INT(p3.n, 0);
 	repo_fixture_teardown(&f);
 }

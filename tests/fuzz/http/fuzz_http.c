@@ -33,6 +33,7 @@
 #include "config.h"
 #include "digest.h"
 #include "driver_loader.h"
+#include "json_limits.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -233,6 +234,7 @@ static void find_driver_dir(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	json_limits_init(); /* as main() does, before any jansson use */
 	/* a free port: bind to 0, read it, let go */
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET};

@@ -9,9 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_limits.h"
 #include "manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	json_limits_init(); /* as main() does, before any jansson use */
+	return 0;
+}
 
 static const char *const content_types[] = {
 	NULL,
