@@ -1,42 +1,61 @@
 /*
- * http_object.c - stored bytes to the client: sendfile from a descriptor
- * (BERTH_CAP_FILE_DESCRIPTOR) or a stream pulled from the driver's
- * reader in bounded pieces.  Used by blob and manifest GET.
+ * http_object.c - stored bytes to the client: from a descriptor
+ * (BERTH_CAP_FILE_DESCRIPTOR) by sendfile or through a buffer, or from
+ * the driver's reader, read ahead on the workers in bounded pieces.
+ * Used by blob and manifest GET.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "http_dispatch.h"
 #include "http_object.h"
 #include "store.h"
 
-typedef struct object_stream {
-	berth_store *store;
-	berth_reader *reader;
-	uint64_t remaining;
-} object_stream;
+/* Copying a local file through a buffer (http.sendfile said no): pread
+   on the event thread.  It reads the page cache, as sendfile would on
+   the same thread; only drivers that hand out descriptors (local files)
+   take this path, every other reader is read ahead on the workers
+   (http_stream_response). */
+typedef struct fd_copy {
+	int fd;
+	uint64_t off, remaining;
+} fd_copy;
 
-static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t fd_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
-	object_stream *s = cls;
-	if (s->remaining == 0)
+	fd_copy *c = cls;
+	(void)pos;
+	if (c->remaining == 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	if (max > s->remaining)
-		max = s->remaining;
-	size_t n = 0;
-	int rc = store_read(s->store, s->reader, buf, max, &n);
-	if (rc || n == 0) /* short object or error: abort the transfer */
+	if (max > c->remaining)
+		max = (size_t)c->remaining;
+	ssize_t n;
+	do
+		n = pread(c->fd, buf, max, (off_t)c->off);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) /* short file or error: abort the transfer */
 		return MHD_CONTENT_READER_END_WITH_ERROR;
-	s->remaining -= n;
-	return (ssize_t)n;
+	c->off += (uint64_t)n;
+	c->remaining -= (uint64_t)n;
+	return n;
 }
 
-static void stream_free(void *cls)
+static void fd_free(void *cls)
 {
-	object_stream *s = cls;
-	if (s->reader)
-		store_reader_close(s->store, s->reader);
-	free(s);
+	fd_copy *c = cls;
+	close(c->fd);
+	free(c);
+}
+
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
 /*
@@ -76,37 +95,43 @@ void http_reply_object(berth_request *req, unsigned status, const char *path,
 	int fd = -1, rc = BERTH_E_UNSUPPORTED;
 	uint64_t fd_size = 0;
 
-	if (!req->is_head && len && http_object_use_sendfile(req))
-		rc = store_open_fd(store, path, &fd, &fd_size);
-	if (rc == BERTH_OK) {
-		resp = MHD_create_response_from_fd_at_offset64(len, fd, first);
-		if (!resp)
-			close(fd);
-	} else if (rc != BERTH_E_UNSUPPORTED) {
-		return http_reply_storage_error(req, rc, not_found);
-	} else if (req->is_head || len == 0) {
-		/* No reader needed: libmicrohttpd sends no body for HEAD but
-		   still reports the length.  The block is never filled, so
-		   keep it small: libmicrohttpd allocates (and zeroes) it for
-		   every response. */
-		resp = MHD_create_response_from_callback(len, 64, stream_read,
+	if (req->is_head || len == 0) {
+		/* No body: libmicrohttpd sends none for HEAD but still reports
+		   the length.  It allocates (and zeroes) the block for every
+		   response and never fills it here, so ask for a small one. */
+		resp = MHD_create_response_from_callback(len, 64, no_body,
 							 NULL, NULL);
-	} else {
-		object_stream *s = calloc(1, sizeof *s);
-		if (!s)
-			return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
-		s->store = store;
-		s->remaining = len;
-		rc = store_reader(store, path, (int64_t)first, &s->reader);
-		if (rc) {
-			free(s);
+	} else if (store->d->capabilities & BERTH_CAP_FILE_DESCRIPTOR) {
+		rc = store_open_fd(store, path, &fd, &fd_size);
+		if (rc)
 			return http_reply_storage_error(req, rc, not_found);
+		if (http_object_use_sendfile(req)) {
+			resp = MHD_create_response_from_fd_at_offset64(len, fd,
+								       first);
+			if (!resp)
+				close(fd);
+		} else {
+			fd_copy *c = calloc(1, sizeof *c);
+			if (c) {
+				c->fd = fd;
+				c->off = first;
+				c->remaining = len;
+				resp = MHD_create_response_from_callback(
+					len, block, fd_read, c, fd_free);
+			}
+			if (!resp) {
+				if (c)
+					fd_free(c);
+				else
+					close(fd);
+			}
 		}
-		resp = MHD_create_response_from_callback(len, block,
-							 stream_read, s,
-							 stream_free);
-		if (!resp)
-			stream_free(s);
+	} else {
+		berth_reader *r = NULL;
+		rc = store_reader(store, path, (int64_t)first, &r);
+		if (rc)
+			return http_reply_storage_error(req, rc, not_found);
+		resp = http_stream_response(req, store, r, len);
 	}
 	if (!resp)
 		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);

@@ -1,8 +1,9 @@
 /*
  * http_object.h - replying with the bytes of a stored object (a blob, a
- * manifest) without holding them in memory: a descriptor the kernel
- * sends from (sendfile), or the driver's reader pulled in bounded
- * pieces.
+ * manifest) without holding them in memory: from a descriptor, which the
+ * kernel sends (sendfile) or the event thread copies, or from the
+ * driver's reader, read ahead on the workers so no event thread waits
+ * on a remote store.
  */
 #ifndef BERTH_CORE_HTTP_OBJECT_H
 #define BERTH_CORE_HTTP_OBJECT_H
@@ -19,10 +20,12 @@
  * Reply `status` with `len` bytes of the object at driver path `path`
  * from offset `first`, as `content_type`, with `headers` (NULL-terminated
  * name, value pairs; may be NULL).  A HEAD reply reports Content-Length
- * `len` and opens nothing.  The file is handed to sendfile when the
- * driver offers descriptors and http.sendfile allows it for this client
- * (see http_object_use_sendfile), else read through the driver's reader
- * in pieces of at most HTTP_OBJECT_BLOCK bytes.  If the object cannot be
+ * `len` and opens nothing.  When the driver offers descriptors, the file
+ * is handed to sendfile if http.sendfile allows it for this client (see
+ * http_object_use_sendfile), else copied in pieces of at most
+ * HTTP_OBJECT_BLOCK bytes; other drivers' readers are read ahead on the
+ * workers (http_stream_response).  Must run on a request step (a
+ * worker).  If the object cannot be
  * opened, replies with the storage error (`not_found` for a missing
  * object).  A transfer cut short by the storage aborts the connection
  * (the client sees fewer bytes than Content-Length).
