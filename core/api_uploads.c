@@ -39,7 +39,9 @@
  *    stored data.
  *  - At the close, the incremental hash is used only if it covers exactly
  *    the bytes the writer committed and the upload is not tainted (one
- *    stat of `rehash`); otherwise the committed data is hashed again.
+ *    stat of `rehash`, unless the hash is this process's own, kept for
+ *    exactly the size the writer holds); otherwise the committed data is
+ *    hashed again.
  *    After the move into the blob store, the blob must hold as many bytes
  *    as were hashed.
  *
@@ -89,6 +91,7 @@ typedef struct upload {
 	int has_expect;
 	int unverified;       /* existence not checked yet: a memo stood for it */
 	int tainted;          /* met a storage error: never trust its hash */
+	int memo_hash;        /* the hash came from this process's memo */
 	int announced;        /* the client has the id (else: remove on error) */
 	int removed;          /* the upload's directory is gone */
 } upload;
@@ -322,6 +325,7 @@ static int upload_open(berth_request *req, upload *u)
 	u->size = store_writer_size(&app->store, u->w);
 	if (upload_memo_get(req->name, u->id, u->size, &u->hash)) {
 		u->hash_valid = 1;
+		u->memo_hash = 1;
 		return 0;
 	}
 	u->tainted = upload_memo_tainted(req->name, u->id);
@@ -550,7 +554,13 @@ static void upload_finalize(berth_request *req, upload *u)
 	   the upload (see the top of the file). */
 	int trusted = u->hash_valid && u->want.alg == BERTH_DIGEST_SHA256 &&
 		      u->hash.bytes == held;
-	if (trusted && u->announced && upload_marked(app, req->name, u->id))
+	/* A hash from this process's memo covers a size this process saw
+	   confirmed, and the writer still holds exactly that many bytes:
+	   append-only data means they are the bytes it hashed, whatever
+	   another server met meanwhile.  A state read from storage may
+	   come from a server that later met an error: ask for its mark. */
+	if (trusted && u->announced && !u->memo_hash &&
+	    upload_marked(app, req->name, u->id))
 		trusted = 0;
 	berth_digest got;
 	uint64_t hashed = held;
