@@ -22,12 +22,17 @@ SAN ?=
 CFLAGS_BASE := -std=gnu11 -g $(OPT) -Wall -Wextra -Werror -Wshadow \
 	-Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes \
 	-fno-strict-aliasing -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(SAN)
-CFLAGS_ALL = $(CFLAGS_BASE) -Iinclude -Icore $(PKG_CFLAGS) $(CFLAGS)
+# The core and its tests see core/ (headers named by layer: "http/...",
+# "registry/..."); drivers and the SDK see only the public headers in
+# include/, so nothing in them can reach into the core.
+CORE_INC = -Icore
+CFLAGS_PUB = $(CFLAGS_BASE) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+CFLAGS_ALL = $(CFLAGS_PUB) $(CORE_INC)
 LDFLAGS_ALL = $(SAN) $(LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-CORE_SRC := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_SRC := $(filter-out core/main.c,$(wildcard core/*.c core/*/*.c))
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/core/main.o
 CORE_LIB := $(BUILD)/obj/libberthcore.a
@@ -60,10 +65,15 @@ deps:
 test-deps:
 	@tools/install-deps test
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/berth/*.h core/*.h sdk/*/*.h)
+# Objects: each records the headers it includes (-MMD -MP), so a header
+# change rebuilds what uses it and nothing else.
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags libxml-2.0 2>/dev/null) \
+	$(CC) $(CFLAGS_ALL) -MMD -MP $(shell pkg-config --cflags libxml-2.0 2>/dev/null) \
 		-DBERTH_VERSION='"$(VERSION)"' -fPIC -c -o $@ $<
+
+# The SDK is built like a driver: public headers only.
+$(SDK_OBJ): CORE_INC =
 
 $(SDK_LIB): $(SDK_OBJ)
 	@mkdir -p $(dir $@)
@@ -85,7 +95,7 @@ $(BUILD)/bin/berth: $(MAIN_OBJ) $(CORE_LIB)
 .SECONDEXPANSION:
 $(BUILD)/lib/berth/storage-%.so: $$(wildcard drivers/$$*/*.c) $$(wildcard drivers/$$*/*.h) $(wildcard include/berth/*.h) $(if $(SDK_SRC),$(SDK_LIB))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(shell pkg-config --cflags libxml-2.0 2>/dev/null) \
+	$(CC) $(CFLAGS_PUB) $(shell pkg-config --cflags libxml-2.0 2>/dev/null) \
 		-fPIC -fvisibility=hidden -shared -o $@ \
 		$(filter %.c,$^) $(filter %.a,$^) $(LDFLAGS_ALL) -Wl,--as-needed $(if $(SDK_SRC),$(SDK_LIBS)) -lpthread
 
@@ -159,7 +169,7 @@ FIXTURE_SO := $(FIXTURE_SRC:tests/fixtures/loader/%.c=$(BUILD)/tests/fixtures/lo
 
 $(BUILD)/tests/fixtures/loader/%.so: tests/fixtures/loader/%.c $(wildcard tests/fixtures/loader/*.h) $(wildcard include/berth/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-override-init -fPIC -shared -o $@ $< $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_PUB) -Wno-override-init -fPIC -shared -o $@ $< $(LDFLAGS_ALL)
 
 $(UNIT_BIN): | $(FIXTURE_SO)
 
@@ -170,7 +180,7 @@ BROKEN_SO := $(BROKEN_SRC:tests/fixtures/drivers/%.c=$(BUILD)/tests/fixtures/%.s
 
 $(BUILD)/tests/fixtures/%.so: tests/fixtures/drivers/%.c $(wildcard tests/fixtures/drivers/*.h) $(wildcard include/berth/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fPIC -fvisibility=hidden -shared -o $@ $< $(LDFLAGS_ALL) -ldl -lpthread
+	$(CC) $(CFLAGS_PUB) -fPIC -fvisibility=hidden -shared -o $@ $< $(LDFLAGS_ALL) -ldl -lpthread
 
 all: $(BROKEN_SO)
 
@@ -222,3 +232,6 @@ check-valgrind: all
 	@tools/install-deps fuzz
 	valgrind --error-exitcode=1 --leak-check=full \
 		--errors-for-leak-kinds=definite,indirect,possible $(UNIT_BIN)
+
+# Header dependencies the compiler recorded (-MMD -MP).
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -9,7 +9,7 @@
 #include <pthread.h>
 
 #include "config.h"
-#include "store.h"
+#include "storage/store.h"
 
 typedef struct berth_app {
 	berth_settings *cfg;

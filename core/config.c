@@ -13,7 +13,7 @@
  *   - anything else: an error naming file:line and key.  A typo such as
  *     `storage.delete.enable` must not silently keep deletes off.
  * The `auth` section and http.tls client settings are validated by
- * auth_config.c, which reads the same file; they are accepted here.
+ * auth/auth_config.c, which reads the same file; they are accepted here.
  *
  * Environment overrides follow Distribution: REGISTRY_<SECTION>_<KEY>
  * (e.g. REGISTRY_HTTP_ADDR, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY)
@@ -31,8 +31,8 @@
 
 #include <yaml.h>
 
+#include "common/log.h"
 #include "config.h"
-#include "log.h"
 
 const char berth_default_config[] =
 	"version: 0.1\n"
@@ -695,7 +695,7 @@ static int walk_section(ctx *c, yaml_node_t *map, const char *path)
 	if (!strcmp(path, "http.tls")) {
 		static const char *const unused[] = {"letsencrypt",
 						     "ciphersuites", NULL};
-		/* validated by auth_config.c */
+		/* validated by auth/auth_config.c */
 		static const char *const silent[] = {"clientcas", "clientauth",
 						     "minimumtls", NULL};
 		static const schema sc = {NULL, unused, silent};
@@ -712,7 +712,7 @@ static int walk_root(ctx *c, yaml_node_t *root, int need_version)
 		"loglevel",   "health",	  "notifications", "redis",
 		"reporting",  "proxy",	  "validation",	   "compatibility",
 		"middleware", "catalog", NULL};
-	/* validated by auth_config.c */
+	/* validated by auth/auth_config.c */
 	static const char *const silent[] = {"auth", NULL};
 	if (!root || is_null(root))
 		return fail(c, NULL, "version",
@@ -831,7 +831,7 @@ static void set_defaults(berth_settings *s)
 	s->purge_enabled = 1;
 	s->purge_age_s = 168 * 3600;
 	s->purge_interval_s = 24 * 3600;
-	s->connection_limit = 0; /* as many as descriptors allow (server.c) */
+	s->connection_limit = 0; /* as many as descriptors allow (http/server.c) */
 	s->timeout_s = 60;
 	s->header_timeout_s = 20;
 	s->min_body_rate = 1024;

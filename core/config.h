@@ -51,7 +51,7 @@ typedef struct berth_settings {
 	unsigned workers;          /* http.workers (Berth): threads that run
 				      requests' storage work */
 	char *sendfile; /* http.sendfile (Berth): "auto" (or NULL), "always"
-			   or "never"; see api_blobs.c */
+			   or "never"; see api/blobs.c */
 } berth_settings;
 
 /**

@@ -6,14 +6,14 @@
 #include <string.h>
 
 #include "app.h"
-#include "auth_config.h"
-#include "check.h"
+#include "auth/auth_config.h"
+#include "common/json_limits.h"
+#include "common/log.h"
 #include "config.h"
-#include "driver_loader.h"
-#include "json_limits.h"
-#include "log.h"
-#include "server.h"
-#include "store.h"
+#include "http/server.h"
+#include "registry/check.h"
+#include "storage/driver_loader.h"
+#include "storage/store.h"
 
 #ifndef BERTH_VERSION
 #define BERTH_VERSION "0.0.0"

@@ -293,7 +293,7 @@ int berth_sdk_hash_reset(berth_sdk_hash *h);
 void berth_sdk_hash_free(berth_sdk_hash *h);
 
 /* ================================================================== */
-/* HTTP over libcurl (http.c)                                          */
+/* HTTP over libcurl (http/request.c)                                          */
 /* ================================================================== */
 
 /**

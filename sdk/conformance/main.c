@@ -22,9 +22,9 @@
 
 #include <curl/curl.h>
 
-#include "conformance.h"
 #include "config.h"
-#include "driver_loader.h"
+#include "conformance.h"
+#include "storage/driver_loader.h"
 
 static const ct_case *const tables[] = {
 	ct_cases_abi, ct_cases_basic, ct_cases_stream, ct_cases_tree,

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "conformance.h"
-#include "driver_loader.h"
+#include "storage/driver_loader.h"
 
 struct ct_alloc_node {
 	struct ct_alloc_node *next;

@@ -159,7 +159,7 @@ expect_status "still present in the other repository" 200 HEAD "$U/v2/mono/app/b
 expect_error "DELETE of an unknown blob" 404 BLOB_UNKNOWN DELETE "$U/v2/auto/app/blobs/$dg"
 
 # --- the same downloads with http.sendfile forced each way: clients on
-# loopback get a buffered copy by default (api_blobs.c), so sendfile is
+# loopback get a buffered copy by default (api/blobs.c), so sendfile is
 # otherwise never exercised here ---
 for mode in always never; do
 	p=$(free_port)

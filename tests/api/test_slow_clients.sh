@@ -11,7 +11,7 @@ source "$(dirname "$0")/../lib.sh"
 
 ATTACK_S=30
 HEADER_TIMEOUT=20 # the default http.headertimeout
-BODY_WINDOW=10    # GUARD_RATE_WINDOW_S in core/conn_guard.h
+BODY_WINDOW=10    # GUARD_RATE_WINDOW_S in core/http/conn_guard.h
 clients() { python3 "$TESTS_DIR/api/slow_clients.py" "$@"; }
 kv() { sed -n "s/.*\b$2=\([^ ]*\).*/\1/p" "$1"; }
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_limits.h"
+#include "common/json_limits.h"
 #include "test.h"
 
 #define MAX_TESTS 1024

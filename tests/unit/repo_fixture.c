@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "repo_fixture.h"
-#include "store.h"
+#include "storage/store.h"
 
 int repo_fixture_setup(repo_fixture *f)
 {

@@ -7,7 +7,7 @@
 
 #include "app.h"
 #include "config.h"
-#include "driver_loader.h"
+#include "storage/driver_loader.h"
 
 typedef struct repo_fixture {
 	berth_driver *driver;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth_config.h"
+#include "auth/auth_config.h"
 #include "test.h"
 
 static int load_text(const char *text, berth_auth_config *c, char *err)

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "config.h"
-#include "log.h"
 #include "test.h"
 
 static int parse(const char *y, berth_settings *s, char *err)

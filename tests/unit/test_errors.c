@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "errors.h"
+#include "http/errors.h"
 #include "test.h"
 
 TEST(errors_table)

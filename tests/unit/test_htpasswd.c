@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth_htpasswd.h"
+#include "auth/htpasswd.h"
 #include "test.h"
 
 static char *bcrypt(const char *pw)

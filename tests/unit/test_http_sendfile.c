@@ -1,6 +1,6 @@
 /*
  * test_http_sendfile.c - http.sendfile and the loopback test behind its
- * "auto" mode (http_object.c): which addresses count as this host, and
+ * "auto" mode (api/object.c): which addresses count as this host, and
  * which values the option accepts.
  */
 #include <arpa/inet.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "http.h"
+#include "http/request.h"
 #include "test.h"
 
 static int v4(const char *a)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_limits.h"
-#include "manifest.h"
+#include "common/json_limits.h"
+#include "registry/manifest.h"
 #include "test.h"
 
 /* A growing string. */

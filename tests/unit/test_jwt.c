@@ -11,8 +11,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "base64.h"
-#include "jwt.h"
+#include "auth/jwt.h"
+#include "common/base64.h"
 #include "test.h"
 
 static json_t *claims_for(const char *iss, const char *aud, long exp_in)

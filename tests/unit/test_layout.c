@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "layout.h"
+#include "registry/layout.h"
 #include "test.h"
 
 #define HEX "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

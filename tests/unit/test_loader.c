@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "driver_loader.h"
-#include "store.h"
+#include "storage/driver_loader.h"
+#include "storage/store.h"
 #include "test.h"
 
 static const char *fixture(const char *name)

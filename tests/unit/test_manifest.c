@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest.h"
+#include "registry/manifest.h"
 #include "test.h"
 
 #define H1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "manifest_record.h"
+#include "registry/manifest_record.h"
 #include "test.h"
 
 #define H1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"

@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "names.h"
+#include "common/names.h"
 #include "test.h"
 
 static int nv(const char *s)

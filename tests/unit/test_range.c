@@ -2,7 +2,7 @@
  * test_range.c - Range and Content-Range parsing: the accepted forms,
  * clamping, unsatisfiable ranges, and garbage, whitespace and overflow.
  */
-#include "range.h"
+#include "http/range.h"
 #include "test.h"
 
 static berth_range_result rp(const char *h, uint64_t size, uint64_t *f,

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "layout.h"
-#include "repo.h"
-#include "repo_manifests.h"
+#include "registry/blobs.h"
+#include "registry/layout.h"
+#include "registry/manifests.h"
 #include "repo_fixture.h"
 #include "test.h"
 

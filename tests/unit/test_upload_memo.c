@@ -5,8 +5,8 @@
  */
 #include <stdio.h>
 
+#include "registry/upload_memo.h"
 #include "test.h"
-#include "upload_memo.h"
 
 static berth_hasher hashed(const char *text)
 {

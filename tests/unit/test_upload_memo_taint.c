@@ -3,8 +3,8 @@
  * never answers with a hash again, a newer hash does not clear the taint,
  * and only forgetting the upload (it ended) does.
  */
+#include "registry/upload_memo.h"
 #include "test.h"
-#include "upload_memo.h"
 
 static berth_hasher hashed(const char *text)
 {

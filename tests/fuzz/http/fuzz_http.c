@@ -30,13 +30,13 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "common/digest.h"
+#include "common/json_limits.h"
+#include "common/log.h"
 #include "config.h"
-#include "digest.h"
-#include "driver_loader.h"
-#include "json_limits.h"
-#include "log.h"
-#include "server.h"
-#include "store.h"
+#include "http/server.h"
+#include "storage/driver_loader.h"
+#include "storage/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

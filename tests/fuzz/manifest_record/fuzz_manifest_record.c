@@ -1,6 +1,6 @@
 /*
  * fuzz_manifest_record.c - what a manifest PUT records for reads (the
- * record of manifest_record.h), built from arbitrary bytes.
+ * record of registry/manifest_record.h), built from arbitrary bytes.
  *
  * Input: byte 0 picks the request's Content-Type (low 4 bits) and, with
  * bit 7 set, expands the body so that small inputs reach large sizes: a
@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_limits.h"
-#include "manifest.h"
-#include "manifest_record.h"
+#include "common/json_limits.h"
+#include "registry/manifest.h"
+#include "registry/manifest_record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

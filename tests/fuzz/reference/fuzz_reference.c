@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "digest.h"
-#include "names.h"
+#include "common/digest.h"
+#include "common/names.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

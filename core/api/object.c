@@ -1,0 +1,141 @@
+/*
+ * api/object.c - stored bytes to the client: from a descriptor
+ * (BERTH_CAP_FILE_DESCRIPTOR) by sendfile or through a buffer, or from
+ * the driver's reader, read ahead on the workers in bounded pieces.
+ * Used by blob and manifest GET.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/object.h"
+#include "http/dispatch.h"
+#include "storage/store.h"
+
+/* Copying a local file through a buffer (http.sendfile said no): pread
+   on the event thread.  It reads the page cache, as sendfile would on
+   the same thread; only drivers that hand out descriptors (local files)
+   take this path, every other reader is read ahead on the workers
+   (http_stream_response). */
+typedef struct fd_copy {
+	int fd;
+	uint64_t off, remaining;
+} fd_copy;
+
+static ssize_t fd_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	fd_copy *c = cls;
+	(void)pos;
+	if (c->remaining == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (max > c->remaining)
+		max = (size_t)c->remaining;
+	ssize_t n;
+	do
+		n = pread(c->fd, buf, max, (off_t)c->off);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) /* short file or error: abort the transfer */
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	c->off += (uint64_t)n;
+	c->remaining -= (uint64_t)n;
+	return n;
+}
+
+static void fd_free(void *cls)
+{
+	fd_copy *c = cls;
+	close(c->fd);
+	free(c);
+}
+
+static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/*
+ * Whether to hand the file to the kernel (sendfile) or copy it through a
+ * buffer (http.sendfile: auto, always, never).  sendfile saves the server
+ * a copy, and over a network card the bytes then go from the page cache
+ * to the card without the CPU.  Over loopback there is no card: the
+ * receiving process copies straight out of the page cache, so one client
+ * core does all the copying, from memory that is not in any CPU cache,
+ * while the server's core idles.  Copying through a 256 KiB buffer splits
+ * the work: the server reads the page cache, the client copies from a
+ * buffer still in cache.  Measured on 2 cores, 1 GiB from the page cache
+ * to curl over loopback, alternating runs: sendfile 1072-1422 MB/s, the
+ * buffer 1547-2447 MB/s.  So "auto" copies for clients on this host and
+ * uses sendfile for everyone else.
+ */
+int http_object_use_sendfile(berth_request *req)
+{
+	const char *mode = req->app->cfg->sendfile;
+	if (mode && !strcmp(mode, "always"))
+		return 1;
+	if (mode && !strcmp(mode, "never"))
+		return 0;
+	return !http_peer_is_loopback(req);
+}
+
+void http_reply_object(berth_request *req, unsigned status, const char *path,
+		       uint64_t first, uint64_t len, const char *content_type,
+		       const char *const *headers, berth_api_error not_found)
+{
+	berth_store *store = &req->app->store;
+	/* A piece never larger than the object: a small manifest costs a
+	   small buffer. */
+	size_t block = len < HTTP_OBJECT_BLOCK ? (size_t)(len ? len : 1)
+					       : HTTP_OBJECT_BLOCK;
+	struct MHD_Response *resp = NULL;
+	int fd = -1, rc = BERTH_E_UNSUPPORTED;
+	uint64_t fd_size = 0;
+
+	if (req->is_head || len == 0) {
+		/* No body: libmicrohttpd sends none for HEAD but still reports
+		   the length.  It allocates (and zeroes) the block for every
+		   response and never fills it here, so ask for a small one. */
+		resp = MHD_create_response_from_callback(len, 64, no_body,
+							 NULL, NULL);
+	} else if (store->d->capabilities & BERTH_CAP_FILE_DESCRIPTOR) {
+		rc = store_open_fd(store, path, &fd, &fd_size);
+		if (rc)
+			return http_reply_storage_error(req, rc, not_found);
+		if (http_object_use_sendfile(req)) {
+			resp = MHD_create_response_from_fd_at_offset64(len, fd,
+								       first);
+			if (!resp)
+				close(fd);
+		} else {
+			fd_copy *c = calloc(1, sizeof *c);
+			if (c) {
+				c->fd = fd;
+				c->off = first;
+				c->remaining = len;
+				resp = MHD_create_response_from_callback(
+					len, block, fd_read, c, fd_free);
+			}
+			if (!resp) {
+				if (c)
+					fd_free(c);
+				else
+					close(fd);
+			}
+		}
+	} else {
+		berth_reader *r = NULL;
+		rc = store_reader(store, path, (int64_t)first, &r);
+		if (rc)
+			return http_reply_storage_error(req, rc, not_found);
+		resp = http_stream_response(req, store, r, len);
+	}
+	if (!resp)
+		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+	if (content_type)
+		MHD_add_response_header(resp, "Content-Type", content_type);
+	http_reply_response(req, status, resp, headers);
+}

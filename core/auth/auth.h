@@ -1,0 +1,64 @@
+/*
+ * auth/auth.h - access control: who may do what on which repository.
+ *
+ * Two schemes, as in CNCF Distribution: htpasswd (HTTP Basic, every
+ * authenticated account may do everything) and token (the Docker token
+ * specification: signed JWTs whose access claim lists what is allowed),
+ * plus Berth's built-in token service that issues such tokens from an
+ * htpasswd file and an access list.  Also the start-up of TLS, which
+ * decides whether passwords may be sent at all.
+ */
+#ifndef BERTH_CORE_AUTH_H
+#define BERTH_CORE_AUTH_H
+
+#include <stddef.h>
+
+#include "auth/auth_config.h"
+#include "http/request.h"
+
+/** The catalog (registry:catalog:*), beyond BERTH_ACTION_* of a repo. */
+#define BERTH_ACTION_CATALOG 0x100u
+
+/**
+ * Read the auth and TLS settings of app->cfg, start TLS (sets app->tls),
+ * load password files and trusted keys.  Refuses passwords over plain
+ * HTTP unless allowinsecure says otherwise.  0 or -1 with a message.
+ */
+int berth_auth_start(berth_app *app, char *err, size_t errlen);
+void berth_auth_stop(void);
+
+/** Non-zero when requests must authenticate. */
+int berth_auth_enabled(void);
+
+/**
+ * Before routing: the client certificate check and the built-in token
+ * service's endpoint.  Returns 1 if it replied (the request is done).
+ */
+int berth_auth_precheck(berth_request *req);
+
+/**
+ * May this request perform `actions` (BERTH_ACTION_*) on repository
+ * `repo` (NULL for /v2/ itself or the catalog)?  Returns 0 if yes;
+ * otherwise replies 401 UNAUTHORIZED with a WWW-Authenticate challenge
+ * (missing or invalid credentials) or 403 DENIED (valid credentials
+ * without the permission) and returns -1.
+ */
+int berth_auth_authorize(berth_request *req, const char *repo,
+			 unsigned actions);
+
+/** Like berth_auth_authorize without replying: 1 if allowed.  `repo`
+    NULL asks for every repository (automatic cross-repository mount). */
+int berth_auth_permits(berth_request *req, const char *repo,
+		       unsigned actions);
+
+/** Record the requesting account as the owner of a new upload. */
+int berth_auth_upload_claim(berth_request *req, const char *name,
+			    const char *id);
+/** 0 if the requesting account owns the upload, -1 if not. */
+int berth_auth_upload_check(berth_request *req, const char *name,
+			    const char *id);
+
+/** SIGHUP: re-read password files on their next use. */
+void berth_auth_reload(void);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * http/server.c - the HTTP server: libmicrohttpd set-up, the limits that keep
+ * slow and greedy clients from taking it away from the others, and the
+ * signal loop.
+ *
+ * Threading: libmicrohttpd runs one event thread per CPU (epoll, so the
+ * number of connections is bounded by the connection limit and the
+ * descriptor limit, not by select()'s 1,024), and every step of a
+ * request that may block on storage runs on the worker pool
+ * (http/dispatch.c, http/workers.c).  An idle or slow connection costs memory,
+ * never a thread; the connection guard (http/conn_guard.c) closes the ones
+ * that are too slow or wait too long.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+#include "common/log.h"
+#include "http/conn_guard.h"
+#include "http/dispatch.h"
+#include "http/framing.h"
+#include "http/listener.h"
+#include "http/request.h"
+#include "http/server.h"
+#include "http/tls.h"
+#include "http/workers.h"
+#include "registry/purge.h"
+
+/* libmicrohttpd hands the body to the handler in pieces of at most about
+   half of this per-connection buffer; 256 KiB keeps syscalls few while
+   memory per connection stays bounded. */
+#define CONNECTION_MEMORY (256 * 1024)
+/* http.connectionlimit when the configuration sets none. */
+#define DEFAULT_CONNECTION_LIMIT 4096
+/* Descriptors kept for everything but client connections: storage files
+   and sockets of the workers, logs, the listener's own. */
+#define RESERVED_FDS(workers) (64 + 4 * (workers))
+/* Connections closed by the guard stay open until their event thread
+   notices, so libmicrohttpd's own limit leaves this much room above
+   the guard's. */
+#define CLOSING_SLACK(limit) ((limit) / 8 + 16)
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	size_t n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	LOG_DEBUG("http: %s", buf);
+}
+
+/* libmicrohttpd's accept policy (HTTPS, where it accepts itself). */
+static enum MHD_Result admit(void *cls, const struct sockaddr *addr,
+			     socklen_t len)
+{
+	(void)cls;
+	(void)len;
+	return berth_guard_admit(addr) ? MHD_YES : MHD_NO;
+}
+
+/* Raise the descriptor limit to its hard limit and size the connection
+   limit to it: every connection is a descriptor.  An explicit
+   http.connectionlimit that cannot fit is an error; the default shrinks
+   to fit.  Returns the limit, or 0 with a message. */
+static unsigned connection_budget(const berth_settings *cfg, unsigned workers,
+				  char *err, size_t errlen)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	unsigned long long fds = rl.rlim_cur == RLIM_INFINITY
+					 ? 1ull << 20
+					 : (unsigned long long)rl.rlim_cur;
+	unsigned long long reserve = RESERVED_FDS(workers);
+	unsigned long long fit = fds > reserve ? fds - reserve : 0;
+	fit -= fit / 9; /* the slack above the limit (CLOSING_SLACK) */
+	if (cfg->connection_limit) {
+		if (cfg->connection_limit > fit) {
+			snprintf(err, errlen,
+				 "%s: http.connectionlimit: %u connections need "
+				 "more file descriptors than the process may "
+				 "open (%llu; at most %llu connections fit): "
+				 "raise the limit (ulimit -n, LimitNOFILE=) or "
+				 "lower http.connectionlimit",
+				 cfg->source, cfg->connection_limit, fds, fit);
+			return 0;
+		}
+		return cfg->connection_limit;
+	}
+	if (fit < 16) {
+		snprintf(err, errlen, "only %llu file descriptors may be open: "
+			 "too few to serve", fds);
+		return 0;
+	}
+	if (fit < DEFAULT_CONNECTION_LIMIT)
+		LOG_WARN("serving at most %llu connections: the process may "
+			 "open %llu file descriptors (raise ulimit -n for the "
+			 "default of %u)", fit, fds, DEFAULT_CONNECTION_LIMIT);
+	return fit < DEFAULT_CONNECTION_LIMIT ? (unsigned)fit
+					      : DEFAULT_CONNECTION_LIMIT;
+}
+
+static unsigned event_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 16 ? 16 : (unsigned)n;
+}
+
+/* Parse http.addr ("host:port", ":port", "[v6]:port") into a socket
+   address.  Returns 0 or -1 with a message. */
+static int resolve_addr(const char *addr, struct sockaddr_storage *ss,
+			char *err, size_t errlen)
+{
+	char host[256] = "", port[16] = "";
+	const char *colon;
+	if (addr[0] == '[') {
+		const char *end = strchr(addr, ']');
+		if (!end || end[1] != ':' || (size_t)(end - addr - 1) >= sizeof host)
+			goto bad;
+		memcpy(host, addr + 1, end - addr - 1);
+		colon = end + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon || (size_t)(colon - addr) >= sizeof host)
+			goto bad;
+		memcpy(host, addr, colon - addr);
+	}
+	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof port)
+		goto bad;
+	strcpy(port, colon + 1);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res = NULL;
+	int rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);
+	if (rc) {
+		snprintf(err, errlen, "http.addr %s: %s", addr,
+			 gai_strerror(rc));
+		return -1;
+	}
+	memset(ss, 0, sizeof *ss);
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+bad:
+	snprintf(err, errlen, "http.addr %s: expected host:port", addr);
+	return -1;
+}
+
+int berth_server_run(berth_app *app)
+{
+	const berth_settings *cfg = app->cfg;
+	struct sockaddr_storage ss;
+	char err[512];
+	if (resolve_addr(cfg->addr, &ss, err, sizeof err)) {
+		LOG_ERROR("%s", err);
+		return -1;
+	}
+	unsigned workers = cfg->workers ? cfg->workers : 32;
+	unsigned limit = connection_budget(cfg, workers, err, sizeof err);
+	if (!limit) {
+		LOG_ERROR("%s", err);
+		return -1;
+	}
+	berth_guard_limits gl = {
+		.limit = limit,
+		.per_addr = cfg->max_connections_per_ip,
+		.header_timeout_s = cfg->header_timeout_s,
+		.idle_timeout_s = cfg->timeout_s,
+		.min_body_rate = cfg->min_body_rate,
+	};
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* access control and TLS (auth/auth.c, http/tls.c) */
+	struct MHD_OptionItem tls_opts[8];
+	if (berth_auth_start(app, err, sizeof err)) {
+		LOG_ERROR("%s", err);
+		return -1;
+	}
+	berth_tls_mhd_options(tls_opts);
+	if (berth_guard_start(&gl) || berth_workers_start(workers)) {
+		LOG_ERROR("cannot start threads: %s", strerror(errno));
+		berth_guard_stop();
+		berth_auth_stop();
+		return -1;
+	}
+
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 berth_tls_mhd_flags();
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* Plain HTTP: our own accept loop turns away TLS handshakes with a
+	   clear answer (http/listener.c); with TLS, libmicrohttpd listens. */
+	int listen_fd = -1;
+	if (!app->tls) {
+		socklen_t slen = ss.ss_family == AF_INET6
+					 ? sizeof(struct sockaddr_in6)
+					 : sizeof(struct sockaddr_in);
+		listen_fd = berth_listen_socket((struct sockaddr *)&ss, slen);
+		if (listen_fd < 0) {
+			LOG_ERROR("cannot listen on %s: %s", cfg->addr,
+				  strerror(errno));
+			berth_workers_stop();
+			berth_guard_stop();
+			berth_auth_stop();
+			return -1;
+		}
+		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	}
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, 0, app->tls ? admit : NULL, NULL, http_dispatch_access,
+		app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, event_threads(),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+		MHD_OPTION_CONNECTION_LIMIT, limit + CLOSING_SLACK(limit),
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_NOTIFY_COMPLETED, http_dispatch_completed, app,
+		MHD_OPTION_NOTIFY_CONNECTION, http_dispatch_connection, app,
+		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_ARRAY, tls_opts,
+		MHD_OPTION_END);
+	berth_listener *listener = NULL;
+	if (d && listen_fd >= 0 &&
+	    berth_listener_start(&listener, listen_fd, d)) {
+		MHD_stop_daemon(d);
+		d = NULL;
+	}
+	if (!d) {
+		LOG_ERROR("cannot listen on %s: %s", cfg->addr,
+			  errno ? strerror(errno) : "libmicrohttpd refused");
+		if (listen_fd >= 0 && !listener)
+			close(listen_fd);
+		berth_workers_stop();
+		berth_guard_stop();
+		berth_auth_stop();
+		return -1;
+	}
+	LOG_INFO("berth %s listening on %s%s (storage: %s; at most %u "
+		 "connections, %u per address)", BERTH_VERSION, cfg->addr,
+		 app->tls ? " with TLS" : "", app->store.d->name, limit,
+		 cfg->max_connections_per_ip);
+	if (berth_purge_start(app))
+		LOG_WARN("could not start the upload purger");
+
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig))
+			continue;
+		if (sig == SIGHUP) {
+			/* TLS certificate and key, password files */
+			if (berth_tls_reload(err, sizeof err))
+				LOG_ERROR("SIGHUP: %s; keeping the previous "
+					  "certificate", err);
+			else
+				LOG_INFO("SIGHUP: reloaded");
+			berth_auth_reload();
+			continue;
+		}
+		LOG_INFO("signal %d: shutting down", sig);
+		break;
+	}
+	/* Order matters: no new connection, no new request; the requests
+	   under way finish their steps (every suspended connection is then
+	   resumed, which libmicrohttpd requires before it stops); then the
+	   daemon closes the connections, telling the guard of each. */
+	berth_purge_stop();
+	berth_listener_stop(listener);
+	MHD_quiesce_daemon(d);
+	http_dispatch_stopping();
+	berth_workers_stop();
+	MHD_stop_daemon(d);
+	berth_guard_stop();
+	berth_auth_stop();
+	return 0;
+}

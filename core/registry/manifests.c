@@ -1,0 +1,866 @@
+/*
+ * registry/manifests.c - manifests, tags, the catalog and referrers in CNCF
+ * Distribution's storage layout.
+ *
+ * A manifest is a blob in the shared content-addressed store; repository
+ * R holds it when R's revision link names it.  A tag is a directory with
+ * a "current" link (the digest it names now) and an "index" of every
+ * digest it has named.  Referrers are Berth's addition: a link per
+ * referring manifest under the subject's digest, so the referrers API
+ * needs no scan of every revision.
+ *
+ * Every revision Berth writes has a record next to its link
+ * (registry/manifest_record.h): what GET, HEAD, DELETE and the referrers API need,
+ * so none of them parses a manifest.  A revision without one (written by
+ * Distribution or an older Berth) gets it built from a bounded parse of
+ * the manifest on first read, and written back.
+ *
+ * Crash and concurrency safety come from the order of writes (every link
+ * is written only after what it points at exists, a tag's current link
+ * last) and from each write being atomic (put_content).  Changes to one
+ * repository's links are serialised by an app lock, so a delete that
+ * removes the tags naming a manifest cannot remove a tag a concurrent
+ * PUT has just moved to another manifest.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/names.h"
+#include "registry/blobs.h"
+#include "registry/layout.h"
+#include "registry/manifest_record.h"
+#include "registry/manifests.h"
+#include "registry/record_cache.h"
+
+/* ---- string vectors ---- */
+
+typedef struct strv {
+	char **v;
+	size_t n, cap;
+	int oom;
+} strv;
+
+static int strv_push(strv *s, const char *str, size_t len)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **v = realloc(s->v, cap * sizeof *v);
+		if (!v) {
+			s->oom = 1;
+			return -1;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	char *copy = strndup(str, len);
+	if (!copy) {
+		s->oom = 1;
+		return -1;
+	}
+	s->v[s->n++] = copy;
+	return 0;
+}
+
+/* Add one name to a page of at most `limit` names.  Returns non-zero when
+   the walk must stop: the page was already full (*more is set: a name
+   lies beyond it) or memory ran out (s->oom is set). */
+static int page_add(strv *s, size_t limit, int *more, const char *str,
+		    size_t len)
+{
+	if (s->n == limit) {
+		*more = 1;
+		return 1;
+	}
+	return strv_push(s, str, len);
+}
+
+/* The walk's start_after for a page that follows `last` below `dir`, in
+   `buf` (BERTH_PATH_MAX bytes); NULL for the first page, or when the path
+   would not fit (the walk then starts at the beginning). */
+static const char *page_start(char *buf, const char *dir, const char *last)
+{
+	if (!last || snprintf(buf, BERTH_PATH_MAX, "%s/%s", dir, last) >=
+			     BERTH_PATH_MAX)
+		return NULL;
+	return buf;
+}
+
+void repo_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* Cut the last component off a path ("a/b/link" -> "a/b"). */
+static void strip_last(char *path)
+{
+	char *slash = strrchr(path, '/');
+	if (slash)
+		*slash = 0;
+}
+
+static void lock_repo(berth_app *app, const char *name, char *key,
+		      size_t cap)
+{
+	snprintf(key, cap, "manifests:%s", name);
+	app_lock(app, key);
+}
+
+/* ---- manifests ---- */
+
+int repo_manifest_exists_size(berth_app *app, const char *name,
+			      const berth_digest *d, uint64_t *size)
+{
+	char path[BERTH_PATH_MAX];
+	berth_digest linked;
+	int rc = repo_read_link(app, layout_revision_link(path, name, d),
+				&linked);
+	if (rc == BERTH_E_NOT_FOUND || rc == REPO_E_CORRUPT_LINK ||
+	    (rc == BERTH_OK && !berth_digest_equal(&linked, d)))
+		return 0; /* a corrupt link does not make it present */
+	if (rc)
+		return rc;
+	rc = repo_blob_size(app, d, size);
+	if (rc == BERTH_E_NOT_FOUND)
+		return 0;
+	return rc ? rc : 1;
+}
+
+int repo_manifest_exists(berth_app *app, const char *name,
+			 const berth_digest *d)
+{
+	uint64_t size;
+	return repo_manifest_exists_size(app, name, d, &size);
+}
+
+int repo_manifest_resolve_size(berth_app *app, const char *name,
+			       const char *ref, berth_digest *out,
+			       uint64_t *size)
+{
+	char path[BERTH_PATH_MAX];
+	int rc;
+	if (strchr(ref, ':')) {
+		if (berth_digest_parse(ref, out))
+			return BERTH_E_INVALID_ARGUMENT;
+	} else {
+		if (!berth_tag_valid(ref))
+			return BERTH_E_INVALID_ARGUMENT;
+		rc = repo_read_link(app, layout_tag_current(path, name, ref),
+				    out);
+		if (rc == REPO_E_CORRUPT_LINK)
+			return BERTH_E_NOT_FOUND; /* corrupt tag link */
+		if (rc)
+			return rc;
+	}
+	rc = repo_manifest_exists_size(app, name, out, size);
+	if (rc < 0)
+		return rc;
+	return rc ? BERTH_OK : BERTH_E_NOT_FOUND;
+}
+
+int repo_manifest_resolve(berth_app *app, const char *name, const char *ref,
+			  berth_digest *out)
+{
+	uint64_t size;
+	return repo_manifest_resolve_size(app, name, ref, out, &size);
+}
+
+int repo_manifest_read(berth_app *app, const berth_digest *d, char **data,
+		       size_t *len)
+{
+	char path[BERTH_PATH_MAX];
+	return store_get(&app->store, layout_blob_data(path, d), data, len);
+}
+
+const char *repo_manifest_media_type(const char *data, size_t len, char *buf,
+				     size_t cap)
+{
+	berth_manifest_record r;
+	int rc = berth_record_describe(data, len, &r, NULL, 0);
+	snprintf(buf, cap, "%s", rc < 0 ? "application/json" : r.media_type);
+	berth_record_free(&r);
+	return buf;
+}
+
+/* The record of manifest `d` (`size` bytes) of `name` rebuilt from the
+   manifest itself, and written back when allowed. */
+static int record_rebuild(berth_app *app, const char *name,
+			  const berth_digest *d, uint64_t size, int flags,
+			  berth_manifest_record *out)
+{
+	char path[BERTH_PATH_MAX], ds[BERTH_DIGEST_MAX], why[256];
+	char *data = NULL;
+	size_t len = 0;
+	int rc;
+	berth_digest_format(d, ds);
+	if (size > BERTH_MANIFEST_MAX) {
+		/* Not read at all: describe only says it is too large. */
+		rc = berth_record_describe(NULL, (size_t)size, out, why,
+					   sizeof why);
+	} else {
+		rc = repo_manifest_read(app, d, &data, &len);
+		if (rc)
+			return rc;
+		rc = berth_record_describe(data, len, out, why, sizeof why);
+		free(data);
+	}
+	if (rc < 0)
+		return BERTH_E_NOMEM;
+	if (rc == 1)
+		LOG_WARN("%s: manifest %s: %s; served as %s", name, ds, why,
+			 out->media_type);
+	if ((flags & REPO_RECORD_NO_WRITE) || (app->cfg && app->cfg->readonly))
+		return BERTH_OK;
+	size_t tlen;
+	char *text = berth_record_format(out, &tlen);
+	/* Best effort: the reader has what it needs either way. */
+	int wrc = text ? store_put(&app->store,
+				   layout_revision_record(path, name, d), text,
+				   tlen)
+		       : BERTH_E_NOMEM;
+	if (wrc)
+		LOG_WARN("%s: manifest %s: cannot write its record: %s", name,
+			 ds, berth_status_name(wrc));
+	free(text);
+	return BERTH_OK;
+}
+
+int repo_manifest_served_type(berth_app *app, const char *name,
+			      const berth_digest *d, uint64_t size, char *mt,
+			      size_t cap)
+{
+	const void *key = app->store.inst;
+	if (record_cache_get(key, name, d, size, mt, cap))
+		return BERTH_OK;
+	berth_manifest_record rec;
+	int rc = repo_manifest_record(app, name, d, size, 0, &rec);
+	if (rc)
+		return rc;
+	snprintf(mt, cap, "%s", rec.media_type);
+	record_cache_put(key, name, d, size, rec.media_type);
+	berth_record_free(&rec);
+	return BERTH_OK;
+}
+
+int repo_manifest_record(berth_app *app, const char *name,
+			 const berth_digest *d, uint64_t size, int flags,
+			 berth_manifest_record *out)
+{
+	char path[BERTH_PATH_MAX];
+	char *text = NULL;
+	size_t len = 0;
+	memset(out, 0, sizeof *out);
+	int rc = store_get(&app->store, layout_revision_record(path, name, d),
+			   &text, &len);
+	if (rc == BERTH_OK) {
+		int bad = berth_record_parse(text, len,
+					     flags & REPO_RECORD_FULL, out);
+		free(text);
+		if (!bad && out->size == size)
+			return BERTH_OK;
+		berth_record_free(out);
+	} else if (rc != BERTH_E_NOT_FOUND) {
+		return rc;
+	}
+	return record_rebuild(app, name, d, size, flags, out);
+}
+
+/* REPO_PUT_OK if every reference of `m` is present with the size its
+   descriptor gives, else REPO_PUT_MISSING or REPO_PUT_SIZE_MISMATCH with
+   *problem filled, or <0.  The sizes come from the same stat that shows
+   the data is there. */
+static int refs_present(berth_app *app, const char *name,
+			const berth_manifest *m, repo_put_problem *problem)
+{
+	for (size_t i = 0; i < m->nrefs; i++) {
+		const berth_manifest_ref *r = &m->refs[i];
+		uint64_t size = 0;
+		int rc = r->is_manifest
+				 ? repo_manifest_exists_size(app, name,
+							     &r->digest, &size)
+				 : repo_blob_linked_size(app, name, &r->digest,
+							 &size);
+		if (rc < 0)
+			return rc;
+		problem->digest = r->digest;
+		problem->is_manifest = r->is_manifest;
+		problem->declared = r->size;
+		problem->stored = size;
+		if (rc == 0)
+			return REPO_PUT_MISSING;
+		if ((uint64_t)r->size != size)
+			return REPO_PUT_SIZE_MISMATCH;
+	}
+	return REPO_PUT_OK;
+}
+
+int repo_manifest_put(berth_app *app, const char *name, const char *tag,
+		      const berth_digest *d, const char *data, size_t len,
+		      const berth_manifest *m, repo_put_problem *problem)
+{
+	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
+	int rc = refs_present(app, name, m, problem);
+	if (rc)
+		return rc;
+
+	berth_manifest_record rec;
+	if (berth_record_from_manifest(m, len, &rec))
+		return BERTH_E_NOMEM;
+	size_t rlen;
+	char *record = berth_record_format(&rec, &rlen);
+	berth_record_free(&rec);
+	if (!record)
+		return BERTH_E_NOMEM;
+
+	/* Content-addressed: existing data with this digest is these bytes. */
+	layout_blob_data(path, d);
+	rc = store_exists(&app->store, path);
+	if (rc == 0)
+		rc = store_put(&app->store, path, data, len);
+	if (rc < 0) {
+		free(record);
+		return rc;
+	}
+
+	lock_repo(app, name, key, sizeof key);
+	/* The record before the revision link: a revision is never there
+	   without it (unless written by someone else). */
+	rc = store_put(&app->store, layout_revision_record(path, name, d),
+		       record, rlen);
+	record_cache_forget(app->store.inst, name, d);
+	if (!rc)
+		rc = repo_write_link(app, layout_revision_link(path, name, d),
+				     d);
+	if (!rc && m->has_subject)
+		rc = repo_write_link(
+			app, layout_referrer_link(path, name, &m->subject, d),
+			d);
+	if (!rc && tag)
+		rc = repo_write_link(
+			app, layout_tag_index(path, name, tag, d), d);
+	if (!rc && tag)
+		rc = repo_write_link(app, layout_tag_current(path, name, tag),
+				     d);
+	app_unlock(app, key);
+	free(record);
+	return rc;
+}
+
+/*
+ * Remove tag `tag`: its current link first, then the rest of its
+ * directory.  A recursive remove is not atomic, so a crash part-way
+ * must not leave a current link behind with half an index: without its
+ * current link a tag is invisible (repo_tags_list skips it) whatever else
+ * is left.  BERTH_E_NOT_FOUND if the tag had no current link.
+ */
+static int remove_tag(berth_app *app, const char *name, const char *tag)
+{
+	char path[BERTH_PATH_MAX];
+	int rc = store_remove(&app->store, layout_tag_current(path, name, tag));
+	if (rc && rc != BERTH_E_NOT_FOUND)
+		return rc;
+	int rc2 = store_remove(&app->store, layout_tag_dir(path, name, tag));
+	if (rc2 && rc2 != BERTH_E_NOT_FOUND)
+		return rc2;
+	return rc;
+}
+
+typedef struct tag_scan {
+	berth_app *app;
+	const char *name;
+	const berth_digest *d;
+	strv doomed; /* tag names whose current link names d */
+	int err;     /* a tag that could not be read: delete nothing */
+} tag_scan;
+
+static int scan_tag(const char *child, void *p)
+{
+	tag_scan *s = p;
+	const char *tag = base_name(child);
+	char path[BERTH_PATH_MAX];
+	berth_digest cur;
+	if (!berth_tag_valid(tag))
+		return 0;
+	int rc = repo_read_link(s->app, layout_tag_current(path, s->name, tag),
+				&cur);
+	if (rc == BERTH_OK && berth_digest_equal(&cur, s->d))
+		return strv_push(&s->doomed, tag, strlen(tag));
+	/* A tag we cannot read may name d: removing the revision anyway
+	   would leave it dangling. */
+	if (rc && rc != BERTH_E_NOT_FOUND && rc != REPO_E_CORRUPT_LINK) {
+		s->err = rc;
+		return 1;
+	}
+	return 0;
+}
+
+int repo_manifest_delete(berth_app *app, const char *name,
+			 const berth_digest *d)
+{
+	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
+	uint64_t size = 0;
+	lock_repo(app, name, key, sizeof key);
+	int rc = repo_manifest_exists_size(app, name, d, &size);
+	if (rc <= 0) {
+		app_unlock(app, key);
+		return rc < 0 ? rc : BERTH_E_NOT_FOUND;
+	}
+
+	/* Tags first: a crash part-way leaves a manifest without some of
+	   its tags, never a tag naming a deleted manifest. */
+	tag_scan s = {app, name, d, {0}, 0};
+	rc = store_list(&app->store, layout_tags_dir(path, name), scan_tag,
+			&s);
+	if (rc == BERTH_E_NOT_FOUND)
+		rc = BERTH_OK;
+	if (!rc && s.err)
+		rc = s.err;
+	if (!rc && s.doomed.oom)
+		rc = BERTH_E_NOMEM;
+	for (size_t i = 0; !rc && i < s.doomed.n; i++) {
+		rc = remove_tag(app, name, s.doomed.v[i]);
+		if (rc == BERTH_E_NOT_FOUND)
+			rc = BERTH_OK;
+	}
+	repo_strv_free(s.doomed.v, s.doomed.n);
+
+	if (!rc) {
+		/* The subject says which referrer link to remove.  A record
+		   that cannot be had leaves the link, which the referrers
+		   API skips once the revision is gone. */
+		berth_manifest_record rec;
+		if (repo_manifest_record(app, name, d, size,
+					 REPO_RECORD_NO_WRITE,
+					 &rec) == BERTH_OK) {
+			if (rec.has_subject) {
+				layout_referrer_link(path, name, &rec.subject,
+						     d);
+				strip_last(path);
+				rc = store_remove(&app->store, path);
+				if (rc == BERTH_E_NOT_FOUND)
+					rc = BERTH_OK;
+			}
+			berth_record_free(&rec);
+		}
+	}
+	if (!rc) {
+		record_cache_forget(app->store.inst, name, d);
+		rc = store_remove(&app->store,
+				  layout_revision_dir(path, name, d));
+		if (rc == BERTH_E_NOT_FOUND)
+			rc = BERTH_OK;
+	}
+	app_unlock(app, key);
+	return rc;
+}
+
+int repo_tag_delete(berth_app *app, const char *name, const char *tag)
+{
+	char key[BERTH_PATH_MAX];
+	if (!berth_tag_valid(tag))
+		return BERTH_E_NOT_FOUND;
+	lock_repo(app, name, key, sizeof key);
+	int rc = remove_tag(app, name, tag);
+	app_unlock(app, key);
+	return rc;
+}
+
+/* ---- tags and catalog ---- */
+
+int repo_exists(berth_app *app, const char *name)
+{
+	static const char *const kids[] = {"_manifests", "_layers",
+					   "_uploads"};
+	char path[BERTH_PATH_MAX], repo[BERTH_PATH_MAX];
+	layout_repo(repo, name);
+	for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++) {
+		int n = snprintf(path, sizeof path, "%s/%s", repo, kids[i]);
+		if (n < 0 || (size_t)n >= sizeof path)
+			return 0;
+		int rc = store_exists(&app->store, path);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+typedef struct tags_walk {
+	berth_app *app;
+	const char *name;
+	size_t dir_len;   /* strlen of ".../_manifests/tags" */
+	const char *last; /* the previous page's last tag, or NULL */
+	size_t limit;     /* tags wanted */
+	strv tags;
+	int seen;         /* the walk reported anything at all */
+	int more;         /* a tag beyond the page exists */
+	int rc;           /* storage error met during the walk */
+} tags_walk;
+
+/* One entry of the walk over the tags directory.  Its direct children
+   are the tag directories, which come in byte order of their names --
+   the strcmp order of the page -- and are never descended into; deeper
+   entries only appear below the directory of `last` itself, which
+   follows it in walk order. */
+static berth_walk_action tag_entry(const char *path,
+				   const berth_stat_info *info, void *p)
+{
+	tags_walk *t = p;
+	char link[BERTH_PATH_MAX];
+	t->seen = 1;
+	const char *tag = path + t->dir_len + 1;
+	if (strchr(tag, '/') || !info->is_dir)
+		return BERTH_WALK_SKIP_DIR;
+	/* start_after is a hint a driver may ignore: filter here too. */
+	if (!berth_tag_valid(tag) || (t->last && strcmp(tag, t->last) <= 0))
+		return BERTH_WALK_SKIP_DIR;
+	/* A tag exists once its current link does: a crash between the
+	   index link and the current link of a first tag write, or in the
+	   middle of a tag delete, leaves a directory without one, which
+	   must not be listed as a tag that then answers 404. */
+	int e = store_exists(&t->app->store,
+			     layout_tag_current(link, t->name, tag));
+	if (e < 0) {
+		t->rc = e;
+		return BERTH_WALK_STOP;
+	}
+	if (e == 0)
+		return BERTH_WALK_SKIP_DIR;
+	if (page_add(&t->tags, t->limit, &t->more, tag, strlen(tag)))
+		return BERTH_WALK_STOP;
+	return BERTH_WALK_SKIP_DIR;
+}
+
+int repo_tags_page(berth_app *app, const char *name, const char *last,
+		   size_t limit, char ***out, size_t *n, int *more)
+{
+	char dir[BERTH_PATH_MAX], after[BERTH_PATH_MAX];
+	tags_walk t = {.app = app, .name = name, .last = last,
+		       .limit = limit};
+	*out = NULL;
+	*n = 0;
+	*more = 0;
+	layout_tags_dir(dir, name);
+	t.dir_len = strlen(dir);
+	/* Resume the walk after `last` and stop at the first existing tag
+	   beyond the page: a driver that honours start_after (the
+	   filesystem driver by binary search in a cached sorted listing)
+	   then makes the page cost the same whatever the number of tags,
+	   instead of reading and sorting every name.  Only the page and
+	   one more tag cost a link check. */
+	const char *start = page_start(after, dir, last);
+	int rc = store_walk(&app->store, dir, start, tag_entry, &t);
+	if (!rc)
+		rc = t.rc;
+	if (!rc && t.tags.oom)
+		rc = BERTH_E_NOMEM;
+	/* No tags directory (or one a driver reports as empty, as object
+	   stores do for a missing prefix): the repository may still exist
+	   without tags. */
+	if (rc == BERTH_E_NOT_FOUND || (!rc && !t.seen)) {
+		repo_strv_free(t.tags.v, t.tags.n);
+		t.tags = (strv){0};
+		t.more = 0;
+		rc = repo_exists(app, name);
+		rc = rc < 0 ? rc : rc ? BERTH_OK : BERTH_E_NOT_FOUND;
+	}
+	if (rc) {
+		repo_strv_free(t.tags.v, t.tags.n);
+		return rc;
+	}
+	*out = t.tags.v;
+	*n = t.tags.n;
+	*more = t.more;
+	return BERTH_OK;
+}
+
+int repo_tags_list(berth_app *app, const char *name, char ***out, size_t *n)
+{
+	int more;
+	return repo_tags_page(app, name, NULL, SIZE_MAX, out, n, &more);
+}
+
+typedef struct catalog_walk {
+	size_t root_len; /* strlen of ".../repositories/" */
+	strv names;
+	const char *last; /* the previous page's last name, or NULL */
+	size_t limit;     /* names wanted */
+	int more;         /* a name beyond the page exists */
+	berth_app *app;
+	int rc;           /* storage error met during the walk */
+} catalog_walk;
+
+/* A directory is a repository when it holds _manifests, _layers or
+   _uploads. */
+static int is_repository(berth_app *app, const char *dir)
+{
+	static const char *const marks[] = {"_manifests", "_layers",
+					    "_uploads"};
+	char path[BERTH_PATH_MAX];
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+		if (snprintf(path, sizeof path, "%s/%s", dir, marks[i]) >=
+		    (int)sizeof path)
+			return 0;
+		int rc = store_exists(&app->store, path);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Repositories are recorded when the walk enters their directory, so
+   names come in walk order, the order `start_after` resumes in. */
+static berth_walk_action catalog_entry(const char *path,
+				       const berth_stat_info *info, void *p)
+{
+	catalog_walk *c = p;
+	const char *base = base_name(path);
+	if (!info->is_dir)
+		return BERTH_WALK_CONTINUE;
+	if (base[0] == '_')
+		return BERTH_WALK_SKIP_DIR;
+	const char *name = path + c->root_len;
+	size_t len = strlen(name);
+	if (!berth_name_valid(name, len))
+		return BERTH_WALK_SKIP_DIR;
+	if (c->last && !strcmp(c->last, name))
+		return BERTH_WALK_CONTINUE;
+	int rc = is_repository(c->app, path);
+	if (rc < 0) {
+		c->rc = rc;
+		return BERTH_WALK_STOP;
+	}
+	if (rc == 0)
+		return BERTH_WALK_CONTINUE;
+	if (page_add(&c->names, c->limit, &c->more, name, len))
+		return BERTH_WALK_STOP;
+	return BERTH_WALK_CONTINUE;
+}
+
+int repo_catalog_page(berth_app *app, const char *last, size_t limit,
+		      char ***out, size_t *n, int *more)
+{
+	char root[BERTH_PATH_MAX], after[BERTH_PATH_MAX];
+	catalog_walk c = {.last = last, .limit = limit, .app = app};
+	*out = NULL;
+	*n = 0;
+	*more = 0;
+	layout_repos_root(root);
+	c.root_len = strlen(root) + 1;
+	/* The walk resumes after `last` and stops once the page is full, so
+	   a page costs the same whatever the number of repositories. */
+	const char *start = page_start(after, root, last);
+	int rc = store_walk(&app->store, root, start, catalog_entry, &c);
+	if (rc == BERTH_E_NOT_FOUND)
+		rc = BERTH_OK;
+	if (!rc)
+		rc = c.rc;
+	if (!rc && c.names.oom)
+		rc = BERTH_E_NOMEM;
+	if (rc) {
+		repo_strv_free(c.names.v, c.names.n);
+		return rc;
+	}
+	/* Keep the walk's order, which is the order `last` resumes in
+	   (sorting by bytes would put "a-b" before "a/b"). */
+	*out = c.names.v;
+	*n = c.names.n;
+	*more = c.more;
+	return BERTH_OK;
+}
+
+int repo_catalog(berth_app *app, char ***out, size_t *n)
+{
+	int more;
+	return repo_catalog_page(app, NULL, SIZE_MAX, out, n, &more);
+}
+
+/* ---- referrers ---- */
+
+static void referrer_clear(repo_referrer *r)
+{
+	free(r->media_type);
+	free(r->artifact_type);
+	free(r->annotations_json);
+	memset(r, 0, sizeof *r);
+}
+
+void repo_referrers_free(repo_referrer *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		referrer_clear(&v[i]);
+	free(v);
+}
+
+typedef struct referrers_walk {
+	berth_app *app;
+	const char *name;
+	const berth_digest *subject;
+	size_t dir_len;         /* strlen of ".../referrers/<alg>/<hex>" */
+	char after[BERTH_DIGEST_MAX]; /* "" or the digest to resume after */
+	repo_referrer_cb cb;
+	void *payload;
+	int rc;
+} referrers_walk;
+
+/* The referrer named by one entry of the walk (a link file
+   <alg>/<hex>/link below the subject's directory): 1 and *d, or 0 for
+   anything else. */
+static int referrer_of(const char *rel, berth_digest *d)
+{
+	char text[BERTH_DIGEST_MAX];
+	const char *slash = strchr(rel, '/');
+	const char *tail = slash ? strchr(slash + 1, '/') : NULL;
+	if (!slash || !tail || strcmp(tail, "/link") ||
+	    (size_t)(tail - rel) >= sizeof text)
+		return 0;
+	memcpy(text, rel, (size_t)(tail - rel));
+	text[tail - rel] = 0;
+	text[slash - rel] = ':';
+	return berth_digest_parse(text, d) == 0;
+}
+
+/* One referrer from its record; 1 if it is one (present, naming the
+   subject), 0 if not (a stale link), <0. */
+static int referrer_describe(referrers_walk *w, const berth_digest *d,
+			     repo_referrer *r)
+{
+	uint64_t size = 0;
+	int rc = repo_manifest_exists_size(w->app, w->name, d, &size);
+	if (rc <= 0)
+		return rc;
+	berth_manifest_record rec;
+	rc = repo_manifest_record(w->app, w->name, d, size, REPO_RECORD_FULL,
+				  &rec);
+	if (rc)
+		return rc == BERTH_E_NOT_FOUND ? 0 : rc;
+	if (!rec.has_subject || !berth_digest_equal(&rec.subject, w->subject)) {
+		berth_record_free(&rec);
+		return 0;
+	}
+	memset(r, 0, sizeof *r);
+	r->digest = *d;
+	r->size = size;
+	/* Ownership of the strings moves to the referrer. */
+	r->media_type = rec.media_type;
+	r->artifact_type = rec.artifact_type;
+	r->annotations_json = rec.annotations_json;
+	return 1;
+}
+
+/* Walk entries come in byte order of their names within a directory,
+   so link files come in digest order ("sha256:..." before "sha512:..."
+   and hex in order), the order pages are cut in. */
+static berth_walk_action referrer_entry(const char *path,
+					const berth_stat_info *info, void *p)
+{
+	referrers_walk *w = p;
+	berth_digest d;
+	char ds[BERTH_DIGEST_MAX];
+	if (info->is_dir || !referrer_of(path + w->dir_len + 1, &d))
+		return BERTH_WALK_CONTINUE;
+	berth_digest_format(&d, ds);
+	/* start_after is a hint a driver may ignore: filter here too. */
+	if (w->after[0] && strcmp(ds, w->after) <= 0)
+		return BERTH_WALK_CONTINUE;
+	repo_referrer r;
+	int rc = referrer_describe(w, &d, &r);
+	if (rc < 0) {
+		w->rc = rc;
+		return BERTH_WALK_STOP;
+	}
+	if (rc == 0)
+		return BERTH_WALK_CONTINUE;
+	int stop = w->cb(&r, w->payload);
+	referrer_clear(&r);
+	return stop ? BERTH_WALK_STOP : BERTH_WALK_CONTINUE;
+}
+
+int repo_referrers_walk(berth_app *app, const char *name,
+			const berth_digest *subject, const berth_digest *after,
+			repo_referrer_cb cb, void *payload)
+{
+	char dir[BERTH_PATH_MAX], start[BERTH_PATH_MAX];
+	referrers_walk w = {.app = app, .name = name, .subject = subject,
+			    .cb = cb, .payload = payload};
+	layout_referrers_dir(dir, name, subject);
+	w.dir_len = strlen(dir);
+	const char *start_after = NULL;
+	if (after) {
+		berth_digest_format(after, w.after);
+		/* Resume just after the previous page's last link. */
+		if (snprintf(start, sizeof start, "%s/%s/%s/link", dir,
+			     berth_digest_alg_name(after->alg),
+			     after->hex) < (int)sizeof start)
+			start_after = start;
+	}
+	int rc = store_walk(&app->store, dir, start_after, referrer_entry, &w);
+	if (rc == BERTH_E_NOT_FOUND)
+		rc = BERTH_OK;
+	return rc ? rc : w.rc;
+}
+
+typedef struct referrers_all {
+	repo_referrer *v;
+	size_t n, cap;
+	int oom;
+} referrers_all;
+
+static int collect_referrer(const repo_referrer *r, void *p)
+{
+	referrers_all *a = p;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 8;
+		repo_referrer *v = realloc(a->v, cap * sizeof *v);
+		if (!v) {
+			a->oom = 1;
+			return 1;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	repo_referrer *c = &a->v[a->n];
+	memset(c, 0, sizeof *c);
+	c->digest = r->digest;
+	c->size = r->size;
+	if ((r->media_type && !(c->media_type = strdup(r->media_type))) ||
+	    (r->artifact_type &&
+	     !(c->artifact_type = strdup(r->artifact_type))) ||
+	    (r->annotations_json &&
+	     !(c->annotations_json = strdup(r->annotations_json)))) {
+		referrer_clear(c);
+		a->oom = 1;
+		return 1;
+	}
+	a->n++;
+	return 0;
+}
+
+int repo_referrers(berth_app *app, const char *name,
+		   const berth_digest *subject, repo_referrer **out,
+		   size_t *n)
+{
+	referrers_all a = {0};
+	*out = NULL;
+	*n = 0;
+	int rc = repo_referrers_walk(app, name, subject, NULL,
+				     collect_referrer, &a);
+	if (!rc && a.oom)
+		rc = BERTH_E_NOMEM;
+	if (rc) {
+		repo_referrers_free(a.v, a.n);
+		return rc;
+	}
+	*out = a.v;
+	*n = a.n;
+	return BERTH_OK;
+}

@@ -1,0 +1,25 @@
+/*
+ * registry/purge.h - removal of abandoned uploads (storage.maintenance.uploadpurging):
+ * uploads whose `startedat` is older than the configured age are deleted,
+ * once at start-up and then every interval, by a background thread.
+ */
+#ifndef BERTH_CORE_PURGE_H
+#define BERTH_CORE_PURGE_H
+
+#include <stdint.h>
+
+#include "app.h"
+
+/**
+ * Remove (or with dryrun only count) every upload started before
+ * `cutoff` (seconds since the epoch).  Returns the number of uploads
+ * found, or a negative berth_status if the walk failed.
+ */
+long berth_purge_uploads(berth_app *app, int64_t cutoff, int dryrun);
+
+/** Start the background purger if enabled in the settings. */
+int berth_purge_start(berth_app *app);
+/** Stop it and wait for the thread (no-op if not started). */
+void berth_purge_stop(void);
+
+#endif

@@ -1,0 +1,226 @@
+/*
+ * storage/driver_loader.c - loads storage drivers and offers them the core's
+ * host services.
+ *
+ * The descriptor is copied FUSE-style into a zeroed struct of the core's
+ * size: a driver built against an older minor simply has NULL for the
+ * members it does not know, and one built against a newer minor gets its
+ * extra members ignored.  Another major is refused, with both versions in
+ * the message, because member meanings may differ.
+ */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "storage/driver_loader.h"
+
+#ifndef BERTH_DEFAULT_DRIVER_DIR
+#define BERTH_DEFAULT_DRIVER_DIR "/usr/local/lib/berth"
+#endif
+
+static __thread char last_error[1024];
+
+const char *berth_host_last_error(void)
+{
+	return last_error;
+}
+
+void berth_host_clear_error(void)
+{
+	last_error[0] = 0;
+}
+
+static void host_log(const berth_host *host, berth_log_level level,
+		     const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	berth_log(level, "driver: %s", buf);
+}
+
+static int host_error(const berth_host *host, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof last_error, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static void *host_alloc(size_t size)
+{
+	return malloc(size ? size : 1);
+}
+
+static void host_free(void *p)
+{
+	free(p);
+}
+
+static int64_t host_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const berth_host core_host = {
+	.struct_size = sizeof(berth_host),
+	.abi_minor = BERTH_STORAGE_ABI_MINOR,
+	.opaque = NULL,
+	.log = host_log,
+	.error = host_error,
+	.alloc = host_alloc,
+	.free = host_free,
+	.now_ns = host_now_ns,
+};
+
+const berth_host *berth_core_host(void)
+{
+	return &core_host;
+}
+
+/* Directory of the running executable's "../lib/berth", if it exists. */
+static char *exe_relative_dir(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	char *dir = NULL;
+	if (asprintf(&dir, "%s/../lib/berth", exe) < 0)
+		return NULL;
+	if (access(dir, F_OK) != 0) {
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+char *berth_driver_resolve(const char *name, const char *explicit_path)
+{
+	if (explicit_path && *explicit_path)
+		return strdup(explicit_path);
+	const char *env = getenv("BERTH_DRIVER_DIR");
+	char *dir = env && *env ? strdup(env) : exe_relative_dir();
+	if (!dir)
+		dir = strdup(BERTH_DEFAULT_DRIVER_DIR);
+	char *file = NULL;
+	if (!dir || asprintf(&file, "%s/storage-%s.so", dir, name) < 0)
+		file = NULL;
+	free(dir);
+	return file;
+}
+
+int berth_driver_load(const char *file, berth_driver **out, char *errbuf,
+		      size_t errlen)
+{
+	*out = NULL;
+	void *dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		snprintf(errbuf, errlen, "cannot load storage driver %s: %s",
+			 file, dlerror());
+		return -1;
+	}
+	berth_storage_entry_fn entry;
+	*(void **)&entry = dlsym(dl, BERTH_STORAGE_ENTRY);
+	if (!entry) {
+		snprintf(errbuf, errlen,
+			 "%s is not a Berth storage driver (no symbol %s)",
+			 file, BERTH_STORAGE_ENTRY);
+		dlclose(dl);
+		return -1;
+	}
+	const berth_storage_driver *desc = entry();
+	if (!desc) {
+		snprintf(errbuf, errlen,
+			 "storage driver %s returned no descriptor", file);
+		dlclose(dl);
+		return -1;
+	}
+	if (desc->abi_major != BERTH_STORAGE_ABI_MAJOR) {
+		snprintf(errbuf, errlen,
+			 "storage driver %s was built for storage ABI %u.%u; "
+			 "this core supports %d.x (up to %d.%d)",
+			 file, desc->abi_major, desc->abi_minor,
+			 BERTH_STORAGE_ABI_MAJOR, BERTH_STORAGE_ABI_MAJOR,
+			 BERTH_STORAGE_ABI_MINOR);
+		dlclose(dl);
+		return -1;
+	}
+	size_t head = offsetof(berth_storage_driver, create);
+	if (desc->struct_size < head) {
+		snprintf(errbuf, errlen,
+			 "storage driver %s has a descriptor of %u bytes, "
+			 "smaller than the ABI head (%zu)",
+			 file, desc->struct_size, head);
+		dlclose(dl);
+		return -1;
+	}
+	berth_driver *d = calloc(1, sizeof *d);
+	if (!d) {
+		snprintf(errbuf, errlen, "out of memory");
+		dlclose(dl);
+		return -1;
+	}
+	size_t n = desc->struct_size < sizeof d->desc ? desc->struct_size
+						       : sizeof d->desc;
+	memcpy(&d->desc, desc, n);
+	d->dl = dl;
+	d->file = strdup(file);
+
+	const berth_storage_driver *x = &d->desc;
+	const char *missing = !x->name || !*x->name ? "name"
+			      : !x->version        ? "version"
+			      : !x->create         ? "create"
+			      : !x->destroy        ? "destroy"
+			      : !x->get_content    ? "get_content"
+			      : !x->put_content    ? "put_content"
+			      : !x->reader_open    ? "reader_open"
+			      : !x->reader_read    ? "reader_read"
+			      : !x->reader_close   ? "reader_close"
+			      : !x->writer_open    ? "writer_open"
+			      : !x->writer_write   ? "writer_write"
+			      : !x->writer_size    ? "writer_size"
+			      : !x->writer_commit  ? "writer_commit"
+			      : !x->writer_cancel  ? "writer_cancel"
+			      : !x->writer_close   ? "writer_close"
+			      : !x->stat           ? "stat"
+			      : !x->list           ? "list"
+			      : !x->move           ? "move"
+			      : !x->remove         ? "remove"
+						   : NULL;
+	if (missing) {
+		snprintf(errbuf, errlen,
+			 "storage driver %s lacks the required member %s",
+			 file, missing);
+		berth_driver_unload(d);
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+void berth_driver_unload(berth_driver *d)
+{
+	if (!d)
+		return;
+	if (d->dl)
+		dlclose(d->dl);
+	free(d->file);
+	free(d);
+}
