@@ -1,11 +1,20 @@
 /*
- * app.c - the application state's locks: a fixed array of mutexes picked
- * by a hash of a key, so work on one upload or one tag is serialised
- * without a lock table that grows with the number of keys.
+ * app.c - the application: its locks (a fixed array of mutexes picked by
+ * a hash of a key, so work on one upload or one tag is serialised without
+ * a lock table that grows with the number of keys) and the start-up the
+ * commands share: settings -> driver -> store, then access control, the
+ * HTTP server with the API's routes, and the upload purger.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "api/routes.h"
 #include "app.h"
+#include "auth/auth.h"
+#include "common/log.h"
+#include "http/server.h"
+#include "registry/purge.h"
 
 static unsigned stripe_of(const char *key)
 {
@@ -41,4 +50,73 @@ void app_fini(berth_app *app)
 	for (size_t i = 0; i < sizeof app->stripes / sizeof app->stripes[0];
 	     i++)
 		pthread_mutex_destroy(&app->stripes[i]);
+}
+
+int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen)
+{
+	memset(app, 0, sizeof *app);
+	char *file = berth_driver_resolve(cfg->driver, cfg->driver_path);
+	if (!file) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = berth_driver_load(file, &app->driver, err, errlen);
+	free(file);
+	if (rc)
+		return -1;
+	berth_config_item *items = calloc(cfg->noptions + 1, sizeof *items);
+	if (!items) {
+		snprintf(err, errlen, "out of memory");
+		berth_driver_unload(app->driver);
+		app->driver = NULL;
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->noptions; i++) {
+		items[i].key = cfg->options[i].key;
+		items[i].value = cfg->options[i].value;
+	}
+	berth_config opts = {.count = cfg->noptions, .items = items};
+	app_init(app, cfg);
+	rc = berth_store_open(&app->store, app->driver, &opts, err, errlen);
+	free(items);
+	if (rc) {
+		app_fini(app);
+		berth_driver_unload(app->driver);
+		app->driver = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void app_close(berth_app *app)
+{
+	berth_store_close(&app->store);
+	app_fini(app);
+	berth_driver_unload(app->driver);
+	app->driver = NULL;
+}
+
+int app_serve(berth_app *app, char *err, size_t errlen)
+{
+	if (berth_auth_start(app->cfg, &app->tls, err, errlen))
+		return -1;
+	berth_server_options so = {app->cfg, app->tls, api_route, app};
+	app->server = berth_server_start(&so, err, errlen);
+	if (!app->server) {
+		berth_auth_stop();
+		return -1;
+	}
+	LOG_INFO("berth %s serving (storage: %s)", BERTH_VERSION,
+		 app->store.d->name);
+	if (berth_purge_start(app))
+		LOG_WARN("could not start the upload purger");
+	return 0;
+}
+
+void app_unserve(berth_app *app)
+{
+	berth_purge_stop();
+	berth_server_stop(app->server);
+	app->server = NULL;
+	berth_auth_stop();
 }

@@ -1,18 +1,23 @@
 /*
- * main.c - the `berth` command: serve, check-config, --version, --help.
+ * main.c - the `berth` command: serve, check, check-config, --version,
+ * --help.  Commands only: what they run is app.c (start-up) and the
+ * layers below it.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app.h"
+#include "auth/auth.h"
 #include "auth/auth_config.h"
 #include "common/json_limits.h"
 #include "common/log.h"
 #include "config.h"
-#include "http/server.h"
+#include "http/tls.h"
 #include "registry/check.h"
-#include "storage/driver_loader.h"
 #include "storage/store.h"
 
 #ifndef BERTH_VERSION
@@ -55,6 +60,29 @@ static int check_config(const char *path)
 	return 0;
 }
 
+/* Wait for SIGINT or SIGTERM; SIGHUP reloads what can be reloaded. */
+static void wait_for_signals(const sigset_t *set)
+{
+	char err[512];
+	for (;;) {
+		int sig = 0;
+		if (sigwait(set, &sig))
+			continue;
+		if (sig != SIGHUP) {
+			LOG_INFO("signal %d: shutting down", sig);
+			return;
+		}
+		/* TLS certificate and key, password files */
+		if (berth_tls_reload(err, sizeof err))
+			LOG_ERROR("SIGHUP: %s; keeping the previous certificate",
+				  err);
+		else
+			LOG_INFO("SIGHUP: reloaded");
+		berth_auth_reload();
+	}
+}
+
+/* Serve until a terminating signal. */
 static int serve(const char *path)
 {
 	berth_settings s;
@@ -65,42 +93,137 @@ static int serve(const char *path)
 	}
 	berth_log_set_level((berth_log_level)s.log_level);
 
+	/* Every thread started from here on inherits the mask, so the
+	   signals reach sigwait alone. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
 	int rc = 1;
-	berth_driver *driver = NULL;
 	berth_app app;
-	memset(&app, 0, sizeof app);
-	char *file = berth_driver_resolve(s.driver, s.driver_path);
-	if (!file) {
-		fprintf(stderr, "berth: out of memory\n");
-		goto out;
-	}
-	if (berth_driver_load(file, &driver, err, sizeof err)) {
+	if (app_open(&app, &s, err, sizeof err)) {
 		fprintf(stderr, "berth: %s\n", err);
-		goto out;
+	} else {
+		if (app_serve(&app, err, sizeof err)) {
+			LOG_ERROR("%s", err);
+		} else {
+			wait_for_signals(&set);
+			app_unserve(&app);
+			rc = 0;
+		}
+		app_close(&app);
 	}
-	berth_config_item *items = calloc(s.noptions + 1, sizeof *items);
-	if (!items)
-		goto out;
-	for (size_t i = 0; i < s.noptions; i++) {
-		items[i].key = s.options[i].key;
-		items[i].value = s.options[i].value;
+	berth_settings_free(&s);
+	return rc;
+}
+
+static void check_usage(FILE *f)
+{
+	fprintf(f, "usage: berth check [--repair [--purge-uploads]] [--fast] "
+		   "config.yml\n"
+		   "  --repair         remove dangling links, uploads older "
+		   "than\n"
+		   "                   storage.maintenance.uploadpurging.age "
+		   "and uploads\n"
+		   "                   without startedat (never blob data)\n"
+		   "  --purge-uploads  with --repair: remove every upload\n"
+		   "  --fast           do not re-hash blob contents\n"
+		   "exit status: 0 clean, 1 problems found, 2 usage or "
+		   "configuration error\n");
+}
+
+/* The arguments of berth check into `o` and `*cfgpath`: -1 to carry on,
+   else the exit status. */
+static int check_args(int argc, char **argv, berth_check_options *o,
+		      const char **cfgpath)
+{
+	memset(o, 0, sizeof *o);
+	*cfgpath = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--repair")) {
+			o->repair = 1;
+		} else if (!strcmp(argv[i], "--fast")) {
+			o->fast = 1;
+		} else if (!strcmp(argv[i], "--purge-uploads")) {
+			o->purge_uploads = 1;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			check_usage(stdout);
+			return 0;
+		} else if (argv[i][0] == '-' || *cfgpath) {
+			fprintf(stderr, "berth check: unexpected argument %s\n",
+				argv[i]);
+			check_usage(stderr);
+			return 2;
+		} else {
+			*cfgpath = argv[i];
+		}
 	}
-	berth_config cfg = {.count = s.noptions, .items = items};
-	app_init(&app, &s);
-	int open_rc = berth_store_open(&app.store, driver, &cfg, err,
-				       sizeof err);
-	free(items);
-	if (open_rc) {
+	if (!*cfgpath || (o->purge_uploads && !o->repair)) {
+		fprintf(stderr, "berth check: %s\n",
+			*cfgpath ? "--purge-uploads needs --repair"
+				 : "a configuration file is required");
+		check_usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+static void check_report(const berth_check_options *o,
+			 const berth_check_stats *st)
+{
+	printf("checked %lu repositories, %lu blobs%s, %lu manifests, "
+	       "%lu tags, %lu layer links, %lu uploads (%lu stale), "
+	       "%lu interrupted tag writes: %lu problem%s",
+	       st->repos, st->blobs, o->fast ? " (not re-hashed)" : "",
+	       st->manifests, st->tags, st->layers, st->uploads,
+	       st->stale_uploads, st->leftover_tags, st->problems,
+	       st->problems == 1 ? "" : "s");
+	if (o->repair)
+		printf(", %lu repaired, %lu uploads removed, %lu "
+		       "interrupted tag writes removed",
+		       st->repaired, st->uploads_removed,
+		       st->leftovers_removed);
+	printf("\n");
+}
+
+/* berth check: verify (and repair) the storage of a configuration. */
+static int check(int argc, char **argv)
+{
+	berth_check_options o;
+	const char *cfgpath;
+	int rc = check_args(argc, argv, &o, &cfgpath);
+	if (rc >= 0)
+		return rc;
+	berth_settings s;
+	char err[1024];
+	if (berth_settings_load(cfgpath, &s, err, sizeof err)) {
 		fprintf(stderr, "berth: %s\n", err);
-		app_fini(&app);
-		goto out;
+		return 2;
 	}
-	rc = berth_server_run(&app) ? 1 : 0;
-	berth_store_close(&app.store);
-	app_fini(&app);
-out:
-	berth_driver_unload(driver);
-	free(file);
+	berth_log_set_level((berth_log_level)s.log_level);
+	berth_app app;
+	rc = 2;
+	if (app_open(&app, &s, err, sizeof err)) {
+		fprintf(stderr, "berth: %s\n", err);
+	} else {
+		o.upload_age_s = s.purge_age_s > 0 ? s.purge_age_s : 168 * 3600;
+		o.out = stdout;
+		o.err = stderr;
+		o.progress = isatty(fileno(stderr));
+		berth_check_stats st;
+		long n = berth_check_storage(&app, &o, &st);
+		if (n < 0) {
+			fprintf(stderr, "berth check: %s\n",
+				berth_status_name((int)n));
+		} else {
+			check_report(&o, &st);
+			rc = n > 0 ? 1 : 0;
+		}
+		app_close(&app);
+	}
 	berth_settings_free(&s);
 	return rc;
 }
@@ -129,7 +252,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "check-config") && argc == 3)
 		return check_config(argv[2]);
 	if (!strcmp(cmd, "check"))
-		return berth_check_main(argc - 2, argv + 2);
+		return check(argc - 2, argv + 2);
 	fprintf(stderr, "berth: unknown command or arguments: %s\n", cmd);
 	usage(stderr);
 	return 2;

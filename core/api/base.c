@@ -1,6 +1,7 @@
 /*
  * api/base.c - GET /v2/: the version check every client makes first.
  */
+#include "api/routes.h"
 #include "http/request.h"
 
 void api_base(berth_request *req)

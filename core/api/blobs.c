@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/object.h"
+#include "api/content.h"
+#include "api/reply.h"
+#include "api/routes.h"
+#include "app.h"
 #include "http/range.h"
 #include "http/request.h"
 #include "registry/blobs.h"
-#include "registry/layout.h"
+#include "registry/content.h"
 
 /* Parse the digest in req->ref; replies and returns -1 if invalid. */
 static int ref_digest(berth_request *req, berth_digest *d)
@@ -39,30 +42,23 @@ void api_blob_get(berth_request *req)
 	uint64_t size = 0;
 	int rc = repo_blob_linked_size(app, req->name, &d, &size);
 	if (rc < 0)
-		return http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
+		return api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
 	if (rc == 0)
 		return http_reply_error(req, BERTH_ERR_BLOB_UNKNOWN, req->ref);
 
-	char path[BERTH_PATH_MAX], digest[BERTH_DIGEST_MAX];
-	char etag[BERTH_DIGEST_MAX + 3];
-	layout_blob_data(path, &d);
+	char digest[BERTH_DIGEST_MAX], etag[BERTH_DIGEST_MAX + 3];
 	berth_digest_format(&d, digest);
 	snprintf(etag, sizeof etag, "\"%s\"", digest);
 
-	if (!app->cfg->redirect_disabled &&
-	    (app->store.d->capabilities & BERTH_CAP_REDIRECT)) {
-		char *url = NULL;
-		rc = store_redirect(&app->store, path, req->method, &url);
-		if (rc == BERTH_OK) {
-			const char *h[] = {"Location", url,
-					   "Docker-Content-Digest", digest,
-					   NULL};
-			http_reply_empty(req, 307, h);
-			free(url);
-			return;
-		}
-		/* fall back to serving the bytes ourselves */
+	char *url = NULL;
+	if (registry_content_redirect(app, &d, req->method, &url) == BERTH_OK) {
+		const char *h[] = {"Location", url, "Docker-Content-Digest",
+				   digest, NULL};
+		http_reply_empty(req, 307, h);
+		free(url);
+		return;
 	}
+	/* no redirect (or it failed): serve the bytes ourselves */
 
 	uint64_t first = 0, last = size ? size - 1 : 0;
 	unsigned status = 200;
@@ -100,9 +96,8 @@ void api_blob_get(berth_request *req)
 			   content_range[0] ? "Content-Range" : NULL,
 			   content_range,
 			   NULL};
-	http_reply_object(req, status, path, first, len,
-			  "application/octet-stream", h,
-			  BERTH_ERR_BLOB_UNKNOWN);
+	api_reply_content(req, status, &d, first, len,
+			  "application/octet-stream", h, BERTH_ERR_BLOB_UNKNOWN);
 }
 
 void api_blob_delete(berth_request *req)
@@ -116,7 +111,7 @@ void api_blob_delete(berth_request *req)
 		return;
 	int rc = repo_unlink_blob(app, req->name, &d);
 	if (rc)
-		return http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
+		return api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
 	char digest[BERTH_DIGEST_MAX];
 	berth_digest_format(&d, digest);
 	const char *h[] = {"Docker-Content-Digest", digest, NULL};

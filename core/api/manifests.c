@@ -9,7 +9,7 @@
  * GET and HEAD never parse the manifest: the media type comes from the
  * record the PUT wrote (repo_manifest_served_type, through a small cache
  * of recent answers), the length from the stat that found the manifest, and the bytes are streamed from storage
- * (http_reply_object), so a large manifest costs a bounded buffer, not a
+ * (api_reply_content), so a large manifest costs a bounded buffer, not a
  * copy, let alone a JSON tree.
  *
  * A PUT body is collected in memory up to BERTH_MANIFEST_MAX; larger
@@ -19,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/object.h"
+#include "api/content.h"
+#include "api/reply.h"
+#include "api/routes.h"
+#include "app.h"
 #include "common/names.h"
 #include "http/request.h"
-#include "registry/layout.h"
 #include "registry/manifest.h"
 #include "registry/manifest_record.h"
 #include "registry/manifests.h"
@@ -62,13 +64,13 @@ static void reply_inline(berth_request *req, const berth_digest *d,
 	size_t len = 0;
 	int rc = repo_manifest_read(req->app, d, &data, &len);
 	if (rc)
-		return http_reply_storage_error(req, rc,
-						BERTH_ERR_MANIFEST_UNKNOWN);
+		return api_reply_storage_error(req, rc,
+					       BERTH_ERR_MANIFEST_UNKNOWN);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
 		len, data, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
 		free(data);
-		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+		return api_reply_storage_error(req, BERTH_E_NOMEM, 0);
 	}
 	MHD_add_response_header(resp, "Content-Type", content_type);
 	http_reply_response(req, 200, resp, h);
@@ -84,16 +86,15 @@ void api_manifest_get(berth_request *req)
 	int rc = repo_manifest_resolve_size(app, req->name, req->ref, &d,
 					    &size);
 	if (rc)
-		return http_reply_storage_error(req, rc,
-						BERTH_ERR_MANIFEST_UNKNOWN);
+		return api_reply_storage_error(req, rc,
+					       BERTH_ERR_MANIFEST_UNKNOWN);
 	char mt[BERTH_RECORD_TYPE_MAX + 1];
 	rc = repo_manifest_served_type(app, req->name, &d, size, mt,
 				       sizeof mt);
 	if (rc)
-		return http_reply_storage_error(req, rc,
-						BERTH_ERR_MANIFEST_UNKNOWN);
+		return api_reply_storage_error(req, rc,
+					       BERTH_ERR_MANIFEST_UNKNOWN);
 	char digest[BERTH_DIGEST_MAX], etag[BERTH_DIGEST_MAX + 3];
-	char path[BERTH_PATH_MAX];
 	berth_digest_format(&d, digest);
 	snprintf(etag, sizeof etag, "\"%s\"", digest);
 	const char *h[] = {"Docker-Content-Digest", digest, "ETag", etag, NULL};
@@ -104,8 +105,8 @@ void api_manifest_get(berth_request *req)
 	else if (size <= INLINE_MAX && !req->is_head)
 		reply_inline(req, &d, mt, h);
 	else
-		http_reply_object(req, 200, layout_blob_data(path, &d), 0,
-				  size, mt, h, BERTH_ERR_MANIFEST_UNKNOWN);
+		api_reply_content(req, 200, &d, 0, size, mt, h,
+				  BERTH_ERR_MANIFEST_UNKNOWN);
 }
 
 /* ---- PUT ---- */
@@ -150,7 +151,7 @@ static int put_body(berth_request *req, const char *data, size_t len)
 			cap = BERTH_MANIFEST_MAX;
 		char *buf = realloc(s->buf, cap);
 		if (!buf) {
-			http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+			api_reply_storage_error(req, BERTH_E_NOMEM, 0);
 			return -1;
 		}
 		s->buf = buf;
@@ -211,9 +212,9 @@ static void put_end(berth_request *req)
 			 (unsigned long long)problem.stored);
 		http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, detail);
 	} else if (rc) {
-		http_reply_storage_error(req, rc, BERTH_ERR_MANIFEST_UNKNOWN);
+		api_reply_storage_error(req, rc, BERTH_ERR_MANIFEST_UNKNOWN);
 	} else {
-		char path[BERTH_PATH_MAX + 64], subject[BERTH_DIGEST_MAX] = "";
+		char path[HTTP_URL_PATH_MAX], subject[BERTH_DIGEST_MAX] = "";
 		snprintf(path, sizeof path, "/v2/%s/manifests/%s", req->name,
 			 digest);
 		char *loc = http_location(req, path);
@@ -248,7 +249,7 @@ void api_manifest_put(berth_request *req)
 	}
 	put_state *s = calloc(1, sizeof *s);
 	if (!s)
-		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+		return api_reply_storage_error(req, BERTH_E_NOMEM, 0);
 	s->is_digest = kind;
 	s->want = want;
 	req->state = s;
@@ -271,7 +272,7 @@ void api_manifest_delete(berth_request *req)
 	int rc = kind ? repo_manifest_delete(app, req->name, &d)
 		      : repo_tag_delete(app, req->name, req->ref);
 	if (rc)
-		return http_reply_storage_error(req, rc,
-						BERTH_ERR_MANIFEST_UNKNOWN);
+		return api_reply_storage_error(req, rc,
+					       BERTH_ERR_MANIFEST_UNKNOWN);
 	http_reply_empty(req, 202, NULL);
 }

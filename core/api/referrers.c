@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/reply.h"
+#include "api/routes.h"
+#include "app.h"
 #include "http/request.h"
 #include "registry/manifest.h"
 #include "registry/manifests.h"
@@ -224,7 +227,7 @@ void api_referrers(berth_request *req)
 		rc = BERTH_E_NOMEM;
 	if (rc) {
 		free(pg.buf);
-		return http_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
+		return api_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
 	}
 	char *link = pg.more && pg.count
 			     ? next_link(req, req->ref, &pg, has_n)
@@ -248,7 +251,7 @@ void api_referrers(berth_request *req)
 	if (!resp) {
 		free(pg.buf);
 		free(link);
-		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+		return api_reply_storage_error(req, BERTH_E_NOMEM, 0);
 	}
 	MHD_add_response_header(resp, "Content-Type", MT_OCI_INDEX);
 	http_reply_response(req, 200, resp, hv);

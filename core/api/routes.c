@@ -7,6 +7,8 @@
  */
 #include <string.h>
 
+#include "api/routes.h"
+#include "app.h"
 #include "auth/auth.h"
 #include "common/names.h"
 #include "http/request.h"
@@ -71,7 +73,7 @@ static int is(const berth_request *req, const char *m)
 	return strcmp(req->method, m) == 0;
 }
 
-void http_route(berth_request *req)
+void api_route(berth_request *req)
 {
 	const char *path = req->path;
 	const char *prefix = req->app->cfg->prefix;

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/reply.h"
+#include "api/routes.h"
+#include "app.h"
 #include "http/request.h"
 #include "registry/manifests.h"
 
@@ -73,7 +76,7 @@ static void reply_page(berth_request *req, json_t *root, const page *pg,
 	char *body = root ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
 	if (!body)
-		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+		return api_reply_storage_error(req, BERTH_E_NOMEM, 0);
 	char *link = NULL;
 	if (pg->more) {
 		const char *prefix = req->app->cfg->prefix;
@@ -113,7 +116,7 @@ void api_tags_list(berth_request *req)
 	int rc = repo_tags_page(req->app, req->name, pg.last, page_limit(&pg),
 				&tags, &n, &pg.more);
 	if (rc)
-		return http_reply_storage_error(req, rc, BERTH_ERR_NAME_UNKNOWN);
+		return api_reply_storage_error(req, rc, BERTH_ERR_NAME_UNKNOWN);
 	pg.count = n;
 	pg.more = pg.more && n > 0;
 	json_t *list = slice_array(tags, &pg);
@@ -136,7 +139,7 @@ void api_catalog(berth_request *req)
 	int rc = repo_catalog_page(req->app, pg.last, page_limit(&pg), &names,
 				   &n, &pg.more);
 	if (rc)
-		return http_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
+		return api_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
 	pg.count = n;
 	pg.more = pg.more && n > 0;
 	json_t *list = slice_array(names, &pg);

@@ -69,6 +69,9 @@
 #include <time.h>
 #include <uuid/uuid.h>
 
+#include "api/reply.h"
+#include "api/routes.h"
+#include "app.h"
 #include "auth/auth.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -77,6 +80,7 @@
 #include "registry/blobs.h"
 #include "registry/layout.h"
 #include "registry/upload_memo.h"
+#include "registry/upload_owner.h"
 
 typedef struct upload {
 	char id[40];
@@ -319,7 +323,7 @@ static int upload_open(berth_request *req, upload *u)
 			      layout_upload_data(path, req->name, u->id), 1,
 			      &u->w);
 	if (rc) {
-		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
 		return -1;
 	}
 	u->size = store_writer_size(&app->store, u->w);
@@ -341,8 +345,8 @@ static int upload_open(berth_request *req, upload *u)
 			u->w = NULL;
 			if (rc == 0) /* drop what opening the writer may have made */
 				upload_discard(app, req->name, u->id);
-			http_reply_storage_error(req, rc ? rc : BERTH_E_NOT_FOUND,
-						 BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+			api_reply_storage_error(req, rc ? rc : BERTH_E_NOT_FOUND,
+						BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
 			return -1;
 		}
 	}
@@ -366,17 +370,26 @@ static int upload_find(berth_request *req, upload **out)
 	int unverified = upload_memo_has(req->name, req->ref);
 	int rc = unverified ? 1 : upload_exists(req->app, req->name, req->ref);
 	if (rc < 0) {
-		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
 		return -1;
 	}
-	/* access control: only the account that started it (auth/auth.c) */
-	if (rc == 0 || berth_auth_upload_check(req, req->name, req->ref)) {
+	/* access control: only the account that started it */
+	char acct[256];
+	int who = rc == 0 ? 0 : berth_auth_account(req, acct, sizeof acct);
+	if (who == 0 && rc > 0)
+		rc = registry_upload_owned_by(req->app, req->name, req->ref,
+					      acct);
+	if (rc < 0) {
+		api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		return -1;
+	}
+	if (rc == 0 || who < 0) {
 		http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_UNKNOWN, req->ref);
 		return -1;
 	}
 	upload *u = calloc(1, sizeof *u);
 	if (!u) {
-		http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+		api_reply_storage_error(req, BERTH_E_NOMEM, 0);
 		return -1;
 	}
 	strcpy(u->id, req->ref);
@@ -441,7 +454,7 @@ static int upload_body(berth_request *req, const char *data, size_t len)
 	int rc = store_write(&req->app->store, u->w, data, len);
 	if (rc) {
 		/* The writer may hold part of this piece. */
-		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_INVALID);
+		api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_INVALID);
 		upload_taint(req->app, req->name, u);
 		return -1;
 	}
@@ -528,7 +541,7 @@ static int publish_blob(berth_request *req, const char *data,
 	}
 	return 0;
 storage_error:
-	http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+	api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
 	return -1;
 }
 
@@ -544,8 +557,8 @@ static void upload_finalize(berth_request *req, upload *u)
 	int rc2 = store_writer_close(&app->store, u->w);
 	u->w = NULL;
 	if (rc || rc2) {
-		http_reply_storage_error(req, rc ? rc : rc2,
-					 BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		api_reply_storage_error(req, rc ? rc : rc2,
+					BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
 		return upload_taint(app, req->name, u);
 	}
 
@@ -569,7 +582,7 @@ static void upload_finalize(berth_request *req, upload *u)
 	} else {
 		rc = rehash(app, data, u->want.alg, &got, &hashed);
 		if (rc)
-			return http_reply_storage_error(
+			return api_reply_storage_error(
 				req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
 	}
 	if (!berth_digest_equal(&got, &u->want)) {
@@ -588,8 +601,8 @@ static void upload_finalize(berth_request *req, upload *u)
 		return;
 	rc = repo_link_blob(app, req->name, &got);
 	if (rc)
-		return http_reply_storage_error(req, rc,
-						BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		return api_reply_storage_error(req, rc,
+					       BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
 	upload_remove(req, u);
 	reply_created(req, &got);
 }
@@ -614,8 +627,8 @@ static void upload_end(berth_request *req)
 	int rc = store_writer_close(&app->store, u->w);
 	u->w = NULL;
 	if (rc) {
-		http_reply_storage_error(req, rc,
-					 BERTH_ERR_BLOB_UPLOAD_INVALID);
+		api_reply_storage_error(req, rc,
+					BERTH_ERR_BLOB_UPLOAD_INVALID);
 		return upload_taint(app, req->name, u);
 	}
 	/* The driver now holds `held` bytes durably: only now may a state
@@ -667,7 +680,7 @@ static int try_mount(berth_request *req, const char *mount, const char *from)
 		return 0;
 	rc = repo_link_blob(app, req->name, &d);
 	if (rc) {
-		http_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
+		api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
 		return 1;
 	}
 	reply_created(req, &d);
@@ -687,7 +700,7 @@ void api_upload_start(berth_request *req)
 
 	upload *u = calloc(1, sizeof *u);
 	if (!u)
-		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+		return api_reply_storage_error(req, BERTH_E_NOMEM, 0);
 	req->state = u;
 	req->on_cleanup = upload_cleanup;
 	const char *digest = http_query(req, "digest");
@@ -715,9 +728,13 @@ void api_upload_start(berth_request *req)
 			   layout_upload_startedat(path, req->name, u->id),
 			   started, strlen(started));
 	if (rc)
-		return http_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
-	/* access control: record who owns the upload (auth/auth.c) */
-	if (berth_auth_upload_claim(req, req->name, u->id))
+		return api_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
+	/* access control: record who owns the upload */
+	char acct[256];
+	int who = berth_auth_account(req, acct, sizeof acct);
+	if (who < 0 ||
+	    (who == 0 &&
+	     registry_upload_set_owner(app, req->name, u->id, acct)))
 		return http_reply_error(req, BERTH_ERR_UNKNOWN,
 					"could not record the upload's owner");
 	u->announced = 1;

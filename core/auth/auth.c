@@ -31,7 +31,6 @@
 #include "common/log.h"
 #include "common/names.h"
 #include "http/tls.h"
-#include "registry/layout.h"
 
 #define USER_MAX 256
 #define PASS_MAX 1024
@@ -103,9 +102,10 @@ static int realm_path(char *err, size_t errlen)
 	return A.token_path ? 0 : -1;
 }
 
-int berth_auth_start(berth_app *app, char *err, size_t errlen)
+int berth_auth_start(const berth_settings *cfg, int *tls, char *err,
+		     size_t errlen)
 {
-	const berth_settings *cfg = app->cfg;
+	*tls = 0;
 	const char *src = cfg->source;
 	if (src && src[0] == '<')
 		src = NULL; /* the embedded default: no auth, no TLS */
@@ -124,7 +124,7 @@ int berth_auth_start(berth_app *app, char *err, size_t errlen)
 		};
 		if (berth_tls_init(&o, err, errlen))
 			goto fail;
-		app->tls = 1;
+		*tls = 1;
 	} else if (c->ntls_clientcas || c->tls_clientauth || c->tls_minimum) {
 		snprintf(err, errlen,
 			 "http.tls.clientcas, clientauth and minimumtls need "
@@ -132,7 +132,7 @@ int berth_auth_start(berth_app *app, char *err, size_t errlen)
 		goto fail;
 	}
 	int takes_passwords = c->htpasswd_path || c->token_builtin;
-	if (takes_passwords && !app->tls && !c->allow_insecure) {
+	if (takes_passwords && !*tls && !c->allow_insecure) {
 		snprintf(err, errlen,
 			 "refusing to accept passwords over plain HTTP: "
 			 "configure http.tls, or set allowinsecure: true in "
@@ -435,42 +435,15 @@ static int account_of(berth_request *req, char out[USER_MAX])
 	return rc;
 }
 
-static char *owner_path(char *buf, const char *name, const char *id)
+int berth_auth_account(berth_request *req, char *out, size_t cap)
 {
-	layout_upload_dir(buf, name, id);
-	size_t n = strlen(buf);
-	if (n + sizeof "/owner" > BERTH_PATH_MAX)
-		return NULL;
-	strcpy(buf + n, "/owner");
-	return buf;
-}
-
-int berth_auth_upload_claim(berth_request *req, const char *name,
-			    const char *id)
-{
-	char acct[USER_MAX], path[BERTH_PATH_MAX];
+	char acct[USER_MAX];
 	if (A.scheme == SCHEME_NONE)
-		return 0;
-	if (account_of(req, acct) || !owner_path(path, name, id))
+		return 1;
+	if (account_of(req, acct))
 		return -1;
-	return store_put(&req->app->store, path, acct, strlen(acct)) ? -1 : 0;
-}
-
-int berth_auth_upload_check(berth_request *req, const char *name,
-			    const char *id)
-{
-	char acct[USER_MAX], path[BERTH_PATH_MAX];
-	if (A.scheme == SCHEME_NONE)
-		return 0;
-	if (account_of(req, acct) || !owner_path(path, name, id))
-		return -1;
-	char *owner = NULL;
-	size_t len = 0;
-	if (store_get(&req->app->store, path, &owner, &len))
-		return -1; /* no owner recorded: nobody may continue it */
-	int ok = len == strlen(acct) && CRYPTO_memcmp(owner, acct, len) == 0;
-	free(owner);
-	return ok ? 0 : -1;
+	snprintf(out, cap, "%s", acct);
+	return 0;
 }
 
 /* ---- the built-in token service ---- */

@@ -20,11 +20,13 @@
 #define BERTH_ACTION_CATALOG 0x100u
 
 /**
- * Read the auth and TLS settings of app->cfg, start TLS (sets app->tls),
- * load password files and trusted keys.  Refuses passwords over plain
- * HTTP unless allowinsecure says otherwise.  0 or -1 with a message.
+ * Read the auth and TLS settings of `cfg`'s file, start TLS (*tls = 1
+ * when serving HTTPS), load password files and trusted keys.  Refuses
+ * passwords over plain HTTP unless allowinsecure says otherwise.  0 or
+ * -1 with a message.
  */
-int berth_auth_start(berth_app *app, char *err, size_t errlen);
+int berth_auth_start(const berth_settings *cfg, int *tls, char *err,
+		     size_t errlen);
 void berth_auth_stop(void);
 
 /** Non-zero when requests must authenticate. */
@@ -51,12 +53,12 @@ int berth_auth_authorize(berth_request *req, const char *repo,
 int berth_auth_permits(berth_request *req, const char *repo,
 		       unsigned actions);
 
-/** Record the requesting account as the owner of a new upload. */
-int berth_auth_upload_claim(berth_request *req, const char *name,
-			    const char *id);
-/** 0 if the requesting account owns the upload, -1 if not. */
-int berth_auth_upload_check(berth_request *req, const char *name,
-			    const char *id);
+/**
+ * The account the request authenticated as, in `out` (cap bytes): 0;
+ * 1 when access control is off (there are no accounts); -1 when the
+ * request carries no valid credentials.
+ */
+int berth_auth_account(berth_request *req, char *out, size_t cap);
 
 /** SIGHUP: re-read password files on their next use. */
 void berth_auth_reload(void);

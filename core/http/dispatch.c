@@ -31,7 +31,6 @@
 #include "http/dispatch.h"
 #include "http/framing.h"
 #include "http/workers.h"
-#include "storage/store.h"
 
 /* A staging buffer holds this much body before a worker takes it:
    large enough that hand-offs cost nothing next to the bytes (a few
@@ -57,6 +56,7 @@ typedef struct live_request {
 	berth_request req;
 	berth_conn *guard;
 	pthread_mutex_t mu;
+	const http_dispatch_config *dc;
 	int refs;   /* libmicrohttpd's until completion, plus a job's */
 	int job;    /* a job of this request is queued or running */
 	int parked; /* the connection is suspended until the job ends */
@@ -116,7 +116,7 @@ static void job_done(live_request *lr, int failed)
 static void route_job(void *arg)
 {
 	live_request *lr = arg;
-	http_route(&lr->req);
+	lr->dc->route(&lr->req);
 	job_done(lr, 0);
 }
 
@@ -225,7 +225,8 @@ static berth_conn *guard_of(struct MHD_Connection *conn)
 }
 
 /* Headers are complete: check, then route on a worker. */
-static enum MHD_Result begin(berth_app *app, struct MHD_Connection *conn,
+static enum MHD_Result begin(const http_dispatch_config *dc,
+			     struct MHD_Connection *conn,
 			     const char *url, const char *method,
 			     const char *version, void **con_cls)
 {
@@ -233,12 +234,15 @@ static enum MHD_Result begin(berth_app *app, struct MHD_Connection *conn,
 	if (!lr)
 		return MHD_NO;
 	pthread_mutex_init(&lr->mu, NULL);
+	lr->dc = dc;
 	lr->refs = 1;
 	lr->guard = guard_of(conn);
 	lr->tenant = client_of(conn);
 	berth_request *req = &lr->req;
 	req->conn = conn;
-	req->app = app;
+	req->app = dc->app;
+	req->cfg = dc->cfg;
+	req->tls = dc->tls;
 	req->method = method;
 	req->is_head = strcmp(method, "HEAD") == 0;
 	req->path = url;
@@ -450,8 +454,9 @@ void http_dispatch_stopping(void)
 
 typedef struct stream {
 	pthread_mutex_t mu;
-	berth_store *store;
-	berth_reader *reader;
+	http_read_fn read;
+	http_close_fn close;
+	void *src;
 	struct MHD_Connection *conn;
 	uint64_t unfetched; /* bytes not read from the driver yet */
 	char *buf[2];
@@ -474,8 +479,8 @@ static void stream_unref(stream *s)
 	pthread_mutex_unlock(&s->mu);
 	if (!last)
 		return;
-	if (s->reader)
-		store_reader_close(s->store, s->reader);
+	if (s->src)
+		s->close(s->src);
 	free(s->buf[0]);
 	free(s->buf[1]);
 	pthread_mutex_destroy(&s->mu);
@@ -492,9 +497,7 @@ static int fetch_into(stream *s, int b)
 	size_t got = 0;
 	while (got < want) {
 		size_t n = 0;
-		if (store_read(s->store, s->reader, s->buf[b] + got,
-			       want - got, &n) ||
-		    n == 0)
+		if (s->read(s->src, s->buf[b] + got, want - got, &n) || n == 0)
 			return -1;
 		got += n;
 	}
@@ -580,8 +583,9 @@ static void stream_free(void *cls)
 }
 
 struct MHD_Response *http_stream_response(berth_request *req,
-					  berth_store *store,
-					  berth_reader *r, uint64_t len)
+					  http_read_fn read,
+					  http_close_fn close, void *src,
+					  uint64_t len)
 {
 	stream *s = calloc(1, sizeof *s);
 	if (s) {
@@ -594,12 +598,13 @@ struct MHD_Response *http_stream_response(berth_request *req,
 			free(s->buf[1]);
 			free(s);
 		}
-		store_reader_close(store, r);
+		close(src);
 		return NULL;
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	s->store = store;
-	s->reader = r;
+	s->read = read;
+	s->close = close;
+	s->src = src;
 	s->conn = req->conn;
 	s->tenant = client_of(req->conn);
 	s->unfetched = len;

@@ -28,7 +28,18 @@
 
 #include "http/request.h"
 
-/** MHD_AccessHandlerCallback; `cls` is the berth_app. */
+/** The route step of a request: picks and runs its handler. */
+typedef void (*berth_route_fn)(berth_request *req);
+
+/** What every request is given; the server owns it (`cls` below). */
+typedef struct http_dispatch_config {
+	berth_route_fn route;
+	struct berth_app *app;     /* handed to handlers as req->app */
+	const berth_settings *cfg; /* req->cfg */
+	int tls;                   /* req->tls */
+} http_dispatch_config;
+
+/** MHD_AccessHandlerCallback; `cls` is the http_dispatch_config. */
 enum MHD_Result http_dispatch_access(void *cls, struct MHD_Connection *conn,
 				     const char *url, const char *method,
 				     const char *version,
@@ -52,15 +63,22 @@ void http_dispatch_connection(void *cls, struct MHD_Connection *conn,
  */
 void http_dispatch_stopping(void);
 
+/** Read up to `cap` bytes of a stream into `buf`; *n = 0 at the end.
+    Returns 0, or non-zero on an error (the transfer is cut short). */
+typedef int (*http_read_fn)(void *src, void *buf, size_t cap, size_t *n);
+/** Release a stream's source. */
+typedef void (*http_close_fn)(void *src);
+
 /**
- * A response whose body is read from driver reader `r` (owned by the
- * response from now on) by the workers, a buffer ahead of the socket, so
- * a slow backend never blocks an event thread.  `len` bytes are sent.
- * Must be called from a request step (it needs the request's connection).
- * NULL when out of memory (the reader is closed).
+ * A response of `len` bytes read from `src` (owned by the response from
+ * now on, released with `close`) by the workers, a buffer ahead of the
+ * socket, so a slow source never blocks an event thread.  Must be called
+ * from a request step (it needs the request's connection).  NULL when
+ * out of memory (`src` is closed).
  */
 struct MHD_Response *http_stream_response(berth_request *req,
-					  berth_store *store,
-					  berth_reader *r, uint64_t len);
+					  http_read_fn read,
+					  http_close_fn close, void *src,
+					  uint64_t len);
 
 #endif

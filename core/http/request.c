@@ -14,7 +14,6 @@
 
 #include "common/log.h"
 #include "http/request.h"
-#include "storage/store.h"
 
 const char *http_header(berth_request *req, const char *name)
 {
@@ -97,35 +96,9 @@ void http_reply_error(berth_request *req, berth_api_error err,
 	http_reply_error_status(req, berth_api_error_status(err), err, detail);
 }
 
-void http_reply_storage_error(berth_request *req, int status,
-			      berth_api_error not_found_err)
-{
-	const char *detail = berth_host_last_error();
-	char buf[1200];
-	if (status == BERTH_E_NOT_FOUND) {
-		http_reply_error(req, not_found_err, NULL);
-		return;
-	}
-	snprintf(buf, sizeof buf, "storage: %s%s%s", berth_status_name(status),
-		 detail && *detail ? ": " : "", detail ? detail : "");
-	switch (status) {
-	case BERTH_E_THROTTLED:
-		http_reply_error_status(req, 503, BERTH_ERR_TOOMANYREQUESTS, buf);
-		break;
-	case BERTH_E_UNAVAILABLE:
-		http_reply_error_status(req, 503, BERTH_ERR_UNAVAILABLE, buf);
-		break;
-	case BERTH_E_NO_SPACE:
-		http_reply_error_status(req, 507, BERTH_ERR_UNKNOWN, buf);
-		break;
-	default:
-		http_reply_error_status(req, 500, BERTH_ERR_UNKNOWN, buf);
-	}
-}
-
 char *http_location(berth_request *req, const char *path)
 {
-	const berth_settings *cfg = req->app->cfg;
+	const berth_settings *cfg = req->cfg;
 	const char *prefix = cfg->prefix ? cfg->prefix : "";
 	size_t plen = strlen(prefix);
 	while (plen && prefix[plen - 1] == '/')
@@ -144,7 +117,7 @@ char *http_location(berth_request *req, const char *path)
 		const char *host = http_header(req, "Host");
 		const char *proto = http_header(req, "X-Forwarded-Proto");
 		if (!proto || (strcmp(proto, "https") && strcmp(proto, "http")))
-			proto = req->app->tls ? "https" : "http";
+			proto = req->tls ? "https" : "http";
 		/* A Host header with characters that could split the header
 		   line or the URL falls back to a relative URL. */
 		if (!host || !*host || strpbrk(host, "\r\n /?#@\\\"") )

@@ -29,10 +29,13 @@
 #include <stdint.h>
 #include <microhttpd.h>
 
-#include "app.h"
+#include "config.h"
 #include "http/errors.h"
 
-#define BERTH_MAX_HEADERS 12
+struct berth_app; /* the registry's state: opaque to the HTTP layer */
+
+/* Room for a URL path the API builds ("/v2/<name>/<kind>/<ref>"). */
+#define HTTP_URL_PATH_MAX 1024
 
 typedef struct berth_request berth_request;
 
@@ -43,7 +46,9 @@ typedef void (*berth_cleanup_cb)(berth_request *req);
 
 struct berth_request {
 	struct MHD_Connection *conn;
-	berth_app *app;
+	struct berth_app *app; /* for the handlers; HTTP never looks inside */
+	const berth_settings *cfg;
+	int tls;            /* served over HTTPS */
 	const char *method; /* "GET", "HEAD", ... */
 	int is_head;
 	const char *path;   /* URL path without http.prefix and query */
@@ -86,9 +91,6 @@ void http_reply_error(berth_request *req, berth_api_error err,
 /** Like http_reply_error but with an explicit status. */
 void http_reply_error_status(berth_request *req, unsigned status,
 			     berth_api_error err, const char *detail);
-/** Map a berth_status from storage to 5xx/404 with a detail message. */
-void http_reply_storage_error(berth_request *req, int status,
-			      berth_api_error not_found_err);
 void http_reply_empty(berth_request *req, unsigned status,
 		      const char *const *headers);
 /** Body is copied; for HEAD the body is dropped but Content-Length kept. */
@@ -111,24 +113,5 @@ char *http_location(berth_request *req, const char *path);
 int http_addr_is_loopback(const struct sockaddr *sa);
 /** 1 if the client of `req` connected from a loopback address. */
 int http_peer_is_loopback(berth_request *req);
-
-/* Route handlers (api_*.c). */
-void api_base(berth_request *req);            /* GET /v2/ */
-void api_blob_get(berth_request *req);        /* GET|HEAD blobs/<digest> */
-void api_blob_delete(berth_request *req);     /* DELETE blobs/<digest> */
-void api_upload_start(berth_request *req);    /* POST blobs/uploads/ */
-void api_upload_patch(berth_request *req);    /* PATCH blobs/uploads/<id> */
-void api_upload_put(berth_request *req);      /* PUT blobs/uploads/<id> */
-void api_upload_status(berth_request *req);   /* GET blobs/uploads/<id> */
-void api_upload_cancel(berth_request *req);   /* DELETE blobs/uploads/<id> */
-void api_manifest_get(berth_request *req);    /* GET|HEAD manifests/<ref> */
-void api_manifest_put(berth_request *req);    /* PUT manifests/<ref> */
-void api_manifest_delete(berth_request *req); /* DELETE manifests/<ref> */
-void api_tags_list(berth_request *req);       /* GET tags/list */
-void api_catalog(berth_request *req);         /* GET /v2/_catalog */
-void api_referrers(berth_request *req);       /* GET referrers/<digest> */
-
-/** Dispatch a request to its handler (api/routes.c). */
-void http_route(berth_request *req);
 
 #endif

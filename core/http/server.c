@@ -23,17 +23,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "auth/auth.h"
 #include "common/log.h"
 #include "http/conn_guard.h"
 #include "http/dispatch.h"
 #include "http/framing.h"
 #include "http/listener.h"
-#include "http/request.h"
 #include "http/server.h"
 #include "http/tls.h"
 #include "http/workers.h"
-#include "registry/purge.h"
 
 /* libmicrohttpd hands the body to the handler in pieces of at most about
    half of this per-connection buffer; 256 KiB keeps syscalls few while
@@ -160,21 +157,46 @@ bad:
 	return -1;
 }
 
-int berth_server_run(berth_app *app)
+struct berth_server {
+	http_dispatch_config dc;
+	struct MHD_Daemon *daemon;
+	berth_listener *listener;
+	unsigned limit;
+};
+
+/* Undo what berth_server_start has started so far. */
+static void server_free(berth_server *srv)
 {
-	const berth_settings *cfg = app->cfg;
+	if (srv->daemon) {
+		berth_listener_stop(srv->listener);
+		MHD_quiesce_daemon(srv->daemon);
+	}
+	http_dispatch_stopping();
+	berth_workers_stop();
+	if (srv->daemon)
+		MHD_stop_daemon(srv->daemon);
+	berth_guard_stop();
+	free(srv);
+}
+
+berth_server *berth_server_start(const berth_server_options *o, char *err,
+				 size_t errlen)
+{
+	const berth_settings *cfg = o->cfg;
 	struct sockaddr_storage ss;
-	char err[512];
-	if (resolve_addr(cfg->addr, &ss, err, sizeof err)) {
-		LOG_ERROR("%s", err);
-		return -1;
-	}
+	if (resolve_addr(cfg->addr, &ss, err, errlen))
+		return NULL;
 	unsigned workers = cfg->workers ? cfg->workers : 32;
-	unsigned limit = connection_budget(cfg, workers, err, sizeof err);
-	if (!limit) {
-		LOG_ERROR("%s", err);
-		return -1;
+	unsigned limit = connection_budget(cfg, workers, err, errlen);
+	if (!limit)
+		return NULL;
+	berth_server *srv = calloc(1, sizeof *srv);
+	if (!srv) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
+	srv->dc = (http_dispatch_config){o->route, o->app, cfg, o->tls};
+	srv->limit = limit;
 	berth_guard_limits gl = {
 		.limit = limit,
 		.per_addr = cfg->max_connections_per_ip,
@@ -182,29 +204,16 @@ int berth_server_run(berth_app *app)
 		.idle_timeout_s = cfg->timeout_s,
 		.min_body_rate = cfg->min_body_rate,
 	};
-
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
-	/* access control and TLS (auth/auth.c, http/tls.c) */
-	struct MHD_OptionItem tls_opts[8];
-	if (berth_auth_start(app, err, sizeof err)) {
-		LOG_ERROR("%s", err);
-		return -1;
-	}
-	berth_tls_mhd_options(tls_opts);
 	if (berth_guard_start(&gl) || berth_workers_start(workers)) {
-		LOG_ERROR("cannot start threads: %s", strerror(errno));
-		berth_guard_stop();
-		berth_auth_stop();
-		return -1;
+		snprintf(err, errlen, "cannot start threads: %s",
+			 strerror(errno));
+		server_free(srv);
+		return NULL;
 	}
 
+	struct MHD_OptionItem tls_opts[8];
+	berth_tls_mhd_options(tls_opts);
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 			 berth_tls_mhd_flags();
@@ -213,87 +222,60 @@ int berth_server_run(berth_app *app)
 	/* Plain HTTP: our own accept loop turns away TLS handshakes with a
 	   clear answer (http/listener.c); with TLS, libmicrohttpd listens. */
 	int listen_fd = -1;
-	if (!app->tls) {
+	if (!o->tls) {
 		socklen_t slen = ss.ss_family == AF_INET6
 					 ? sizeof(struct sockaddr_in6)
 					 : sizeof(struct sockaddr_in);
 		listen_fd = berth_listen_socket((struct sockaddr *)&ss, slen);
 		if (listen_fd < 0) {
-			LOG_ERROR("cannot listen on %s: %s", cfg->addr,
-				  strerror(errno));
-			berth_workers_stop();
-			berth_guard_stop();
-			berth_auth_stop();
-			return -1;
+			snprintf(err, errlen, "cannot listen on %s: %s",
+				 cfg->addr, strerror(errno));
+			server_free(srv);
+			return NULL;
 		}
 		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 	}
-	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, 0, app->tls ? admit : NULL, NULL, http_dispatch_access,
-		app, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	errno = 0;
+	srv->daemon = MHD_start_daemon(
+		flags, 0, o->tls ? admit : NULL, NULL, http_dispatch_access,
+		&srv->dc, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, event_threads(),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
 		MHD_OPTION_CONNECTION_LIMIT, limit + CLOSING_SLACK(limit),
 		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
 		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-		MHD_OPTION_NOTIFY_COMPLETED, http_dispatch_completed, app,
-		MHD_OPTION_NOTIFY_CONNECTION, http_dispatch_connection, app,
+		MHD_OPTION_NOTIFY_COMPLETED, http_dispatch_completed, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, http_dispatch_connection, NULL,
 		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
-	berth_listener *listener = NULL;
-	if (d && listen_fd >= 0 &&
-	    berth_listener_start(&listener, listen_fd, d)) {
-		MHD_stop_daemon(d);
-		d = NULL;
+	if (srv->daemon && listen_fd >= 0 &&
+	    berth_listener_start(&srv->listener, listen_fd, srv->daemon)) {
+		MHD_stop_daemon(srv->daemon);
+		srv->daemon = NULL;
 	}
-	if (!d) {
-		LOG_ERROR("cannot listen on %s: %s", cfg->addr,
-			  errno ? strerror(errno) : "libmicrohttpd refused");
-		if (listen_fd >= 0 && !listener)
+	if (!srv->daemon) {
+		snprintf(err, errlen, "cannot listen on %s: %s", cfg->addr,
+			 errno ? strerror(errno) : "libmicrohttpd refused");
+		if (listen_fd >= 0)
 			close(listen_fd);
-		berth_workers_stop();
-		berth_guard_stop();
-		berth_auth_stop();
-		return -1;
+		server_free(srv);
+		return NULL;
 	}
-	LOG_INFO("berth %s listening on %s%s (storage: %s; at most %u "
-		 "connections, %u per address)", BERTH_VERSION, cfg->addr,
-		 app->tls ? " with TLS" : "", app->store.d->name, limit,
+	LOG_INFO("listening on %s%s (at most %u connections, %u per "
+		 "address)", cfg->addr, o->tls ? " with TLS" : "", limit,
 		 cfg->max_connections_per_ip);
-	if (berth_purge_start(app))
-		LOG_WARN("could not start the upload purger");
+	return srv;
+}
 
-	for (;;) {
-		int sig = 0;
-		if (sigwait(&set, &sig))
-			continue;
-		if (sig == SIGHUP) {
-			/* TLS certificate and key, password files */
-			if (berth_tls_reload(err, sizeof err))
-				LOG_ERROR("SIGHUP: %s; keeping the previous "
-					  "certificate", err);
-			else
-				LOG_INFO("SIGHUP: reloaded");
-			berth_auth_reload();
-			continue;
-		}
-		LOG_INFO("signal %d: shutting down", sig);
-		break;
-	}
+void berth_server_stop(berth_server *srv)
+{
 	/* Order matters: no new connection, no new request; the requests
 	   under way finish their steps (every suspended connection is then
 	   resumed, which libmicrohttpd requires before it stops); then the
 	   daemon closes the connections, telling the guard of each. */
-	berth_purge_stop();
-	berth_listener_stop(listener);
-	MHD_quiesce_daemon(d);
-	http_dispatch_stopping();
-	berth_workers_stop();
-	MHD_stop_daemon(d);
-	berth_guard_stop();
-	berth_auth_stop();
-	return 0;
+	if (srv)
+		server_free(srv);
 }

@@ -1,12 +1,39 @@
 /*
- * http/server.h - run the HTTP server until SIGINT or SIGTERM.
+ * http/server.h - the HTTP server: listens, admits and limits
+ * connections (http/conn_guard.h), and runs each request's steps on the
+ * worker pool (http/dispatch.h).  What runs a request is the caller's:
+ * the server knows neither the endpoints nor storage.
  */
-#ifndef BERTH_CORE_SERVER_H
-#define BERTH_CORE_SERVER_H
+#ifndef BERTH_CORE_HTTP_SERVER_H
+#define BERTH_CORE_HTTP_SERVER_H
 
-#include "app.h"
+#include <stddef.h>
 
-/** Serve until a terminating signal; returns 0, or -1 if it cannot listen. */
-int berth_server_run(berth_app *app);
+#include "config.h"
+#include "http/dispatch.h"
+
+typedef struct berth_server berth_server;
+
+typedef struct berth_server_options {
+	const berth_settings *cfg; /* http.*: address, limits, timeouts */
+	int tls;                   /* serve HTTPS (http/tls.c initialised) */
+	berth_route_fn route;      /* each request's route step */
+	struct berth_app *app;     /* handed to the handlers as req->app */
+} berth_server_options;
+
+/**
+ * Start listening and serving.  The caller blocks SIGINT, SIGTERM and
+ * SIGHUP in every thread first if it waits for them (the server's
+ * threads inherit the mask).  Returns the server, or NULL with a
+ * message in err.
+ */
+berth_server *berth_server_start(const berth_server_options *o, char *err,
+				 size_t errlen);
+
+/**
+ * Stop: no new connection and no new request; the requests under way
+ * finish their storage steps; then every connection is closed.
+ */
+void berth_server_stop(berth_server *srv);
 
 #endif

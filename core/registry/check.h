@@ -38,11 +38,5 @@ typedef struct berth_check_stats {
 long berth_check_storage(berth_app *app, const berth_check_options *o,
 			 berth_check_stats *st);
 
-/**
- * The `berth check [--repair [--purge-uploads]] [--fast] config.yml`
- * command; argv[0] is the first argument after "check".  Exit status: 0
- * clean, 1 problems found, 2 usage, configuration or driver error.
- */
-int berth_check_main(int argc, char **argv);
 
 #endif

@@ -34,9 +34,6 @@
 #include "common/json_limits.h"
 #include "common/log.h"
 #include "config.h"
-#include "http/server.h"
-#include "storage/driver_loader.h"
-#include "storage/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -48,21 +45,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static int port;
 static berth_settings settings;
 static berth_app app;
-static berth_driver *driver;
-static pthread_t server_thread;
 static int started;
 
 static void die(const char *what)
 {
 	fprintf(stderr, "fuzz_http: %s\n", what);
 	abort();
-}
-
-static void *serve(void *arg)
-{
-	if (berth_server_run(&app))
-		die("the server did not start");
-	return NULL;
 }
 
 static int connect_server(void)
@@ -202,12 +190,8 @@ static void stop(void)
 	if (!started)
 		return;
 	started = 0;
-	/* berth_server_run waits for SIGTERM with sigwait in its thread */
-	pthread_kill(server_thread, SIGTERM);
-	pthread_join(server_thread, NULL);
-	berth_store_close(&app.store);
-	app_fini(&app);
-	berth_driver_unload(driver);
+	app_unserve(&app);
+	app_close(&app);
 	berth_settings_free(&settings);
 }
 
@@ -261,16 +245,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		die(err);
 	berth_log_set_level((berth_log_level)settings.log_level);
 	find_driver_dir();
-	char *file = berth_driver_resolve("inmemory", NULL);
-	if (!file || berth_driver_load(file, &driver, err, sizeof err))
-		die(file ? err : "out of memory");
-	free(file);
-	app_init(&app, &settings);
-	berth_config cfg = {.count = 0, .items = NULL};
-	if (berth_store_open(&app.store, driver, &cfg, err, sizeof err))
+	/* the start-up berth serve has, without its signal wait */
+	if (app_open(&app, &settings, err, sizeof err) ||
+	    app_serve(&app, err, sizeof err))
 		die(err);
-	if (pthread_create(&server_thread, NULL, serve, NULL))
-		die("cannot start the server thread");
 	started = 1;
 	atexit(stop);
 	for (int i = 0; i < 200; i++) {

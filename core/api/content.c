@@ -1,5 +1,5 @@
 /*
- * api/object.c - stored bytes to the client: from a descriptor
+ * api/content.c - stored bytes to the client: from a descriptor
  * (BERTH_CAP_FILE_DESCRIPTOR) by sendfile or through a buffer, or from
  * the driver's reader, read ahead on the workers in bounded pieces.
  * Used by blob and manifest GET.
@@ -9,9 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api/object.h"
+#include "api/content.h"
+#include "api/reply.h"
+#include "app.h"
 #include "http/dispatch.h"
-#include "storage/store.h"
+#include "registry/content.h"
 
 /* Copying a local file through a buffer (http.sendfile said no): pread
    on the event thread.  It reads the page cache, as sendfile would on
@@ -72,9 +74,9 @@ static ssize_t no_body(void *cls, uint64_t pos, char *buf, size_t max)
  * buffer 1547-2447 MB/s.  So "auto" copies for clients on this host and
  * uses sendfile for everyone else.
  */
-int http_object_use_sendfile(berth_request *req)
+int api_content_use_sendfile(berth_request *req)
 {
-	const char *mode = req->app->cfg->sendfile;
+	const char *mode = req->cfg->sendfile;
 	if (mode && !strcmp(mode, "always"))
 		return 1;
 	if (mode && !strcmp(mode, "never"))
@@ -82,18 +84,37 @@ int http_object_use_sendfile(berth_request *req)
 	return !http_peer_is_loopback(req);
 }
 
-void http_reply_object(berth_request *req, unsigned status, const char *path,
-		       uint64_t first, uint64_t len, const char *content_type,
-		       const char *const *headers, berth_api_error not_found)
+/* A response copying from the descriptor `fd` (taken over). */
+static struct MHD_Response *fd_copy_response(int fd, uint64_t first,
+					     uint64_t len, size_t block)
 {
-	berth_store *store = &req->app->store;
+	fd_copy *c = calloc(1, sizeof *c);
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd;
+	c->off = first;
+	c->remaining = len;
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+		len, block, fd_read, c, fd_free);
+	if (!resp)
+		fd_free(c);
+	return resp;
+}
+
+void api_reply_content(berth_request *req, unsigned status,
+		       const berth_digest *d, uint64_t first, uint64_t len,
+		       const char *content_type, const char *const *headers,
+		       berth_api_error not_found)
+{
+	berth_app *app = req->app;
 	/* A piece never larger than the object: a small manifest costs a
 	   small buffer. */
-	size_t block = len < HTTP_OBJECT_BLOCK ? (size_t)(len ? len : 1)
-					       : HTTP_OBJECT_BLOCK;
+	size_t block = len < API_CONTENT_BLOCK ? (size_t)(len ? len : 1)
+					       : API_CONTENT_BLOCK;
 	struct MHD_Response *resp = NULL;
-	int fd = -1, rc = BERTH_E_UNSUPPORTED;
-	uint64_t fd_size = 0;
+	int rc;
 
 	if (req->is_head || len == 0) {
 		/* No body: libmicrohttpd sends none for HEAD but still reports
@@ -101,40 +122,29 @@ void http_reply_object(berth_request *req, unsigned status, const char *path,
 		   response and never fills it here, so ask for a small one. */
 		resp = MHD_create_response_from_callback(len, 64, no_body,
 							 NULL, NULL);
-	} else if (store->d->capabilities & BERTH_CAP_FILE_DESCRIPTOR) {
-		rc = store_open_fd(store, path, &fd, &fd_size);
+	} else if (registry_content_has_fd(app)) {
+		int fd = -1;
+		rc = registry_content_fd(app, d, &fd);
 		if (rc)
-			return http_reply_storage_error(req, rc, not_found);
-		if (http_object_use_sendfile(req)) {
+			return api_reply_storage_error(req, rc, not_found);
+		if (api_content_use_sendfile(req)) {
 			resp = MHD_create_response_from_fd_at_offset64(len, fd,
 								       first);
 			if (!resp)
 				close(fd);
 		} else {
-			fd_copy *c = calloc(1, sizeof *c);
-			if (c) {
-				c->fd = fd;
-				c->off = first;
-				c->remaining = len;
-				resp = MHD_create_response_from_callback(
-					len, block, fd_read, c, fd_free);
-			}
-			if (!resp) {
-				if (c)
-					fd_free(c);
-				else
-					close(fd);
-			}
+			resp = fd_copy_response(fd, first, len, block);
 		}
 	} else {
-		berth_reader *r = NULL;
-		rc = store_reader(store, path, (int64_t)first, &r);
+		registry_reader *r = NULL;
+		rc = registry_content_open(app, d, first, &r);
 		if (rc)
-			return http_reply_storage_error(req, rc, not_found);
-		resp = http_stream_response(req, store, r, len);
+			return api_reply_storage_error(req, rc, not_found);
+		resp = http_stream_response(req, registry_content_read,
+					    registry_content_close, r, len);
 	}
 	if (!resp)
-		return http_reply_storage_error(req, BERTH_E_NOMEM, 0);
+		return api_reply_storage_error(req, BERTH_E_NOMEM, 0);
 	if (content_type)
 		MHD_add_response_header(resp, "Content-Type", content_type);
 	http_reply_response(req, status, resp, headers);
