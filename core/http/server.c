@@ -179,6 +179,58 @@ static void server_free(berth_server *srv)
 	free(srv);
 }
 
+/* The plain-HTTP listening socket (our accept loop owns it), or -1 with
+   TLS, where libmicrohttpd listens itself. */
+static int plain_socket(const struct sockaddr_storage *ss)
+{
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						  : sizeof(struct sockaddr_in);
+	return berth_listen_socket((const struct sockaddr *)ss, len);
+}
+
+/* Start libmicrohttpd (and, for plain HTTP, our accept loop on
+   `listen_fd`, which it then owns).  0, or -1 with errno set. */
+static int start_daemon(berth_server *srv, const struct sockaddr_storage *ss,
+			int listen_fd)
+{
+	const berth_settings *cfg = srv->dc.cfg;
+	unsigned limit = srv->limit;
+	struct MHD_OptionItem tls_opts[8];
+	berth_tls_mhd_options(tls_opts);
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD |
+			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+			 berth_tls_mhd_flags();
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (listen_fd >= 0)
+		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+	errno = 0;
+	srv->daemon = MHD_start_daemon(
+		flags, 0, listen_fd < 0 ? admit : NULL, NULL,
+		http_dispatch_access, &srv->dc,
+		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+		MHD_OPTION_THREAD_POOL_SIZE, event_threads(),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
+		MHD_OPTION_CONNECTION_LIMIT, limit + CLOSING_SLACK(limit),
+		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
+		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+		MHD_OPTION_NOTIFY_COMPLETED, http_dispatch_completed, NULL,
+		MHD_OPTION_NOTIFY_CONNECTION, http_dispatch_connection, NULL,
+		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_ARRAY, tls_opts,
+		MHD_OPTION_END);
+	if (srv->daemon && listen_fd >= 0 &&
+	    berth_listener_start(&srv->listener, listen_fd, srv->daemon)) {
+		int e = errno;
+		MHD_stop_daemon(srv->daemon);
+		srv->daemon = NULL;
+		errno = e;
+	}
+	return srv->daemon ? 0 : -1;
+}
+
 berth_server *berth_server_start(const berth_server_options *o, char *err,
 				 size_t errlen)
 {
@@ -211,55 +263,13 @@ berth_server *berth_server_start(const berth_server_options *o, char *err,
 		server_free(srv);
 		return NULL;
 	}
-
-	struct MHD_OptionItem tls_opts[8];
-	berth_tls_mhd_options(tls_opts);
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD |
-			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-			 berth_tls_mhd_flags();
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
 	/* Plain HTTP: our own accept loop turns away TLS handshakes with a
 	   clear answer (http/listener.c); with TLS, libmicrohttpd listens. */
-	int listen_fd = -1;
-	if (!o->tls) {
-		socklen_t slen = ss.ss_family == AF_INET6
-					 ? sizeof(struct sockaddr_in6)
-					 : sizeof(struct sockaddr_in);
-		listen_fd = berth_listen_socket((struct sockaddr *)&ss, slen);
-		if (listen_fd < 0) {
-			snprintf(err, errlen, "cannot listen on %s: %s",
-				 cfg->addr, strerror(errno));
-			server_free(srv);
-			return NULL;
-		}
-		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
-	}
-	errno = 0;
-	srv->daemon = MHD_start_daemon(
-		flags, 0, o->tls ? admit : NULL, NULL, http_dispatch_access,
-		&srv->dc, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, event_threads(),
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-		MHD_OPTION_CONNECTION_LIMIT, limit + CLOSING_SLACK(limit),
-		MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s,
-		MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-		MHD_OPTION_NOTIFY_COMPLETED, http_dispatch_completed, NULL,
-		MHD_OPTION_NOTIFY_CONNECTION, http_dispatch_connection, NULL,
-		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, NULL,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-		MHD_OPTION_ARRAY, tls_opts,
-		MHD_OPTION_END);
-	if (srv->daemon && listen_fd >= 0 &&
-	    berth_listener_start(&srv->listener, listen_fd, srv->daemon)) {
-		MHD_stop_daemon(srv->daemon);
-		srv->daemon = NULL;
-	}
-	if (!srv->daemon) {
+	int listen_fd = o->tls ? -1 : plain_socket(&ss);
+	if ((!o->tls && listen_fd < 0) || start_daemon(srv, &ss, listen_fd)) {
 		snprintf(err, errlen, "cannot listen on %s: %s", cfg->addr,
 			 errno ? strerror(errno) : "libmicrohttpd refused");
-		if (listen_fd >= 0)
+		if (listen_fd >= 0 && !srv->listener)
 			close(listen_fd);
 		server_free(srv);
 		return NULL;

@@ -518,11 +518,58 @@ static void check_record(checker *c, const char *repo, const char *ds,
 	berth_record_free(&want);
 }
 
+/* Every descriptor of manifest `ds` names a manifest or a blob the
+   repository holds, and a blob whose content is sound. */
+static void check_refs(checker *c, const char *repo, const char *ds,
+		       const berth_manifest *m, const dset *layers,
+		       const dset *revisions)
+{
+	char rs[BERTH_DIGEST_MAX];
+	for (size_t i = 0; i < m->nrefs; i++) {
+		const berth_manifest_ref *r = &m->refs[i];
+		berth_digest_format(&r->digest, rs);
+		if (r->is_manifest) {
+			if (!dset_find(revisions, &r->digest))
+				problem(c, NULL,
+					"%s: index %s references manifest %s: "
+					"manifest missing", repo, ds, rs);
+			continue;
+		}
+		dent *b = dset_find(&c->blobs, &r->digest);
+		if (!b)
+			problem(c, NULL,
+				"%s: manifest %s references blob %s: blob "
+				"data missing", repo, ds, rs);
+		else if (!dset_find(layers, &r->digest))
+			problem(c, NULL,
+				"%s: manifest %s references blob %s: not "
+				"linked in the repository", repo, ds, rs);
+		else if (b->corrupt)
+			problem(c, NULL,
+				"%s: manifest %s references blob %s: content "
+				"corrupt", repo, ds, rs);
+	}
+}
+
+/* Parse stored manifest `data`, with the media type its record holds
+   (the push resolved it from the Content-Type when the manifest has no
+   mediaType), then without.  0, or -1 with the reason in err. */
+static int parse_stored(const char *data, size_t len,
+			const berth_manifest_record *rec, berth_manifest *m,
+			char *err, size_t errlen)
+{
+	int rc = berth_manifest_parse(data, len, rec ? rec->media_type : NULL,
+				      m, err, errlen);
+	if (rc && rec)
+		rc = berth_manifest_parse(data, len, NULL, m, err, errlen);
+	return rc ? -1 : 0;
+}
+
 static void check_manifest(checker *c, const char *repo,
 			   const berth_digest *d, const dset *layers,
 			   const dset *revisions)
 {
-	char ds[BERTH_DIGEST_MAX], rs[BERTH_DIGEST_MAX];
+	char ds[BERTH_DIGEST_MAX];
 	berth_digest_format(d, ds);
 	c->st->manifests++;
 	dent *self = dset_find(&c->blobs, d);
@@ -546,63 +593,30 @@ static void check_manifest(checker *c, const char *repo,
 		free(data);
 		return;
 	}
-	/* The record, if any, holds the media type the push resolved
-	   (from the Content-Type when the manifest has no mediaType). */
 	char rpath[BERTH_PATH_MAX];
 	char *rtext = NULL;
 	size_t rlen = 0;
 	berth_manifest_record rec;
-	int rrc = store_get(&c->app->store,
-			    layout_revision_record(rpath, repo, d), &rtext,
-			    &rlen);
-	int have_rec = rrc == BERTH_OK;
+	int have_rec = store_get(&c->app->store,
+				 layout_revision_record(rpath, repo, d), &rtext,
+				 &rlen) == BERTH_OK;
 	int rec_ok = have_rec && !berth_record_parse(rtext, rlen, 1, &rec);
 	free(rtext);
 	berth_manifest m;
 	char err[256];
-	int prc = berth_manifest_parse(data, len, rec_ok ? rec.media_type : NULL,
-				       &m, err, sizeof err);
-	if (prc && rec_ok)
-		prc = berth_manifest_parse(data, len, NULL, &m, err,
-					   sizeof err);
-	if (prc) {
-		free(data);
-		if (rec_ok)
-			berth_record_free(&rec);
+	rc = parse_stored(data, len, rec_ok ? &rec : NULL, &m, err, sizeof err);
+	free(data);
+	if (rc) {
 		problem(c, NULL, "%s: manifest %s: not a valid manifest: %s",
 			repo, ds, err);
-		return;
+	} else {
+		check_record(c, repo, ds, rpath, have_rec, rec_ok ? &rec : NULL,
+			     &m, len);
+		check_refs(c, repo, ds, &m, layers, revisions);
+		berth_manifest_free(&m);
 	}
-	free(data);
-	check_record(c, repo, ds, rpath, have_rec, rec_ok ? &rec : NULL, &m,
-		     len);
 	if (rec_ok)
 		berth_record_free(&rec);
-	for (size_t i = 0; i < m.nrefs; i++) {
-		const berth_manifest_ref *r = &m.refs[i];
-		berth_digest_format(&r->digest, rs);
-		if (r->is_manifest) {
-			if (!dset_find(revisions, &r->digest))
-				problem(c, NULL,
-					"%s: index %s references manifest %s: "
-					"manifest missing", repo, ds, rs);
-			continue;
-		}
-		dent *b = dset_find(&c->blobs, &r->digest);
-		if (!b)
-			problem(c, NULL,
-				"%s: manifest %s references blob %s: blob "
-				"data missing", repo, ds, rs);
-		else if (!dset_find(layers, &r->digest))
-			problem(c, NULL,
-				"%s: manifest %s references blob %s: not "
-				"linked in the repository", repo, ds, rs);
-		else if (b->corrupt)
-			problem(c, NULL,
-				"%s: manifest %s references blob %s: content "
-				"corrupt", repo, ds, rs);
-	}
-	berth_manifest_free(&m);
 }
 
 /* ---- tags ---- */
