@@ -15,9 +15,9 @@
  *  - every referrer link names a revision;
  *  - uploads are counted; those older than the purge age are stale, and
  *    so are those without a readable `startedat`: a monolithic POST
- *    writes none (its id never reaches a client, see api/uploads.c), so
- *    one cut short by a crash, like an upload whose removal was cut
- *    short, can never be finished by anyone.
+ *    writes none (its id never reaches a client, see
+ *    registry/uploads.c), so one cut short by a crash, like an upload
+ *    whose removal was cut short, can never be finished by anyone.
  *
  * Every directory of blobs, links and tags is walked, so a driver that
  * cleans up as it lists (the filesystem driver removes the temporaries of

@@ -6,7 +6,7 @@
  * entries under one mutex costs far less than the storage round trips it
  * saves.  Losing a memo (evicted, process restarted) costs those round
  * trips again, never correctness: a taint is also recorded in storage
- * (api/uploads.c), and no saved hash state ever describes bytes that are
+ * (registry/uploads.c), and no saved hash state ever describes bytes that are
  * not stored, so the taint is a second line of defence, not the only one.
  */
 #include <pthread.h>
