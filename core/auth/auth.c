@@ -39,7 +39,7 @@ typedef enum scheme { SCHEME_NONE, SCHEME_HTPASSWD, SCHEME_TOKEN } scheme;
 
 static struct {
 	scheme scheme;
-	berth_auth_config conf;
+	const berth_auth_settings *conf; /* the settings' auth section */
 	berth_htpasswd *passwords; /* htpasswd scheme or token service */
 	berth_jwt_keys *keys;
 	EVP_PKEY *signing_key;
@@ -51,10 +51,10 @@ static struct {
 
 static int load_signing_key(char *err, size_t errlen)
 {
-	FILE *f = fopen(A.conf.token_signingkey, "r");
+	FILE *f = fopen(A.conf->token_signingkey, "r");
 	if (!f) {
 		snprintf(err, errlen, "auth.token.signingkey: cannot read %s",
-			 A.conf.token_signingkey);
+			 A.conf->token_signingkey);
 		return -1;
 	}
 	A.signing_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
@@ -72,7 +72,7 @@ static int load_signing_key(char *err, size_t errlen)
 		snprintf(err, errlen,
 			 "auth.token.signingkey %s: not an RSA (2048 bits or "
 			 "more), EC or Ed25519 private key in PEM",
-			 A.conf.token_signingkey);
+			 A.conf->token_signingkey);
 		return -1;
 	}
 	free(tok);
@@ -82,7 +82,7 @@ static int load_signing_key(char *err, size_t errlen)
 /* The path of the realm URL, where the built-in service answers. */
 static int realm_path(char *err, size_t errlen)
 {
-	const char *r = A.conf.token_realm;
+	const char *r = A.conf->token_realm;
 	const char *p = strstr(r, "://");
 	p = p ? strchr(p + 3, '/') : (r[0] == '/' ? r : NULL);
 	if (!p || !p[1] || strchr(p, '?')) {
@@ -106,26 +106,23 @@ int berth_auth_start(const berth_settings *cfg, int *tls, char *err,
 		     size_t errlen)
 {
 	*tls = 0;
-	const char *src = cfg->source;
-	if (src && src[0] == '<')
-		src = NULL; /* the embedded default: no auth, no TLS */
-	if (berth_auth_config_load(src, &A.conf, err, errlen))
-		return -1;
-	const berth_auth_config *c = &A.conf;
+	A.conf = &cfg->auth;
+	const berth_auth_settings *c = A.conf;
 	if ((cfg->tls_certificate && *cfg->tls_certificate) ||
 	    (cfg->tls_key && *cfg->tls_key)) {
 		berth_tls_options o = {
 			.certificate = cfg->tls_certificate,
 			.key = cfg->tls_key,
-			.clientcas = c->tls_clientcas,
-			.nclientcas = c->ntls_clientcas,
-			.clientauth = c->tls_clientauth,
-			.minimum = c->tls_minimum,
+			.clientcas = cfg->tls_clientcas.v,
+			.nclientcas = cfg->tls_clientcas.n,
+			.clientauth = cfg->tls_clientauth,
+			.minimum = cfg->tls_minimum,
 		};
 		if (berth_tls_init(&o, err, errlen))
 			goto fail;
 		*tls = 1;
-	} else if (c->ntls_clientcas || c->tls_clientauth || c->tls_minimum) {
+	} else if (cfg->tls_clientcas.n || cfg->tls_clientauth ||
+		   cfg->tls_minimum) {
 		snprintf(err, errlen,
 			 "http.tls.clientcas, clientauth and minimumtls need "
 			 "http.tls.certificate and key");
@@ -179,8 +176,20 @@ void berth_auth_stop(void)
 	berth_jwt_keys_free(A.keys);
 	EVP_PKEY_free(A.signing_key);
 	free(A.token_path);
-	berth_auth_config_free(&A.conf);
 	memset(&A, 0, sizeof A);
+}
+
+unsigned berth_auth_action_parse(const char *name)
+{
+	if (strcmp(name, "pull") == 0)
+		return BERTH_ACTION_PULL;
+	if (strcmp(name, "push") == 0)
+		return BERTH_ACTION_PUSH;
+	if (strcmp(name, "delete") == 0)
+		return BERTH_ACTION_DELETE;
+	if (strcmp(name, "*") == 0)
+		return BERTH_ACTION_ALL;
+	return 0;
 }
 
 int berth_auth_enabled(void)
@@ -257,8 +266,8 @@ static json_t *bearer_claims(berth_request *req, char *why, size_t whylen)
 	size_t len = strlen(h);
 	while (len && h[len - 1] == ' ')
 		len--;
-	berth_jwt_expect e = {.issuer = A.conf.token_issuer,
-			      .audience = A.conf.token_service};
+	berth_jwt_expect e = {.issuer = A.conf->token_issuer,
+			      .audience = A.conf->token_service};
 	json_t *claims = NULL;
 	if (berth_jwt_verify(A.keys, h, len, &e, &claims, why, whylen))
 		return NULL;
@@ -344,12 +353,12 @@ static void reply_challenge(berth_request *req, unsigned status,
 	char challenge[BERTH_NAME_MAX + 1024], scope[BERTH_NAME_MAX + 64];
 	if (A.scheme == SCHEME_HTPASSWD) {
 		snprintf(challenge, sizeof challenge, "Basic realm=\"%s\"",
-			 A.conf.htpasswd_realm);
+			 A.conf->htpasswd_realm);
 	} else {
 		scope_of(repo, actions, scope, sizeof scope);
 		int n = snprintf(challenge, sizeof challenge,
 				 "Bearer realm=\"%s\",service=\"%s\"",
-				 A.conf.token_realm, A.conf.token_service);
+				 A.conf->token_realm, A.conf->token_service);
 		if (*scope && n > 0 && (size_t)n < sizeof challenge)
 			n += snprintf(challenge + n, sizeof challenge - n,
 				      ",scope=\"%s\"", scope);
@@ -452,12 +461,12 @@ static unsigned acl_grant(const char *account, const char *type,
 			  const char *name)
 {
 	unsigned g = 0;
-	for (size_t i = 0; i < A.conf.nacl; i++) {
-		const berth_acl_rule *r = &A.conf.acl[i];
+	for (size_t i = 0; i < A.conf->nacl; i++) {
+		const berth_acl_rule *r = &A.conf->acl[i];
 		int who = 0;
-		for (size_t j = 0; j < r->naccounts; j++)
-			who |= strcmp(r->accounts[j], "*") == 0 ||
-			       strcmp(r->accounts[j], account) == 0;
+		for (size_t j = 0; j < r->accounts.n; j++)
+			who |= strcmp(r->accounts.v[j], "*") == 0 ||
+			       strcmp(r->accounts.v[j], account) == 0;
 		if (!who || strcmp(r->type, type))
 			continue;
 		/* "${account}" in the pattern stands for the account. */
@@ -550,7 +559,7 @@ static void token_service(berth_request *req)
 	if (!basic_ok(req, user)) {
 		char challenge[512];
 		snprintf(challenge, sizeof challenge, "Basic realm=\"%s\"",
-			 A.conf.token_service);
+			 A.conf->token_service);
 		char *body = berth_api_error_json(BERTH_ERR_UNAUTHORIZED, NULL,
 						  "invalid credentials");
 		const char *h[] = {"WWW-Authenticate", challenge, NULL};
@@ -560,7 +569,7 @@ static void token_service(berth_request *req)
 		return;
 	}
 	const char *service = http_query(req, "service");
-	if (service && strcmp(service, A.conf.token_service)) {
+	if (service && strcmp(service, A.conf->token_service)) {
 		http_reply_error_status(req, 400, BERTH_ERR_DENIED,
 					"unknown service");
 		return;
@@ -576,8 +585,8 @@ static void token_service(berth_request *req)
 		snprintf(jti + 2 * i, 3, "%02x", rnd[i]);
 	json_t *claims = json_pack(
 		"{s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:o}", "iss",
-		A.conf.token_issuer, "sub", user, "aud", A.conf.token_service,
-		"exp", (json_int_t)(now + A.conf.token_expiration_s), "nbf",
+		A.conf->token_issuer, "sub", user, "aud", A.conf->token_service,
+		"exp", (json_int_t)(now + A.conf->token_expiration_s), "nbf",
 		(json_int_t)now, "iat", (json_int_t)now, "jti", jti, "access",
 		s.access);
 	char *tok = claims ? berth_jwt_sign(A.signing_key, A.signing_kid,
@@ -594,7 +603,7 @@ static void token_service(berth_request *req)
 	strftime(issued, sizeof issued, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_t *resp = json_pack("{s:s,s:s,s:I,s:s}", "token", tok,
 				 "access_token", tok, "expires_in",
-				 (json_int_t)A.conf.token_expiration_s,
+				 (json_int_t)A.conf->token_expiration_s,
 				 "issued_at", issued);
 	char *body = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
 	json_decref(resp);

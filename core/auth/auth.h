@@ -13,11 +13,9 @@
 
 #include <stddef.h>
 
-#include "auth/auth_config.h"
+#include "auth/actions.h"
+#include "config.h"
 #include "http/request.h"
-
-/** The catalog (registry:catalog:*), beyond BERTH_ACTION_* of a repo. */
-#define BERTH_ACTION_CATALOG 0x100u
 
 /**
  * Read the auth and TLS settings of `cfg`'s file, start TLS (*tls = 1
