@@ -30,7 +30,7 @@
 #include "common/base64.h"
 #include "common/log.h"
 #include "common/names.h"
-#include "http/tls.h"
+#include "http/tls.h" /* berth_auth_precheck: client certificates */
 
 #define USER_MAX 256
 #define PASS_MAX 1024
@@ -102,34 +102,13 @@ static int realm_path(char *err, size_t errlen)
 	return A.token_path ? 0 : -1;
 }
 
-int berth_auth_start(const berth_settings *cfg, int *tls, char *err,
+int berth_auth_start(const berth_auth_settings *conf, int tls, char *err,
 		     size_t errlen)
 {
-	*tls = 0;
-	A.conf = &cfg->auth;
-	const berth_auth_settings *c = A.conf;
-	if ((cfg->tls_certificate && *cfg->tls_certificate) ||
-	    (cfg->tls_key && *cfg->tls_key)) {
-		berth_tls_options o = {
-			.certificate = cfg->tls_certificate,
-			.key = cfg->tls_key,
-			.clientcas = cfg->tls_clientcas.v,
-			.nclientcas = cfg->tls_clientcas.n,
-			.clientauth = cfg->tls_clientauth,
-			.minimum = cfg->tls_minimum,
-		};
-		if (berth_tls_init(&o, err, errlen))
-			goto fail;
-		*tls = 1;
-	} else if (cfg->tls_clientcas.n || cfg->tls_clientauth ||
-		   cfg->tls_minimum) {
-		snprintf(err, errlen,
-			 "http.tls.clientcas, clientauth and minimumtls need "
-			 "http.tls.certificate and key");
-		goto fail;
-	}
+	A.conf = conf;
+	const berth_auth_settings *c = conf;
 	int takes_passwords = c->htpasswd_path || c->token_builtin;
-	if (takes_passwords && !*tls && !c->allow_insecure) {
+	if (takes_passwords && !tls && !c->allow_insecure) {
 		snprintf(err, errlen,
 			 "refusing to accept passwords over plain HTTP: "
 			 "configure http.tls, or set allowinsecure: true in "
@@ -171,7 +150,6 @@ fail:
 
 void berth_auth_stop(void)
 {
-	berth_tls_fini();
 	berth_htpasswd_free(A.passwords);
 	berth_jwt_keys_free(A.keys);
 	EVP_PKEY_free(A.signing_key);

@@ -5,8 +5,7 @@
  * authenticated account may do everything) and token (the Docker token
  * specification: signed JWTs whose access claim lists what is allowed),
  * plus Berth's built-in token service that issues such tokens from an
- * htpasswd file and an access list.  Also the start-up of TLS, which
- * decides whether passwords may be sent at all.
+ * htpasswd file and an access list.
  */
 #ifndef BERTH_CORE_AUTH_H
 #define BERTH_CORE_AUTH_H
@@ -18,12 +17,12 @@
 #include "http/request.h"
 
 /**
- * Read the auth and TLS settings of `cfg`'s file, start TLS (*tls = 1
- * when serving HTTPS), load password files and trusted keys.  Refuses
- * passwords over plain HTTP unless allowinsecure says otherwise.  0 or
- * -1 with a message.
+ * Start access control as the auth settings say: load password files and
+ * trusted keys.  `tls` says whether the server speaks HTTPS: passwords
+ * over plain HTTP are refused unless allowinsecure says otherwise.  0, or
+ * -1 with a message.  `conf` must outlive berth_auth_stop.
  */
-int berth_auth_start(const berth_settings *cfg, int *tls, char *err,
+int berth_auth_start(const berth_auth_settings *conf, int tls, char *err,
 		     size_t errlen);
 void berth_auth_stop(void);
 
