@@ -30,7 +30,6 @@
 #include "common/base64.h"
 #include "common/log.h"
 #include "common/names.h"
-#include "http/tls.h" /* berth_auth_precheck: client certificates */
 
 #define USER_MAX 256
 #define PASS_MAX 1024
@@ -597,11 +596,6 @@ static void token_service(berth_request *req)
 
 int berth_auth_precheck(berth_request *req)
 {
-	char why[160];
-	if (berth_tls_check_client(req->conn, why, sizeof why)) {
-		http_reply_error(req, BERTH_ERR_UNAUTHORIZED, why);
-		return 1;
-	}
 	if (A.token_path && strcmp(req->path, A.token_path) == 0) {
 		token_service(req);
 		return 1;

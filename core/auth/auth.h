@@ -30,8 +30,8 @@ void berth_auth_stop(void);
 int berth_auth_enabled(void);
 
 /**
- * Before routing: the client certificate check and the built-in token
- * service's endpoint.  Returns 1 if it replied (the request is done).
+ * Before routing: the built-in token service's endpoint.  Returns 1 if
+ * it replied (the request is done).
  */
 int berth_auth_precheck(berth_request *req);
 
