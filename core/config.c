@@ -863,6 +863,24 @@ static int check_htpasswd(ctx *c, yaml_node_t *map, void *base)
 	return 0;
 }
 
+/* The built-in service answers at the realm URL's path: it must have
+   one, outside the API's /v2/. */
+static int set_token_path(ctx *c, yaml_node_t *map, berth_auth_settings *a)
+{
+	const char *r = a->token_realm, *key = "auth.token.realm";
+	const char *p = strstr(r, "://");
+	p = p ? strchr(p + 3, '/') : (r[0] == '/' ? r : NULL);
+	yaml_node_t *at = map_get(c, map, "realm");
+	if (!p || !p[1] || strchr(p, '?'))
+		return fail(c, at, key, "%s: the built-in token service needs "
+			    "a URL with a path, e.g. https://host:5000/token",
+			    r);
+	if (strncmp(p, "/v2/", 4) == 0 || strcmp(p, "/v2") == 0)
+		return fail(c, at, key, "%s: the path must be outside /v2/", r);
+	return set_str(&a->token_path, p) ? fail(c, at, key, "out of memory")
+					  : 0;
+}
+
 static int check_token(ctx *c, yaml_node_t *map, void *base)
 {
 	const berth_auth_settings *a = &c->s->auth;
@@ -881,7 +899,7 @@ static int check_token(ctx *c, yaml_node_t *map, void *base)
 	}
 	if (!a->token_builtin && !a->token_rootcertbundle && !a->token_jwks)
 		return fail(c, map, s, "needs rootcertbundle or jwks");
-	return 0;
+	return a->token_builtin ? set_token_path(c, map, &c->s->auth) : 0;
 }
 
 /* auth.token.acl: a list of rules, each a map walked with acl_fields. */
@@ -1233,6 +1251,7 @@ static void free_auth(berth_auth_settings *a)
 		free(a->acl[i].name);
 	}
 	free(a->acl);
+	free(a->token_path);
 }
 
 void berth_settings_free(berth_settings *s)

@@ -54,6 +54,8 @@ typedef struct berth_auth_settings {
 	unsigned token_expiration_s; /* default 300 */
 	berth_acl_rule *acl;
 	size_t nacl;
+	char *token_path; /* the realm URL's path, where the built-in service
+			     answers (api/token.c); NULL without builtin */
 } berth_auth_settings;
 
 typedef struct berth_settings {

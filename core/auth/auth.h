@@ -16,6 +16,9 @@
 #include "config.h"
 #include "http/request.h"
 
+/** Room for an account name, with its terminating NUL. */
+#define BERTH_AUTH_ACCOUNT_MAX 256
+
 /**
  * Start access control as the auth settings say: load password files and
  * trusted keys.  `tls` says whether the server speaks HTTPS: passwords
@@ -28,12 +31,6 @@ void berth_auth_stop(void);
 
 /** Non-zero when requests must authenticate. */
 int berth_auth_enabled(void);
-
-/**
- * Before routing: the built-in token service's endpoint.  Returns 1 if
- * it replied (the request is done).
- */
-int berth_auth_precheck(berth_request *req);
 
 /**
  * May this request perform `actions` (BERTH_ACTION_*) on repository
@@ -56,6 +53,14 @@ int berth_auth_permits(berth_request *req, const char *repo,
  * request carries no valid credentials.
  */
 int berth_auth_account(berth_request *req, char *out, size_t cap);
+
+/**
+ * Basic credentials of the request checked against the password file in
+ * force (auth.htpasswd.path, or the built-in token service's
+ * auth.token.htpasswd): 1 with the account in `account` (cap bytes), 0
+ * if they are missing or wrong.
+ */
+int berth_auth_basic(berth_request *req, char *account, size_t cap);
 
 /** SIGHUP: re-read password files on their next use. */
 void berth_auth_reload(void);
