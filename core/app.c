@@ -2,8 +2,9 @@
  * app.c - the application: its locks (a fixed array of mutexes picked by
  * a hash of a key, so work on one upload or one tag is serialised without
  * a lock table that grows with the number of keys) and the start-up the
- * commands share: settings -> driver -> store, then access control, the
- * HTTP server with the API's routes, and the upload purger.
+ * commands share: settings -> driver -> store, then TLS, access control
+ * (told whether TLS is on), the HTTP server with the API's routes, and
+ * the upload purger.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "auth/auth.h"
 #include "common/log.h"
 #include "http/server.h"
+#include "http/tls.h"
 #include "registry/purge.h"
 
 static unsigned stripe_of(const char *key)
@@ -96,14 +98,48 @@ void app_close(berth_app *app)
 	app->driver = NULL;
 }
 
+/* HTTPS as http.tls says; *on = 1 when serving it.  0 or -1 with a
+   message. */
+static int tls_start(const berth_settings *cfg, int *on, char *err,
+		     size_t errlen)
+{
+	*on = 0;
+	if ((cfg->tls_certificate && *cfg->tls_certificate) ||
+	    (cfg->tls_key && *cfg->tls_key)) {
+		berth_tls_options o = {
+			.certificate = cfg->tls_certificate,
+			.key = cfg->tls_key,
+			.clientcas = cfg->tls_clientcas.v,
+			.nclientcas = cfg->tls_clientcas.n,
+			.clientauth = cfg->tls_clientauth,
+			.minimum = cfg->tls_minimum,
+		};
+		if (berth_tls_init(&o, err, errlen))
+			return -1;
+		*on = 1;
+	} else if (cfg->tls_clientcas.n || cfg->tls_clientauth ||
+		   cfg->tls_minimum) {
+		snprintf(err, errlen,
+			 "http.tls.clientcas, clientauth and minimumtls need "
+			 "http.tls.certificate and key");
+		return -1;
+	}
+	return 0;
+}
+
 int app_serve(berth_app *app, char *err, size_t errlen)
 {
-	if (berth_auth_start(app->cfg, &app->tls, err, errlen))
+	if (tls_start(app->cfg, &app->tls, err, errlen))
 		return -1;
+	if (berth_auth_start(&app->cfg->auth, app->tls, err, errlen)) {
+		berth_tls_fini();
+		return -1;
+	}
 	berth_server_options so = {app->cfg, app->tls, api_route, app};
 	app->server = berth_server_start(&so, err, errlen);
 	if (!app->server) {
 		berth_auth_stop();
+		berth_tls_fini();
 		return -1;
 	}
 	LOG_INFO("berth %s serving (storage: %s)", BERTH_VERSION,
@@ -119,4 +155,5 @@ void app_unserve(berth_app *app)
 	berth_server_stop(app->server);
 	app->server = NULL;
 	berth_auth_stop();
+	berth_tls_fini();
 }

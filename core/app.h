@@ -43,11 +43,13 @@ int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen);
 void app_close(berth_app *app);
 
 /**
- * Serve: access control and TLS, the HTTP server with the API's routes,
- * the upload purger.  0, or -1 with a message (nothing left running).
+ * Serve: TLS (http.tls), access control (auth), the HTTP server with the
+ * API's routes, the upload purger.  0, or -1 with a message (nothing left
+ * running).
  */
 int app_serve(berth_app *app, char *err, size_t errlen);
-/** Stop what app_serve started: the purger, the server, access control. */
+/** Stop what app_serve started: the purger, the server, access control,
+    TLS. */
 void app_unserve(berth_app *app);
 
 #endif

@@ -1,23 +1,31 @@
 /*
  * config.c - reads config.yml in the shape of CNCF Distribution's
  * configuration, so an existing Distribution config (or its Helm chart
- * output) starts Berth unchanged.
+ * output) starts Berth unchanged.  The one reader of the file: storage,
+ * http (TLS included) and auth all end up in berth_settings.
  *
  * The YAML is loaded as a libyaml document (node marks give the line of
- * every key for error messages) and walked section by section.  Three kinds
- * of keys exist:
- *   - keys Berth uses: type-checked, stored in berth_settings;
+ * every key for error messages) and walked section by section, as the
+ * section table below describes.  Three kinds of keys exist:
+ *   - keys Berth uses: each has a row in the key table naming where its
+ *     value goes and the validator that reads and checks it;
  *   - keys Distribution defines that Berth does not use (yet): accepted with
  *     a warning naming file:line and key, so migrating does not fail, but
  *     nobody believes a setting is in effect when it is not;
  *   - anything else: an error naming file:line and key.  A typo such as
  *     `storage.delete.enable` must not silently keep deletes off.
- * The `auth` section and http.tls client settings are validated by
- * auth/auth_config.c, which reads the same file; they are accepted here.
+ * Rules across the keys of a section (htpasswd needs realm and path, one
+ * storage driver, ...) are the section's check, run after its walk.
+ *
+ * Everything that ends up in a response header (auth realm and service)
+ * is refused at load time if it holds a control character, a quote or a
+ * backslash, so the WWW-Authenticate challenge can be built without
+ * escaping and can never be split or extended by the configuration.
  *
  * Environment overrides follow Distribution: REGISTRY_<SECTION>_<KEY>
  * (e.g. REGISTRY_HTTP_ADDR, REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY)
- * replace the value from the file.
+ * replace the value from the file, for the keys whose row says F_ENV and
+ * for the driver's options.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -31,6 +39,7 @@
 
 #include <yaml.h>
 
+#include "auth/actions.h"
 #include "common/log.h"
 #include "config.h"
 
@@ -55,6 +64,7 @@ typedef struct ctx {
 	char *err;
 	size_t errlen;
 	int failed;
+	unsigned long driver_line; /* where storage.<driver> was configured */
 } ctx;
 
 /* ---- messages ---- */
@@ -127,11 +137,19 @@ static yaml_node_t *node(ctx *c, int id)
 	return yaml_document_get_node(c->doc, id);
 }
 
-/* Checks that `n` is a map (or null, read as an empty map) whose keys are
-   scalars and unique.  Returns 1 for a map, 0 for null, -1 on error. */
-static void join(char *out, size_t len, const char *a, const char *b);
+static void join(char *out, size_t len, const char *a, const char *b)
+{
+	if (!b)
+		b = "";
+	if (a && *a)
+		snprintf(out, len, "%s.%s", a, b);
+	else
+		snprintf(out, len, "%s", b);
+}
 
-/* `key` is the map's dotted path, "" for the top level. */
+/* Checks that `n` is a map (or null, read as an empty map) whose keys are
+   scalars and unique; `key` is the map's dotted path, "" for the top
+   level.  Returns 1 for a map, 0 for null, -1 on error. */
 static int expect_map(ctx *c, yaml_node_t *n, const char *key)
 {
 	if (is_null(n))
@@ -158,19 +176,21 @@ static int expect_map(ctx *c, yaml_node_t *n, const char *key)
 	return 1;
 }
 
-static void join(char *out, size_t len, const char *a, const char *b)
+/* The value of `key` in `map` (a map already checked), or NULL. */
+static yaml_node_t *map_get(ctx *c, yaml_node_t *map, const char *key)
 {
-	if (!b)
-		b = "";
-	if (a && *a)
-		snprintf(out, len, "%s.%s", a, b);
-	else
-		snprintf(out, len, "%s", b);
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++)
+		if (!strcmp(scalar(node(c, p->key)), key))
+			return node(c, p->value);
+	return NULL;
 }
 
 static int in_list(const char *k, const char *const *list)
 {
-	for (; *list; list++)
+	for (; list && *list; list++)
 		if (!strcmp(k, *list))
 			return 1;
 	return 0;
@@ -190,7 +210,6 @@ static int parse_bool(const char *v, int *out)
 			return *out = 0, 0;
 	return -1;
 }
-
 /* Go's time.ParseDuration grammar without a sign ("168h", "1h30m",
    "1.5s", "300ms"), or a bare number of seconds.  Result in seconds,
    rounded up so that a positive duration never becomes 0. */
@@ -266,282 +285,446 @@ static int set_str(char **dst, const char *v)
 	return 0;
 }
 
-/* Applies one Berth-used leaf setting, named by its dotted key, from the
-   text `v`; `why` gets what was wrong.  Used for YAML and environment. */
-/* K_SECONDS: a duration of at most 24h kept as unsigned seconds;
-   K_UINT: 1 to 1000000; K_UINT0: the same, or 0 to switch a limit off. */
-typedef enum {
-	K_STR,
-	K_BOOL,
-	K_DURATION,
-	K_SECONDS,
-	K_UINT,
-	K_UINT0,
-	K_LEVEL
-} kind;
-
-typedef struct leaf {
-	const char *key;
-	kind k;
-	size_t off;
-} leaf;
-
-#define OFF(f) offsetof(berth_settings, f)
-static const leaf leaves[] = {
-	{"log.level", K_LEVEL, OFF(log_level)},
-	{"storage.delete.enabled", K_BOOL, OFF(delete_enabled)},
-	{"storage.redirect.disable", K_BOOL, OFF(redirect_disabled)},
-	{"storage.maintenance.uploadpurging.enabled", K_BOOL,
-	 OFF(purge_enabled)},
-	{"storage.maintenance.uploadpurging.age", K_DURATION, OFF(purge_age_s)},
-	{"storage.maintenance.uploadpurging.interval", K_DURATION,
-	 OFF(purge_interval_s)},
-	{"storage.maintenance.uploadpurging.dryrun", K_BOOL, OFF(purge_dryrun)},
-	{"storage.maintenance.readonly.enabled", K_BOOL, OFF(readonly)},
-	{"http.addr", K_STR, OFF(addr)},
-	{"http.host", K_STR, OFF(host)},
-	{"http.prefix", K_STR, OFF(prefix)},
-	{"http.relativeurls", K_BOOL, OFF(relative_urls)},
-	{"http.tls.certificate", K_STR, OFF(tls_certificate)},
-	{"http.tls.key", K_STR, OFF(tls_key)},
-	{"http.connectionlimit", K_UINT, OFF(connection_limit)},
-	{"http.timeout", K_SECONDS, OFF(timeout_s)},
-	{"http.headertimeout", K_SECONDS, OFF(header_timeout_s)},
-	{"http.minbodyrate", K_UINT0, OFF(min_body_rate)},
-	{"http.maxconnectionsperip", K_UINT0, OFF(max_connections_per_ip)},
-	{"http.workers", K_UINT, OFF(workers)},
-	{"http.sendfile", K_STR, OFF(sendfile)},
-};
-
-static const leaf *find_leaf(const char *key)
+static int add_str(berth_strings *l, const char *v)
 {
-	for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++)
-		if (!strcmp(leaves[i].key, key))
-			return &leaves[i];
-	return NULL;
+	char **nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+	if (!nv)
+		return -1;
+	l->v = nv;
+	if (!(nv[l->n] = strdup(v)))
+		return -1;
+	l->n++;
+	return 0;
 }
 
-/* Returns 0, or -1 with `why` set (or -2 for out of memory). */
-static int apply_leaf(berth_settings *s, const leaf *l, const char *v,
-		      char *why, size_t wlen)
+/* ---- validators ----
+ *
+ * A validator reads the text of a scalar (or of each item of a list) and
+ * stores it at `dst`, or only checks it when `dst` is NULL.  It returns 0;
+ * -1 with what was wrong in `why`; -2 when out of memory; or 1 when the
+ * value is accepted with the warning in `why`.  The caller adds file,
+ * line and key to either.
+ */
+typedef struct validator validator;
+struct validator {
+	int (*read)(const validator *vd, const char *v, void *dst, char *why,
+		    size_t wlen);
+	const char *shape;          /* a value that is not a scalar: "expected
+				       <shape>, got a map" (NULL: "a scalar") */
+	unsigned flags;             /* V_* below */
+	unsigned long min, max;     /* read_count's bounds */
+	const char *const *choices; /* read_choice's words */
+};
+#define V_LIST 1u     /* a list of scalars is read item by item */
+#define V_NOT_NULL 2u /* a null value is read as text ("", "~"), not
+			 skipped as "keep the default" */
+
+#define WHY(...) (snprintf(why, wlen, __VA_ARGS__), -1)
+
+static int read_string(const validator *vd, const char *v, void *dst,
+		       char *why, size_t wlen)
 {
-	char *base = (char *)s;
-	switch (l->k) {
-	case K_STR:
-		if (!strcmp(l->key, "http.prefix") && *v && *v != '/') {
-			snprintf(why, wlen, "expected a path starting with "
-				 "\"/\", got \"%s\"", v);
-			return -1;
-		}
-		if (!strcmp(l->key, "http.host") && *v &&
-		    ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
-		     strpbrk(v, " \t\r\n\"\\"))) {
-			snprintf(why, wlen, "expected an http:// or https:// "
-				 "URL, got \"%s\"", v);
-			return -1;
-		}
-		if (!strcmp(l->key, "http.sendfile") && strcmp(v, "auto") &&
-		    strcmp(v, "always") && strcmp(v, "never")) {
-			snprintf(why, wlen, "expected auto, always or never, "
-				 "got \"%s\"", v);
-			return -1;
-		}
-		if (!strcmp(l->key, "http.addr") && !*v) {
-			snprintf(why, wlen, "expected host:port, got \"\"");
-			return -1;
-		}
-		return set_str((char **)(base + l->off), v) ? -2 : 0;
-	case K_BOOL:
-		if (parse_bool(v, (int *)(base + l->off))) {
-			snprintf(why, wlen, "expected a boolean, got \"%s\"",
-				 v);
-			return -1;
-		}
-		return 0;
-	case K_DURATION:
-	case K_SECONDS: {
-		int64_t d;
-		if (parse_duration(v, &d)) {
-			snprintf(why, wlen, "expected a duration such as "
-				 "\"24h\", \"1h30m\" or \"10s\", got \"%s\"", v);
-			return -1;
-		}
-		if (d <= 0) {
-			snprintf(why, wlen, "expected a positive duration, "
-				 "got \"%s\"", v);
-			return -1;
-		}
-		if (l->k == K_DURATION) {
-			*(int64_t *)(base + l->off) = d;
-			return 0;
-		}
-		if (d > 86400) {
-			snprintf(why, wlen, "at most 24h, got \"%s\"", v);
-			return -1;
-		}
-		*(unsigned *)(base + l->off) = (unsigned)d;
-		return 0;
-	}
-	case K_UINT:
-	case K_UINT0: {
-		char *end;
-		unsigned long min = l->k == K_UINT0 ? 0 : 1;
-		errno = 0;
-		unsigned long n = strtoul(v, &end, 10);
-		if (!isdigit((unsigned char)*v) || *end || errno || n < min ||
-		    n > 1000000) {
-			snprintf(why, wlen, "expected a number from %lu to "
-				 "1000000%s, got \"%s\"", min,
-				 min ? "" : " (0: no limit)", v);
-			return -1;
-		}
-		*(unsigned *)(base + l->off) = (unsigned)n;
-		return 0;
-	}
-	case K_LEVEL: {
-		int lv = berth_log_level_parse(v);
-		/* logrus levels Distribution configs may carry */
-		if (lv < 0 && (!strcasecmp(v, "panic") || !strcasecmp(v, "fatal")))
-			lv = BERTH_LOG_ERROR;
-		if (lv < 0 && !strcasecmp(v, "trace"))
-			lv = BERTH_LOG_DEBUG;
-		if (lv < 0) {
-			snprintf(why, wlen, "expected error, warn, info or "
-				 "debug, got \"%s\"", v);
-			return -1;
-		}
-		s->log_level = lv;
-		return 0;
-	}
-	}
+	return dst && set_str(dst, v) ? -2 : 0;
+}
+
+/* A non-empty string (a file name, an issuer). */
+static int read_text(const validator *vd, const char *v, void *dst,
+		     char *why, size_t wlen)
+{
+	if (!*v)
+		return WHY("expected a non-empty string");
+	return read_string(vd, v, dst, why, wlen);
+}
+
+/* Text that goes into a response header as it is. */
+static int read_header_text(const validator *vd, const char *v, void *dst,
+			    char *why, size_t wlen)
+{
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '"' ||
+		    *p == '\\')
+			return WHY("must not contain control characters, "
+				   "quotes or backslashes");
+	return read_text(vd, v, dst, why, wlen);
+}
+
+/* One more non-empty string of a berth_strings list. */
+static int read_list_item(const validator *vd, const char *v, void *dst,
+			  char *why, size_t wlen)
+{
+	if (!*v)
+		return WHY("expected a non-empty string");
+	return dst && add_str(dst, v) ? -2 : 0;
+}
+
+static int read_addr(const validator *vd, const char *v, void *dst,
+		     char *why, size_t wlen)
+{
+	if (!*v)
+		return WHY("expected host:port, got \"\"");
+	return read_string(vd, v, dst, why, wlen);
+}
+
+static int read_prefix(const validator *vd, const char *v, void *dst,
+		       char *why, size_t wlen)
+{
+	if (*v && *v != '/')
+		return WHY("expected a path starting with \"/\", got \"%s\"", v);
+	return read_string(vd, v, dst, why, wlen);
+}
+
+static int read_url(const validator *vd, const char *v, void *dst,
+		    char *why, size_t wlen)
+{
+	if (*v && ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+		   strpbrk(v, " \t\r\n\"\\")))
+		return WHY("expected an http:// or https:// URL, got \"%s\"", v);
+	return read_string(vd, v, dst, why, wlen);
+}
+
+/* One of vd->choices, kept as a string: "expected a, b or c". */
+static int read_choice(const validator *vd, const char *v, void *dst,
+		       char *why, size_t wlen)
+{
+	if (in_list(v, vd->choices))
+		return read_string(vd, v, dst, why, wlen);
+	size_t n = (size_t)snprintf(why, wlen, "expected ");
+	for (size_t i = 0; vd->choices[i] && n < wlen; i++)
+		n += (size_t)snprintf(why + n, wlen - n, "%s%s",
+				      i == 0		     ? ""
+				      : vd->choices[i + 1] ? ", "
+							   : " or ",
+				      vd->choices[i]);
+	if (n < wlen)
+		snprintf(why + n, wlen - n, ", got \"%s\"", v);
 	return -1;
 }
 
-/* A leaf from YAML: must be a scalar; null keeps the default. */
-static int yaml_leaf(ctx *c, yaml_node_t *v, const char *key)
+/* log.formatter: Berth writes text lines; say so if asked for more. */
+static int read_formatter(const validator *vd, const char *v, void *dst,
+			  char *why, size_t wlen)
 {
-	const leaf *l = find_leaf(key);
-	if (!l)
-		return fail(c, v, key, "unknown key");
-	if (v->type != YAML_SCALAR_NODE)
-		return fail(c, v, key, "expected a scalar, got %s",
-			    kind_name(v));
-	if (is_null(v))
-		return 0;
-	char why[400];
-	int rc = apply_leaf(c->s, l, scalar(v), why, sizeof why);
-	if (rc == -2)
-		return fail(c, v, key, "out of memory");
-	if (rc)
-		return fail(c, v, key, "%s", why);
+	if (read_choice(vd, v, NULL, why, wlen))
+		return -1;
+	if (strcmp(v, "text")) {
+		snprintf(why, wlen, "Berth writes text log lines; \"%s\" is "
+			 "not used", v);
+		return 1;
+	}
 	return 0;
 }
 
-/*
- * Walks a map whose keys are Berth leaves, nested sections, or
- * accepted-but-unused keys.  `sections` lists keys whose value is a map
- * walked recursively; `unused` keys get a warning; `silent` keys are
- * accepted as they are (validated elsewhere).
- */
-typedef struct schema {
-	const char *const *sections;
-	const char *const *unused;
-	const char *const *silent;
-} schema;
-
-static int walk_section(ctx *c, yaml_node_t *map, const char *path);
-
-static int walk_map(ctx *c, yaml_node_t *map, const char *path,
-		    const schema *sc)
+static int read_bool(const validator *vd, const char *v, void *dst,
+		     char *why, size_t wlen)
 {
-	int m = expect_map(c, map, path);
-	if (m <= 0)
-		return m;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
-		char key[256];
-		join(key, sizeof key, path, scalar(k));
-		if (sc->silent && in_list(scalar(k), sc->silent))
-			continue;
-		if (sc->unused && in_list(scalar(k), sc->unused)) {
-			warn_unused(c, k, key);
-			continue;
-		}
-		if (sc->sections && in_list(scalar(k), sc->sections)) {
-			if (walk_section(c, v, key))
-				return -1;
-			continue;
-		}
-		if (!find_leaf(key))
-			return fail(c, k, key, "unknown key");
-		if (yaml_leaf(c, v, key))
-			return -1;
-	}
+	int b;
+	if (parse_bool(v, &b))
+		return WHY("expected a boolean, got \"%s\"", v);
+	if (dst)
+		*(int *)dst = b;
 	return 0;
+}
+
+/* A positive duration, e.g. "168h" or "1h30m"; int64_t seconds. */
+static int read_duration(const validator *vd, const char *v, void *dst,
+			 char *why, size_t wlen)
+{
+	int64_t d;
+	if (parse_duration(v, &d))
+		return WHY("expected a duration such as \"24h\", \"1h30m\" or "
+			   "\"10s\", got \"%s\"", v);
+	if (d <= 0)
+		return WHY("expected a positive duration, got \"%s\"", v);
+	if (dst)
+		*(int64_t *)dst = d;
+	return 0;
+}
+
+/* A positive duration of at most 24h; unsigned seconds. */
+static int read_seconds(const validator *vd, const char *v, void *dst,
+			char *why, size_t wlen)
+{
+	int64_t d;
+	if (read_duration(vd, v, &d, why, wlen))
+		return -1;
+	if (d > 86400)
+		return WHY("at most 24h, got \"%s\"", v);
+	if (dst)
+		*(unsigned *)dst = (unsigned)d;
+	return 0;
+}
+
+/* A whole number from vd->min to vd->max; unsigned. */
+static int read_count(const validator *vd, const char *v, void *dst,
+		      char *why, size_t wlen)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end || errno || n < vd->min ||
+	    n > vd->max)
+		return WHY("expected a number from %lu to %lu%s, got \"%s\"",
+			   vd->min, vd->max, vd->min ? "" : " (0: no limit)",
+			   v);
+	if (dst)
+		*(unsigned *)dst = (unsigned)n;
+	return 0;
+}
+
+static int read_level(const validator *vd, const char *v, void *dst,
+		      char *why, size_t wlen)
+{
+	int lv = berth_log_level_parse(v);
+	/* logrus levels Distribution configs may carry */
+	if (lv < 0 && (!strcasecmp(v, "panic") || !strcasecmp(v, "fatal")))
+		lv = BERTH_LOG_ERROR;
+	if (lv < 0 && !strcasecmp(v, "trace"))
+		lv = BERTH_LOG_DEBUG;
+	if (lv < 0)
+		return WHY("expected error, warn, info or debug, got \"%s\"", v);
+	if (dst)
+		*(int *)dst = lv;
+	return 0;
+}
+
+static int read_version(const validator *vd, const char *v, void *dst,
+			char *why, size_t wlen)
+{
+	return strcmp(v, "0.1") ? WHY("expected 0.1, got \"%s\"", v) : 0;
+}
+
+/* One action of an access-list rule, added to the rule's bits. */
+static int read_action(const validator *vd, const char *v, void *dst,
+		       char *why, size_t wlen)
+{
+	unsigned a = berth_auth_action_parse(v);
+	if (!a)
+		return WHY("expected pull, push, delete or *, got \"%s\"", v);
+	if (dst)
+		*(unsigned *)dst |= a;
+	return 0;
+}
+
+#define CHOICES(...) ((const char *const[]){__VA_ARGS__, NULL})
+static const validator v_string = {.read = read_string};
+static const validator v_text = {.read = read_text,
+				 .shape = "a non-empty string",
+				 .flags = V_NOT_NULL};
+static const validator v_header_text = {.read = read_header_text,
+					.shape = "a non-empty string",
+					.flags = V_NOT_NULL};
+static const validator v_strings = {.read = read_list_item,
+				    .shape = "a string or a list of strings",
+				    .flags = V_LIST | V_NOT_NULL};
+static const validator v_addr = {.read = read_addr};
+static const validator v_prefix = {.read = read_prefix};
+static const validator v_url = {.read = read_url};
+static const validator v_bool = {.read = read_bool};
+static const validator v_duration = {.read = read_duration};
+static const validator v_seconds = {.read = read_seconds};
+static const validator v_count = {.read = read_count, .min = 1,
+				  .max = 1000000};
+static const validator v_count0 = {.read = read_count, .min = 0,
+				   .max = 1000000};
+static const validator v_level = {.read = read_level};
+static const validator v_version = {.read = read_version, .shape = "0.1",
+				    .flags = V_NOT_NULL};
+static const validator v_sendfile = {
+	.read = read_choice, .choices = CHOICES("auto", "always", "never")};
+static const validator v_formatter = {
+	.read = read_formatter, .shape = "text, json or logstash",
+	.choices = CHOICES("text", "json", "logstash")};
+static const validator v_acl_type = {
+	.read = read_choice, .flags = V_NOT_NULL,
+	.choices = CHOICES("repository", "registry")};
+static const validator v_actions = {.read = read_action,
+				    .shape = "an action or a list of actions",
+				    .flags = V_LIST | V_NOT_NULL};
+
+/* ---- the key table ---- */
+
+/* One key Berth reads: its dotted path from the top, the validator that
+   reads its value, and where the value goes (an offset in the struct its
+   section fills, or NOWHERE for a key that is only checked). */
+typedef struct field {
+	const char *key;
+	const validator *v;
+	size_t off;
+	unsigned flags; /* F_ENV: REGISTRY_<KEY> overrides the file */
+} field;
+#define F_ENV 1u
+#define NOWHERE ((size_t)-1)
+
+#define S(f) offsetof(berth_settings, f)
+#define AUTH(f) offsetof(berth_settings, auth.f)
+static const field settings_fields[] = {
+	{"version", &v_version, NOWHERE, 0},
+	{"log.level", &v_level, S(log_level), F_ENV},
+	{"log.formatter", &v_formatter, NOWHERE, 0},
+	{"log.accesslog.disabled", &v_bool, NOWHERE, 0},
+	{"storage.delete.enabled", &v_bool, S(delete_enabled), F_ENV},
+	{"storage.redirect.disable", &v_bool, S(redirect_disabled), F_ENV},
+	{"storage.maintenance.uploadpurging.enabled", &v_bool,
+	 S(purge_enabled), F_ENV},
+	{"storage.maintenance.uploadpurging.age", &v_duration,
+	 S(purge_age_s), F_ENV},
+	{"storage.maintenance.uploadpurging.interval", &v_duration,
+	 S(purge_interval_s), F_ENV},
+	{"storage.maintenance.uploadpurging.dryrun", &v_bool,
+	 S(purge_dryrun), F_ENV},
+	{"storage.maintenance.readonly.enabled", &v_bool, S(readonly), F_ENV},
+	{"http.addr", &v_addr, S(addr), F_ENV},
+	{"http.host", &v_url, S(host), F_ENV},
+	{"http.prefix", &v_prefix, S(prefix), F_ENV},
+	{"http.relativeurls", &v_bool, S(relative_urls), F_ENV},
+	{"http.connectionlimit", &v_count, S(connection_limit), F_ENV},
+	{"http.timeout", &v_seconds, S(timeout_s), F_ENV},
+	{"http.headertimeout", &v_seconds, S(header_timeout_s), F_ENV},
+	{"http.minbodyrate", &v_count0, S(min_body_rate), F_ENV},
+	{"http.maxconnectionsperip", &v_count0, S(max_connections_per_ip),
+	 F_ENV},
+	{"http.workers", &v_count, S(workers), F_ENV},
+	{"http.sendfile", &v_sendfile, S(sendfile), F_ENV},
+	{"http.tls.certificate", &v_string, S(tls_certificate), F_ENV},
+	{"http.tls.key", &v_string, S(tls_key), F_ENV},
+	{"http.tls.clientcas", &v_strings, S(tls_clientcas), 0},
+	{"http.tls.clientauth", &v_text, S(tls_clientauth), 0},
+	{"http.tls.minimumtls", &v_text, S(tls_minimum), 0},
+	{"auth.htpasswd.realm", &v_header_text, AUTH(htpasswd_realm), 0},
+	{"auth.htpasswd.path", &v_text, AUTH(htpasswd_path), 0},
+	{"auth.htpasswd.allowinsecure", &v_bool, AUTH(allow_insecure), 0},
+	{"auth.token.realm", &v_header_text, AUTH(token_realm), 0},
+	{"auth.token.service", &v_header_text, AUTH(token_service), 0},
+	{"auth.token.issuer", &v_text, AUTH(token_issuer), 0},
+	{"auth.token.rootcertbundle", &v_text, AUTH(token_rootcertbundle), 0},
+	{"auth.token.jwks", &v_text, AUTH(token_jwks), 0},
+	{"auth.token.builtin", &v_bool, AUTH(token_builtin), 0},
+	{"auth.token.signingkey", &v_text, AUTH(token_signingkey), 0},
+	{"auth.token.htpasswd", &v_text, AUTH(token_htpasswd), 0},
+	{"auth.token.expiration", &v_seconds, AUTH(token_expiration_s), 0},
+	{"auth.token.allowinsecure", &v_bool, AUTH(allow_insecure), 0},
+	{NULL, NULL, 0, 0},
+};
+
+/* The keys of one rule of auth.token.acl (offsets in berth_acl_rule). */
+#define RULE(f) offsetof(berth_acl_rule, f)
+static const field acl_fields[] = {
+	{"auth.token.acl.account", &v_strings, RULE(accounts), 0},
+	{"auth.token.acl.type", &v_acl_type, RULE(type), 0},
+	{"auth.token.acl.name", &v_text, RULE(name), 0},
+	{"auth.token.acl.actions", &v_actions, RULE(actions), 0},
+	{NULL, NULL, 0, 0},
+};
+
+static const field *find_field(const field *table, const char *key)
+{
+	for (; table->key; table++)
+		if (!strcmp(table->key, key))
+			return table;
+	return NULL;
+}
+
+/* Reads one scalar through `vd`; a warning is logged, an error recorded. */
+static int read_scalar(ctx *c, const validator *vd, yaml_node_t *v,
+		       const char *key, void *dst)
+{
+	char why[400];
+	int rc = vd->read(vd, scalar(v), dst, why, sizeof why);
+	if (rc == 1) {
+		LOG_WARN("%s:%lu: %s: %s", c->source, line_of(v), key, why);
+		return 0;
+	}
+	if (rc == -2)
+		return fail(c, v, key, "out of memory");
+	return rc ? fail(c, v, key, "%s", why) : 0;
+}
+
+/* The value `v` of the key `f` names, into the struct at `base`.  A null
+   value keeps the default, unless the validator says V_NOT_NULL. */
+static int read_field(ctx *c, const field *f, yaml_node_t *v, void *base)
+{
+	const validator *vd = f->v;
+	void *dst = f->off == NOWHERE ? NULL : (char *)base + f->off;
+	const char *shape = vd->shape ? vd->shape : "a scalar";
+	if (v->type == YAML_SEQUENCE_NODE && (vd->flags & V_LIST)) {
+		for (yaml_node_item_t *i = v->data.sequence.items.start;
+		     i < v->data.sequence.items.top; i++) {
+			yaml_node_t *item = node(c, *i);
+			if (item->type != YAML_SCALAR_NODE)
+				return fail(c, item, f->key,
+					    "expected %s, got %s", shape,
+					    kind_name(item));
+			if (read_scalar(c, vd, item, f->key, dst))
+				return -1;
+		}
+		return 0;
+	}
+	if (v->type != YAML_SCALAR_NODE)
+		return fail(c, v, f->key, "expected %s, got %s", shape,
+			    kind_name(v));
+	if (is_null(v) && !(vd->flags & V_NOT_NULL))
+		return 0;
+	return read_scalar(c, vd, v, f->key, dst);
 }
 
 /* ---- sections ---- */
 
-static int walk_log(ctx *c, yaml_node_t *map)
+typedef struct section section;
+struct section {
+	const char *path;            /* dotted; "" for the top level */
+	const char *const *sections; /* keys whose value is a section below */
+	const char *const *unused;   /* Distribution's keys Berth does not
+					use: accepted with a warning */
+	const char *const *quiet;    /* accepted without a word */
+	const field *fields;         /* its keys' table (NULL: the settings') */
+	/* a key none of the above knows (NULL: "unknown key") */
+	int (*other)(ctx *c, yaml_node_t *k, yaml_node_t *v, const char *key);
+	/* rules across its keys, after the walk (`map` may be null) */
+	int (*check)(ctx *c, yaml_node_t *map, void *base);
+	/* a walk of its own (NULL: walk_map) */
+	int (*walk)(ctx *c, yaml_node_t *n, const section *sec, void *base);
+};
+
+static int walk_section(ctx *c, yaml_node_t *n, const char *path,
+			void *base);
+
+/* Walks a section's map: every key is one the section names, or a leaf
+   of its key table; then the section's check.  `base` is the struct the
+   leaves' offsets are in. */
+static int walk_map(ctx *c, yaml_node_t *map, const section *sec,
+		    void *base)
 {
-	static const char *const unused[] = {"hooks", "fields", "reportcaller",
-					     NULL};
-	int m = expect_map(c, map, "log");
-	if (m <= 0)
-		return m;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
+	int m = expect_map(c, map, sec->path);
+	if (m < 0)
+		return -1;
+	const field *table = sec->fields ? sec->fields : settings_fields;
+	for (yaml_node_pair_t *p = m ? map->data.mapping.pairs.start : NULL;
+	     p && p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		const char *name = scalar(k);
 		char key[256];
-		join(key, sizeof key, "log", scalar(k));
-		if (in_list(scalar(k), unused)) {
+		join(key, sizeof key, sec->path, name);
+		const field *f;
+		int rc = 0;
+		if (in_list(name, sec->quiet))
+			continue;
+		if (in_list(name, sec->unused))
 			warn_unused(c, k, key);
-		} else if (!strcmp(scalar(k), "accesslog")) {
-			if (walk_section(c, v, key))
-				return -1;
-		} else if (!strcmp(scalar(k), "formatter")) {
-			/* Berth writes text lines; say so if asked for more */
-			const char *f = scalar(v);
-			if (!f || (!is_null(v) && strcmp(f, "text") &&
-				   strcmp(f, "json") && strcmp(f, "logstash")))
-				return fail(c, v, key, "expected text, json or "
-					    "logstash, got %s%s%s",
-					    f ? "\"" : "", f ? f : kind_name(v),
-					    f ? "\"" : "");
-			if (!is_null(v) && strcmp(f, "text"))
-				LOG_WARN("%s:%lu: %s: Berth writes text log "
-					 "lines; \"%s\" is not used",
-					 c->source, line_of(k), key, f);
-		} else if (yaml_leaf(c, v, key)) {
+		else if (in_list(name, sec->sections))
+			rc = walk_section(c, v, key, base);
+		else if ((f = find_field(table, key)))
+			rc = read_field(c, f, v, base);
+		else if (sec->other)
+			rc = sec->other(c, k, v, key);
+		else
+			rc = fail(c, k, key, "unknown key");
+		if (rc)
 			return -1;
-		}
 	}
-	return 0;
+	return sec->check ? sec->check(c, map, base) : 0;
 }
 
-static int walk_accesslog(ctx *c, yaml_node_t *map)
-{
-	int m = expect_map(c, map, "log.accesslog");
-	if (m <= 0)
-		return m;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
-		char key[256];
-		join(key, sizeof key, "log.accesslog", scalar(k));
-		int b;
-		if (strcmp(scalar(k), "disabled"))
-			return fail(c, k, key, "unknown key");
-		if (v->type != YAML_SCALAR_NODE)
-			return fail(c, v, key, "expected a boolean, got %s",
-				    kind_name(v));
-		if (!is_null(v) && parse_bool(scalar(v), &b))
-			return fail(c, v, key, "expected a boolean, got \"%s\"",
-				    scalar(v));
-	}
-	return 0;
-}
+/* -- storage: exactly one driver, its map handed over as options -- */
 
 /* Copies the driver map into options, flattening nested maps into
    dotted keys ("credentials.type"). */
@@ -611,8 +794,7 @@ static int valid_driver_name(const char *n)
 	return 1;
 }
 
-static int set_driver(ctx *c, yaml_node_t *at, const char *name,
-		      unsigned long *driver_line)
+static int set_driver(ctx *c, yaml_node_t *at, const char *name)
 {
 	char key[256];
 	join(key, sizeof key, "storage", name);
@@ -620,138 +802,215 @@ static int set_driver(ctx *c, yaml_node_t *at, const char *name,
 		return fail(c, at, key,
 			    "a second storage driver (\"%s\" is configured on "
 			    "line %lu); configure exactly one",
-			    c->s->driver, *driver_line);
+			    c->s->driver, c->driver_line);
 	if (!valid_driver_name(name))
 		return fail(c, at, key, "not a valid driver name (lower-case "
 			    "letters, digits, '-' and '_')");
 	if (set_str(&c->s->driver, name))
 		return fail(c, at, key, "out of memory");
-	*driver_line = line_of(at);
+	c->driver_line = line_of(at);
 	return 0;
 }
 
-static int walk_storage(ctx *c, yaml_node_t *map)
+/* storage.<driver>: any key of storage that is not a section. */
+static int storage_driver(ctx *c, yaml_node_t *k, yaml_node_t *v,
+			  const char *key)
 {
-	static const char *const sections[] = {"delete", "redirect",
-					       "maintenance", NULL};
-	static const char *const unused[] = {"cache", "tag", NULL};
-	unsigned long driver_line = 0;
-	/* Distribution also accepts `storage: inmemory` */
-	if (map && map->type == YAML_SCALAR_NODE && !is_null(map))
-		return set_driver(c, map, scalar(map), &driver_line);
-	int m = expect_map(c, map, "storage");
-	if (m < 0)
+	if (set_driver(c, k, scalar(k)))
 		return -1;
-	if (m == 0)
-		return fail(c, map, "storage", "no storage driver configured "
-			    "(e.g. storage.filesystem.rootdirectory)");
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
-		const char *name = scalar(k);
-		char key[256];
-		join(key, sizeof key, "storage", name);
-		if (in_list(name, unused)) {
-			warn_unused(c, k, key);
-		} else if (in_list(name, sections)) {
-			if (walk_section(c, v, key))
-				return -1;
-		} else {
-			if (set_driver(c, k, name, &driver_line) ||
-			    walk_driver_options(c, v, key, "", 0))
-				return -1;
-		}
-	}
+	return walk_driver_options(c, v, key, "", 0);
+}
+
+/* Distribution also accepts `storage: inmemory`. */
+static int walk_storage(ctx *c, yaml_node_t *n, const section *sec,
+			void *base)
+{
+	if (n && n->type == YAML_SCALAR_NODE && !is_null(n))
+		return set_driver(c, n, scalar(n));
+	return walk_map(c, n, sec, base);
+}
+
+static int check_storage(ctx *c, yaml_node_t *map, void *base)
+{
 	if (!c->s->driver)
 		return fail(c, map, "storage", "no storage driver configured "
 			    "(e.g. storage.filesystem.rootdirectory)");
 	return 0;
 }
 
-/* Named sections whose contents are all Berth leaves (or lists below). */
-static int walk_section(ctx *c, yaml_node_t *map, const char *path)
+/* -- auth -- */
+
+static int auth_scheme(ctx *c, yaml_node_t *k, yaml_node_t *v,
+		       const char *key)
 {
-	static const char *const none[] = {NULL};
-	if (!strcmp(path, "log"))
-		return walk_log(c, map);
-	if (!strcmp(path, "log.accesslog"))
-		return walk_accesslog(c, map);
-	if (!strcmp(path, "storage"))
-		return walk_storage(c, map);
-	if (!strcmp(path, "storage.maintenance")) {
-		static const char *const sec[] = {"uploadpurging", "readonly",
-						  NULL};
-		static const schema sc = {sec, NULL, NULL};
-		return walk_map(c, map, path, &sc);
-	}
-	if (!strcmp(path, "http")) {
-		static const char *const sec[] = {"tls", NULL};
-		static const char *const unused[] = {
-			"secret", "headers", "debug", "http2", "h2c",
-			"draintimeout", "net", NULL};
-		static const schema sc = {sec, unused, NULL};
-		return walk_map(c, map, path, &sc);
-	}
-	if (!strcmp(path, "http.tls")) {
-		static const char *const unused[] = {"letsencrypt",
-						     "ciphersuites", NULL};
-		/* validated by auth/auth_config.c */
-		static const char *const silent[] = {"clientcas", "clientauth",
-						     "minimumtls", NULL};
-		static const schema sc = {NULL, unused, silent};
-		return walk_map(c, map, path, &sc);
-	}
-	static const schema leaves_only = {none, none, none};
-	return walk_map(c, map, path, &leaves_only);
+	if (!strcmp(scalar(k), "silly"))
+		return fail(c, k, key, "is a test scheme Berth does not offer");
+	return fail(c, k, key, "unknown key");
 }
 
-static int walk_root(ctx *c, yaml_node_t *root, int need_version)
+static int check_auth(ctx *c, yaml_node_t *map, void *base)
 {
-	static const char *const sections[] = {"log", "storage", "http", NULL};
-	static const char *const unused[] = {
-		"loglevel",   "health",	  "notifications", "redis",
-		"reporting",  "proxy",	  "validation",	   "compatibility",
-		"middleware", "catalog", NULL};
-	/* validated by auth/auth_config.c */
-	static const char *const silent[] = {"auth", NULL};
-	if (!root || is_null(root))
-		return fail(c, NULL, "version",
-			    "required (the file is empty; expected version: 0.1)");
-	int m = expect_map(c, root, "");
-	if (m <= 0)
-		return -1;
-	yaml_node_t *version = NULL, *storage = NULL;
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
-		const char *name = scalar(k);
-		if (!strcmp(name, "version")) {
-			version = v;
-			if (!scalar(v) || strcmp(scalar(v), "0.1"))
-				return fail(c, v, "version",
-					    "expected 0.1, got %s%s%s",
-					    scalar(v) ? "\"" : "",
-					    scalar(v) ? scalar(v) : kind_name(v),
-					    scalar(v) ? "\"" : "");
-		} else if (in_list(name, silent)) {
-			continue;
-		} else if (in_list(name, unused)) {
-			warn_unused(c, k, name);
-		} else if (in_list(name, sections)) {
-			if (!strcmp(name, "storage"))
-				storage = v;
-			if (walk_section(c, v, name))
-				return -1;
-		} else {
-			return fail(c, k, name, "unknown key");
-		}
+	if (map_get(c, map, "htpasswd") && map_get(c, map, "token"))
+		return fail(c, map, "auth", "choose one of htpasswd and token");
+	return 0;
+}
+
+static int check_htpasswd(ctx *c, yaml_node_t *map, void *base)
+{
+	const berth_auth_settings *a = &c->s->auth;
+	if (!a->htpasswd_realm || !a->htpasswd_path)
+		return fail(c, map, "auth.htpasswd", "needs realm and path");
+	return 0;
+}
+
+/* The built-in service answers at the realm URL's path: it must have
+   one, outside the API's /v2/. */
+static int set_token_path(ctx *c, yaml_node_t *map, berth_auth_settings *a)
+{
+	const char *r = a->token_realm, *key = "auth.token.realm";
+	const char *p = strstr(r, "://");
+	p = p ? strchr(p + 3, '/') : (r[0] == '/' ? r : NULL);
+	yaml_node_t *at = map_get(c, map, "realm");
+	if (!p || !p[1] || strchr(p, '?'))
+		return fail(c, at, key, "%s: the built-in token service needs "
+			    "a URL with a path, e.g. https://host:5000/token",
+			    r);
+	if (strncmp(p, "/v2/", 4) == 0 || strcmp(p, "/v2") == 0)
+		return fail(c, at, key, "%s: the path must be outside /v2/", r);
+	return set_str(&a->token_path, p) ? fail(c, at, key, "out of memory")
+					  : 0;
+}
+
+static int check_token(ctx *c, yaml_node_t *map, void *base)
+{
+	const berth_auth_settings *a = &c->s->auth;
+	const char *s = "auth.token";
+	if (!a->token_realm || !a->token_service || !a->token_issuer)
+		return fail(c, map, s, "needs realm, service and issuer");
+	if (a->token_builtin) {
+		if (!a->token_signingkey || !a->token_htpasswd)
+			return fail(c, map, s,
+				    "builtin needs signingkey and htpasswd");
+	} else if (a->token_signingkey || a->token_htpasswd ||
+		   map_get(c, map, "acl")) {
+		return fail(c, map, s,
+			    "signingkey, htpasswd and acl belong to the "
+			    "built-in token service (builtin: true)");
 	}
-	if (!version && need_version)
-		return fail(c, root, "version", "required (expected version: 0.1)");
-	if (!storage)
+	if (!a->token_builtin && !a->token_rootcertbundle && !a->token_jwks)
+		return fail(c, map, s, "needs rootcertbundle or jwks");
+	return a->token_builtin ? set_token_path(c, map, &c->s->auth) : 0;
+}
+
+/* auth.token.acl: a list of rules, each a map walked with acl_fields. */
+static int walk_acl(ctx *c, yaml_node_t *seq, const section *sec,
+		    void *base)
+{
+	berth_auth_settings *a = &c->s->auth;
+	if (!seq || seq->type != YAML_SEQUENCE_NODE)
+		return fail(c, seq, sec->path, "expected a list of rules");
+	size_t len = (size_t)(seq->data.sequence.items.top -
+			      seq->data.sequence.items.start);
+	a->acl = calloc(len ? len : 1, sizeof *a->acl);
+	if (!a->acl)
+		return fail(c, seq, sec->path, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		a->nacl = i + 1;
+		if (walk_map(c, node(c, seq->data.sequence.items.start[i]), sec,
+			     &a->acl[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static int check_rule(ctx *c, yaml_node_t *map, void *base)
+{
+	berth_acl_rule *r = base;
+	if (!map_get(c, map, "account") || !map_get(c, map, "actions"))
+		return fail(c, map, "auth.token.acl",
+			    "each rule needs account and actions");
+	if ((!r->type && set_str(&r->type, "repository")) ||
+	    (!r->name && set_str(&r->name, "*")))
+		return fail(c, map, "auth.token.acl", "out of memory");
+	return 0;
+}
+
+/* -- the top level -- */
+
+static int check_root(ctx *c, yaml_node_t *root, void *base)
+{
+	if (!map_get(c, root, "version"))
+		return fail(c, root, "version",
+			    "required (expected version: 0.1)");
+	if (!map_get(c, root, "storage"))
 		return fail(c, NULL, "storage", "no storage driver configured "
 			    "(e.g. storage.filesystem.rootdirectory)");
 	return 0;
+}
+
+#define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
+static const section sections[] = {
+	{.path = "",
+	 .sections = KEYS("log", "storage", "http", "auth"),
+	 .unused = KEYS("loglevel", "health", "notifications", "redis",
+			"reporting", "proxy", "validation", "compatibility",
+			"middleware", "catalog"),
+	 .check = check_root},
+	{.path = "log",
+	 .sections = KEYS("accesslog"),
+	 .unused = KEYS("hooks", "fields", "reportcaller")},
+	{.path = "log.accesslog"},
+	{.path = "storage",
+	 .sections = KEYS("delete", "redirect", "maintenance"),
+	 .unused = KEYS("cache", "tag"),
+	 .other = storage_driver,
+	 .check = check_storage,
+	 .walk = walk_storage},
+	{.path = "storage.delete"},
+	{.path = "storage.redirect"},
+	{.path = "storage.maintenance",
+	 .sections = KEYS("uploadpurging", "readonly")},
+	{.path = "storage.maintenance.uploadpurging"},
+	{.path = "storage.maintenance.readonly"},
+	{.path = "http",
+	 .sections = KEYS("tls"),
+	 .unused = KEYS("secret", "headers", "debug", "http2", "h2c",
+			"draintimeout", "net")},
+	{.path = "http.tls", .unused = KEYS("letsencrypt", "ciphersuites")},
+	{.path = "auth",
+	 .sections = KEYS("htpasswd", "token"),
+	 .quiet = KEYS("none"),
+	 .other = auth_scheme,
+	 .check = check_auth},
+	{.path = "auth.htpasswd", .check = check_htpasswd},
+	{.path = "auth.token",
+	 .sections = KEYS("acl"),
+	 .unused = KEYS("autoredirect"),
+	 .check = check_token},
+	{.path = "auth.token.acl",
+	 .fields = acl_fields,
+	 .check = check_rule,
+	 .walk = walk_acl},
+};
+
+static int walk_section(ctx *c, yaml_node_t *n, const char *path,
+			void *base)
+{
+	for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+		const section *sec = &sections[i];
+		if (!strcmp(sec->path, path))
+			return sec->walk ? sec->walk(c, n, sec, base)
+					 : walk_map(c, n, sec, base);
+	}
+	return fail(c, n, path, "unknown key");
+}
+
+static int walk_root(ctx *c, yaml_node_t *root)
+{
+	if (!root || is_null(root))
+		return fail(c, NULL, "version",
+			    "required (the file is empty; expected version: 0.1)");
+	return walk_section(c, root, "", c->s);
 }
 
 /* ---- environment overrides ---- */
@@ -765,23 +1024,44 @@ static void env_name(char *out, size_t len, const char *key)
 	out[n] = 0;
 }
 
-static int apply_env(ctx *c)
+/* The keys whose row says F_ENV. */
+static int apply_env_keys(ctx *c)
 {
 	char name[300], why[400];
-	for (size_t i = 0; i < sizeof leaves / sizeof leaves[0]; i++) {
-		env_name(name, sizeof name, leaves[i].key);
+	for (const field *f = settings_fields; f->key; f++) {
+		if (!(f->flags & F_ENV))
+			continue;
+		env_name(name, sizeof name, f->key);
 		const char *v = getenv(name);
 		if (!v)
 			continue;
-		int rc = apply_leaf(c->s, &leaves[i], v, why, sizeof why);
-		if (rc) {
+		int rc = f->v->read(f->v, v, (char *)c->s + f->off, why,
+				    sizeof why);
+		if (rc < 0) {
 			snprintf(c->err, c->errlen, "%s: %s", name,
 				 rc == -2 ? "out of memory" : why);
 			return -1;
 		}
 	}
-	/* REGISTRY_STORAGE_<DRIVER>_<OPTION>: a driver option, "_" below
-	   the driver standing for a nested map level. */
+	return 0;
+}
+
+/* Sets the driver option `opt` (or driverpath) to `val`; -1 when out of
+   memory. */
+static int set_option(ctx *c, const char *opt, const char *val)
+{
+	if (!strcmp(opt, "driverpath"))
+		return set_str(&c->s->driver_path, val);
+	for (size_t i = 0; i < c->s->noptions; i++)
+		if (!strcmp(c->s->options[i].key, opt))
+			return set_str(&c->s->options[i].value, val);
+	return add_option(c, NULL, opt, val);
+}
+
+/* REGISTRY_STORAGE_<DRIVER>_<OPTION>: a driver option, "_" below the
+   driver standing for a nested map level. */
+static int apply_env_driver(ctx *c)
+{
 	if (!c->s->driver)
 		return 0;
 	char prefix[300];
@@ -798,22 +1078,7 @@ static int apply_env(ctx *c)
 		for (const char *q = *e + plen; q < eq && n + 1 < sizeof opt; q++)
 			opt[n++] = *q == '_' ? '.' : (char)tolower((unsigned char)*q);
 		opt[n] = 0;
-		const char *val = eq + 1;
-		int rc = 0;
-		if (!strcmp(opt, "driverpath")) {
-			rc = set_str(&c->s->driver_path, val);
-		} else {
-			size_t i;
-			for (i = 0; i < c->s->noptions; i++)
-				if (!strcmp(c->s->options[i].key, opt))
-					break;
-			if (i < c->s->noptions) {
-				rc = set_str(&c->s->options[i].value, val);
-			} else {
-				rc = add_option(c, NULL, opt, val);
-			}
-		}
-		if (rc) {
+		if (set_option(c, opt, eq + 1)) {
 			snprintf(c->err, c->errlen, "%.*s: out of memory",
 				 (int)(eq - *e), *e);
 			return -1;
@@ -837,6 +1102,30 @@ static void set_defaults(berth_settings *s)
 	s->min_body_rate = 1024;
 	s->max_connections_per_ip = 256;
 	s->workers = 32;
+	s->auth.token_expiration_s = 300;
+}
+
+/* The YAML text as a document; -1 with a message naming the line. */
+static int load_document(const char *yaml, size_t len, const char *source,
+			 yaml_document_t *doc, char *errbuf, size_t errlen)
+{
+	yaml_parser_t parser;
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(errbuf, errlen, "%s: out of memory", source);
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	int rc = 0;
+	if (!yaml_parser_load(&parser, doc)) {
+		snprintf(errbuf, errlen, "%s:%lu: YAML syntax error: %s%s%s",
+			 source, (unsigned long)parser.problem_mark.line + 1,
+			 parser.problem ? parser.problem : "cannot parse",
+			 parser.context ? " " : "",
+			 parser.context ? parser.context : "");
+		rc = -1;
+	}
+	yaml_parser_delete(&parser);
+	return rc;
 }
 
 int berth_settings_parse(const char *yaml, size_t len, const char *source,
@@ -847,33 +1136,17 @@ int berth_settings_parse(const char *yaml, size_t len, const char *source,
 		source = "config";
 	if (errlen)
 		errbuf[0] = 0;
-	yaml_parser_t parser;
 	yaml_document_t doc;
-	if (!yaml_parser_initialize(&parser)) {
-		snprintf(errbuf, errlen, "%s: out of memory", source);
+	if (load_document(yaml, len, source, &doc, errbuf, errlen))
 		return -1;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(errbuf, errlen, "%s:%lu: YAML syntax error: %s%s%s",
-			 source, (unsigned long)parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "cannot parse",
-			 parser.context ? " " : "",
-			 parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return -1;
-	}
-	yaml_parser_delete(&parser);
-
-	ctx c = {&doc, source, out, errbuf, errlen, 0};
+	ctx c = {&doc, source, out, errbuf, errlen, 0, 0};
 	int rc = -1;
 	if (!(out->source = strdup(source))) {
 		snprintf(errbuf, errlen, "%s: out of memory", source);
 		goto done;
 	}
-	if (walk_root(&c, yaml_document_get_root_node(&doc), 1))
-		goto done;
-	if (apply_env(&c))
+	if (walk_root(&c, yaml_document_get_root_node(&doc)) ||
+	    apply_env_keys(&c) || apply_env_driver(&c))
 		goto done;
 	if (!out->addr && set_str(&out->addr, ":5000")) {
 		snprintf(errbuf, errlen, "%s: out of memory", source);
@@ -887,6 +1160,55 @@ done:
 	return rc;
 }
 
+/* The whole file into a malloc'd buffer (at most 16 MiB); -1 with a
+   message. */
+static int read_file(const char *path, char **buf, size_t *len, char *errbuf,
+		     size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		snprintf(errbuf, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	size_t cap = 0;
+	*buf = NULL;
+	*len = 0;
+	for (;;) {
+		if (*len == cap) {
+			if (cap >= (16u << 20)) {
+				snprintf(errbuf, errlen, "%s: larger than 16 MiB",
+					 path);
+				goto fail;
+			}
+			cap = cap ? cap * 2 : 8192;
+			char *nb = realloc(*buf, cap);
+			if (!nb) {
+				snprintf(errbuf, errlen, "%s: out of memory",
+					 path);
+				goto fail;
+			}
+			*buf = nb;
+		}
+		size_t n = fread(*buf + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(errbuf, errlen, "%s: cannot read: %s", path,
+			 strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	return 0;
+fail:
+	fclose(f);
+	free(*buf);
+	*buf = NULL;
+	return -1;
+}
+
 int berth_settings_load(const char *path, berth_settings *out, char *errbuf,
 			size_t errlen)
 {
@@ -895,50 +1217,41 @@ int berth_settings_load(const char *path, berth_settings *out, char *errbuf,
 					    strlen(berth_default_config),
 					    DEFAULT_SOURCE, out, errbuf, errlen);
 	set_defaults(out);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(errbuf, errlen, "%s: cannot open: %s", path,
-			 strerror(errno));
+	char *buf;
+	size_t len;
+	if (read_file(path, &buf, &len, errbuf, errlen))
 		return -1;
-	}
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= (16u << 20)) {
-				snprintf(errbuf, errlen, "%s: larger than 16 MiB",
-					 path);
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				snprintf(errbuf, errlen, "%s: out of memory",
-					 path);
-				goto fail;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0) {
-			if (ferror(f)) {
-				snprintf(errbuf, errlen, "%s: cannot read: %s",
-					 path, strerror(errno));
-				goto fail;
-			}
-			break;
-		}
-	}
-	fclose(f);
 	int rc = berth_settings_parse(buf ? buf : "", len, path, out, errbuf,
 				      errlen);
 	free(buf);
 	return rc;
-fail:
-	fclose(f);
-	free(buf);
-	return -1;
+}
+
+static void free_strings(berth_strings *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static void free_auth(berth_auth_settings *a)
+{
+	free(a->htpasswd_realm);
+	free(a->htpasswd_path);
+	free(a->token_realm);
+	free(a->token_service);
+	free(a->token_issuer);
+	free(a->token_rootcertbundle);
+	free(a->token_jwks);
+	free(a->token_signingkey);
+	free(a->token_htpasswd);
+	for (size_t i = 0; i < a->nacl; i++) {
+		free_strings(&a->acl[i].accounts);
+		free(a->acl[i].type);
+		free(a->acl[i].name);
+	}
+	free(a->acl);
+	free(a->token_path);
 }
 
 void berth_settings_free(berth_settings *s)
@@ -958,6 +1271,10 @@ void berth_settings_free(berth_settings *s)
 	free(s->prefix);
 	free(s->tls_certificate);
 	free(s->tls_key);
+	free_strings(&s->tls_clientcas);
+	free(s->tls_clientauth);
+	free(s->tls_minimum);
 	free(s->sendfile);
+	free_auth(&s->auth);
 	memset(s, 0, sizeof *s);
 }

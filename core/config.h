@@ -1,6 +1,8 @@
 /*
  * config.h - the registry configuration, read from a YAML file in the
  * shape of CNCF Distribution's config.yml, or the embedded default.
+ * config.c is the one reader of that file: every section, access control
+ * and TLS included, ends up here.
  */
 #ifndef BERTH_CORE_CONFIG_H
 #define BERTH_CORE_CONFIG_H
@@ -13,6 +15,48 @@ typedef struct berth_option {
 	char *key;
 	char *value;
 } berth_option;
+
+/** A list of strings: a YAML string or a list of strings (owned). */
+typedef struct berth_strings {
+	char **v;
+	size_t n;
+} berth_strings;
+
+/** One rule of the built-in token service's access list. */
+typedef struct berth_acl_rule {
+	berth_strings accounts; /* account names; "*" is any authenticated one */
+	char *type;        /* "repository" (default) or "registry" */
+	char *name;        /* glob (default "*"); "${account}" is the account */
+	unsigned actions;  /* BERTH_ACTION_* (auth/actions.h) */
+} berth_acl_rule;
+
+/**
+ * The auth section.  Realm and service hold no control character, quote
+ * or backslash (refused at load), so a challenge header can carry them
+ * as they are.
+ */
+typedef struct berth_auth_settings {
+	/* auth.htpasswd */
+	char *htpasswd_realm;
+	char *htpasswd_path;
+	int allow_insecure; /* auth.*.allowinsecure: passwords over HTTP */
+
+	/* auth.token */
+	char *token_realm;
+	char *token_service;
+	char *token_issuer;
+	char *token_rootcertbundle;
+	char *token_jwks;
+	/* the built-in token service (auth.token.builtin) */
+	int token_builtin;
+	char *token_signingkey;
+	char *token_htpasswd;
+	unsigned token_expiration_s; /* default 300 */
+	berth_acl_rule *acl;
+	size_t nacl;
+	char *token_path; /* the realm URL's path, where the built-in service
+			     answers (api/token.c); NULL without builtin */
+} berth_auth_settings;
 
 typedef struct berth_settings {
 	char *source;       /* file name, or "<default>" */
@@ -38,6 +82,9 @@ typedef struct berth_settings {
 	int relative_urls;   /* http.relativeurls */
 	char *tls_certificate; /* http.tls.certificate */
 	char *tls_key;         /* http.tls.key */
+	berth_strings tls_clientcas; /* http.tls.clientcas: PEM CA files */
+	char *tls_clientauth;  /* http.tls.clientauth (Distribution's names) */
+	char *tls_minimum;     /* http.tls.minimumtls */
 	unsigned connection_limit; /* http.connectionlimit (Berth); 0: as
 				      many as file descriptors allow */
 	unsigned timeout_s;        /* http.timeout (Berth): idle connection,
@@ -52,6 +99,8 @@ typedef struct berth_settings {
 				      requests' storage work */
 	char *sendfile; /* http.sendfile (Berth): "auto" (or NULL), "always"
 			   or "never"; see api/blobs.c */
+
+	berth_auth_settings auth; /* auth.htpasswd, auth.token */
 } berth_settings;
 
 /**

@@ -12,7 +12,6 @@
 
 #include "app.h"
 #include "auth/auth.h"
-#include "auth/auth_config.h"
 #include "common/json_limits.h"
 #include "common/log.h"
 #include "config.h"
@@ -47,14 +46,6 @@ static int check_config(const char *path)
 		fprintf(stderr, "berth: %s\n", err);
 		return 1;
 	}
-	/* the auth and http.tls client keys are read by their own module */
-	berth_auth_config a;
-	if (berth_auth_config_load(path, &a, err, sizeof err)) {
-		fprintf(stderr, "berth: %s\n", err);
-		berth_settings_free(&s);
-		return 1;
-	}
-	berth_auth_config_free(&a);
 	printf("%s: OK (storage driver %s)\n", s.source, s.driver);
 	berth_settings_free(&s);
 	return 0;

@@ -1,5 +1,7 @@
 /*
- * api/routes.c - maps "/v2/..." paths and methods to the API handlers.
+ * api/routes.c - maps paths and methods to the API handlers: the
+ * built-in token service at the realm's path (api/token.c), and
+ * "/v2/..." below http.prefix.
  *
  * Repository names may contain slashes (and even a component called
  * "blobs"), so routes are recognised from the right: the last one or two
@@ -73,52 +75,54 @@ static int is(const berth_request *req, const char *m)
 	return strcmp(req->method, m) == 0;
 }
 
-void api_route(berth_request *req)
+/* The path below http.prefix, "/v2" read as "/v2/"; NULL (after a 404)
+   for a path outside both. */
+static const char *api_path(berth_request *req)
 {
 	const char *path = req->path;
 	const char *prefix = req->app->cfg->prefix;
-	/* access control: client certificate, built-in token service */
-	if (berth_auth_precheck(req))
-		return;
 	if (prefix && *prefix) {
 		size_t plen = strlen(prefix);
 		while (plen && prefix[plen - 1] == '/')
 			plen--;
-		if (strncmp(path, prefix, plen) != 0) {
-			http_reply_error_status(req, 404, BERTH_ERR_UNSUPPORTED,
-						"no such endpoint");
-			return;
-		}
-		path += plen;
+		if (strncmp(path, prefix, plen) != 0)
+			path = NULL;
+		else
+			path += plen;
 	}
-	if (strcmp(path, "/v2") == 0)
+	if (path && strcmp(path, "/v2") == 0)
 		path = "/v2/";
-	if (strncmp(path, "/v2/", 4) != 0) {
+	if (!path || strncmp(path, "/v2/", 4) != 0) {
 		http_reply_error_status(req, 404, BERTH_ERR_UNSUPPORTED,
 					"no such endpoint");
-		return;
+		return NULL;
 	}
-	size_t name_len = 0;
-	route r = classify(req, path + 4, &name_len);
-	if (r == R_NONE) {
-		http_reply_error_status(req, 404, BERTH_ERR_UNSUPPORTED,
-					"no such endpoint");
-		return;
+	return path;
+}
+
+/* The repository name of a route that has one into req->name; -1 after
+   a 400 NAME_INVALID. */
+static int take_name(berth_request *req, route r, const char *name,
+		     size_t name_len)
+{
+	if (r == R_BASE || r == R_CATALOG)
+		return 0;
+	if (name_len == 0 || name_len >= sizeof req->name ||
+	    !berth_name_valid(name, name_len)) {
+		http_reply_error(req, BERTH_ERR_NAME_INVALID,
+				 "invalid repository name");
+		return -1;
 	}
-	if (r != R_BASE && r != R_CATALOG) {
-		if (name_len == 0 || name_len >= sizeof req->name ||
-		    !berth_name_valid(path + 4, name_len)) {
-			http_reply_error(req, BERTH_ERR_NAME_INVALID,
-					 "invalid repository name");
-			return;
-		}
-		memcpy(req->name, path + 4, name_len);
-		req->name[name_len] = 0;
-	}
-	int get = is(req, "GET") || req->is_head;
-	/* access control (auth/auth.c): pull to read, pull and push to write,
-	   delete to delete; the catalog has its own scope and /v2/ only
-	   needs valid credentials. */
+	memcpy(req->name, name, name_len);
+	req->name[name_len] = 0;
+	return 0;
+}
+
+/* Access control (auth/auth.c): pull to read, pull and push to write,
+   delete to delete; the catalog has its own scope and /v2/ only needs
+   valid credentials.  0 if the request may go on. */
+static int authorize(berth_request *req, route r, int get)
+{
 	unsigned need = get ? BERTH_ACTION_PULL
 			: is(req, "DELETE") && r != R_UPLOAD
 			? BERTH_ACTION_DELETE
@@ -127,64 +131,83 @@ void api_route(berth_request *req)
 		need = 0;
 	else if (r == R_CATALOG)
 		need = BERTH_ACTION_CATALOG;
-	if (berth_auth_authorize(req, r == R_BASE || r == R_CATALOG ? NULL
-								    : req->name,
-				 need))
-		return;
+	return berth_auth_authorize(req, r == R_BASE || r == R_CATALOG
+						 ? NULL
+						 : req->name,
+				    need);
+}
+
+typedef void (*handler_fn)(berth_request *req);
+
+/* The handler of the route for the request's method; NULL if it has
+   none. */
+static handler_fn handler_of(berth_request *req, route r, int get)
+{
 	switch (r) {
 	case R_BASE:
-		if (get)
-			return api_base(req);
-		break;
+		return get ? api_base : NULL;
 	case R_CATALOG:
-		if (get)
-			return api_catalog(req);
-		break;
+		return get ? api_catalog : NULL;
 	case R_TAGS:
-		if (get)
-			return api_tags_list(req);
-		break;
+		return get ? api_tags_list : NULL;
 	case R_BLOB:
 		/* "/blobs/uploads" without the trailing slash */
 		if (strcmp(req->ref, "uploads") == 0 && is(req, "POST")) {
 			req->ref[0] = 0;
-			return api_upload_start(req);
+			return api_upload_start;
 		}
-		if (get)
-			return api_blob_get(req);
-		if (is(req, "DELETE"))
-			return api_blob_delete(req);
-		break;
+		return get ? api_blob_get
+		       : is(req, "DELETE") ? api_blob_delete : NULL;
 	case R_UPLOAD:
-		if (req->ref[0] == 0) {
-			if (is(req, "POST"))
-				return api_upload_start(req);
-			break;
-		}
-		if (is(req, "PATCH"))
-			return api_upload_patch(req);
-		if (is(req, "PUT"))
-			return api_upload_put(req);
-		if (get)
-			return api_upload_status(req);
-		if (is(req, "DELETE"))
-			return api_upload_cancel(req);
-		break;
+		if (req->ref[0] == 0)
+			return is(req, "POST") ? api_upload_start : NULL;
+		return is(req, "PATCH")	   ? api_upload_patch
+		       : is(req, "PUT")	   ? api_upload_put
+		       : get		   ? api_upload_status
+		       : is(req, "DELETE") ? api_upload_cancel
+					   : NULL;
 	case R_MANIFEST:
-		if (get)
-			return api_manifest_get(req);
-		if (is(req, "PUT"))
-			return api_manifest_put(req);
-		if (is(req, "DELETE"))
-			return api_manifest_delete(req);
-		break;
+		return get		   ? api_manifest_get
+		       : is(req, "PUT")	   ? api_manifest_put
+		       : is(req, "DELETE") ? api_manifest_delete
+					   : NULL;
 	case R_REFERRERS:
-		if (get)
-			return api_referrers(req);
-		break;
+		return get ? api_referrers : NULL;
 	case R_NONE:
 		break;
 	}
-	http_reply_error_status(req, 405, BERTH_ERR_UNSUPPORTED,
-				"method not allowed on this endpoint");
+	return NULL;
+}
+
+/*
+ * One request's way through the registry, after the HTTP layer checked
+ * its framing and its client certificate (http/dispatch.c): the built-in
+ * token service at its own path; else a path below /v2/ picks a route,
+ * the route's repository name is checked, access control decides, and
+ * the route's handler for the method runs.
+ */
+void api_route(berth_request *req)
+{
+	const char *token_path = req->app->cfg->auth.token_path;
+	if (token_path && strcmp(req->path, token_path) == 0)
+		return api_token(req);
+	const char *path = api_path(req);
+	if (!path)
+		return;
+	size_t name_len = 0;
+	route r = classify(req, path + 4, &name_len);
+	if (r == R_NONE) {
+		http_reply_error_status(req, 404, BERTH_ERR_UNSUPPORTED,
+					"no such endpoint");
+		return;
+	}
+	int get = is(req, "GET") || req->is_head;
+	if (take_name(req, r, path + 4, name_len) || authorize(req, r, get))
+		return;
+	handler_fn handler = handler_of(req, r, get);
+	if (handler)
+		handler(req);
+	else
+		http_reply_error_status(req, 405, BERTH_ERR_UNSUPPORTED,
+					"method not allowed on this endpoint");
 }

@@ -25,5 +25,6 @@ void api_manifest_delete(berth_request *req); /* DELETE manifests/<ref> */
 void api_tags_list(berth_request *req);       /* GET tags/list */
 void api_catalog(berth_request *req);         /* GET /v2/_catalog */
 void api_referrers(berth_request *req);       /* GET referrers/<digest> */
+void api_token(berth_request *req);           /* GET <auth.token.realm> */
 
 #endif

@@ -5,38 +5,32 @@
  * authenticated account may do everything) and token (the Docker token
  * specification: signed JWTs whose access claim lists what is allowed),
  * plus Berth's built-in token service that issues such tokens from an
- * htpasswd file and an access list.  Also the start-up of TLS, which
- * decides whether passwords may be sent at all.
+ * htpasswd file and an access list.
  */
 #ifndef BERTH_CORE_AUTH_H
 #define BERTH_CORE_AUTH_H
 
 #include <stddef.h>
 
-#include "auth/auth_config.h"
+#include "auth/actions.h"
+#include "config.h"
 #include "http/request.h"
 
-/** The catalog (registry:catalog:*), beyond BERTH_ACTION_* of a repo. */
-#define BERTH_ACTION_CATALOG 0x100u
+/** Room for an account name, with its terminating NUL. */
+#define BERTH_AUTH_ACCOUNT_MAX 256
 
 /**
- * Read the auth and TLS settings of `cfg`'s file, start TLS (*tls = 1
- * when serving HTTPS), load password files and trusted keys.  Refuses
- * passwords over plain HTTP unless allowinsecure says otherwise.  0 or
- * -1 with a message.
+ * Start access control as the auth settings say: load password files and
+ * trusted keys.  `tls` says whether the server speaks HTTPS: passwords
+ * over plain HTTP are refused unless allowinsecure says otherwise.  0, or
+ * -1 with a message.  `conf` must outlive berth_auth_stop.
  */
-int berth_auth_start(const berth_settings *cfg, int *tls, char *err,
+int berth_auth_start(const berth_auth_settings *conf, int tls, char *err,
 		     size_t errlen);
 void berth_auth_stop(void);
 
 /** Non-zero when requests must authenticate. */
 int berth_auth_enabled(void);
-
-/**
- * Before routing: the client certificate check and the built-in token
- * service's endpoint.  Returns 1 if it replied (the request is done).
- */
-int berth_auth_precheck(berth_request *req);
 
 /**
  * May this request perform `actions` (BERTH_ACTION_*) on repository
@@ -59,6 +53,14 @@ int berth_auth_permits(berth_request *req, const char *repo,
  * request carries no valid credentials.
  */
 int berth_auth_account(berth_request *req, char *out, size_t cap);
+
+/**
+ * Basic credentials of the request checked against the password file in
+ * force (auth.htpasswd.path, or the built-in token service's
+ * auth.token.htpasswd): 1 with the account in `account` (cap bytes), 0
+ * if they are missing or wrong.
+ */
+int berth_auth_basic(berth_request *req, char *account, size_t cap);
 
 /** SIGHUP: re-read password files on their next use. */
 void berth_auth_reload(void);

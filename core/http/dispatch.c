@@ -30,6 +30,7 @@
 #include "http/conn_guard.h"
 #include "http/dispatch.h"
 #include "http/framing.h"
+#include "http/tls.h"
 #include "http/workers.h"
 
 /* A staging buffer holds this much body before a worker takes it:
@@ -113,10 +114,20 @@ static void job_done(live_request *lr, int failed)
 	request_unref(lr);
 }
 
+/* The route step, behind the client certificate check: TLS client
+   authentication belongs to the transport, so a request whose client
+   http.tls.clientauth refuses reaches no endpoint at all (the token
+   service included), whatever the route table holds.  On a worker: the
+   check verifies the certificate chain. */
 static void route_job(void *arg)
 {
 	live_request *lr = arg;
-	lr->dc->route(&lr->req);
+	berth_request *req = &lr->req;
+	char why[160];
+	if (req->tls && berth_tls_check_client(req->conn, why, sizeof why))
+		http_reply_error(req, BERTH_ERR_UNAUTHORIZED, why);
+	else
+		lr->dc->route(req);
 	job_done(lr, 0);
 }
 

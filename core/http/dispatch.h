@@ -7,8 +7,10 @@
  * workers (http/workers.h) while the connection is suspended, and the event
  * thread only moves bytes:
  *
- *   headers complete   framing checks (http/framing.h), then the route
- *                      handler runs on a worker;
+ *   headers complete   framing checks (http/framing.h), then on a
+ *                      worker the client certificate check
+ *                      (http.tls.clientauth, http/tls.h) and the route
+ *                      handler;
  *   body               pieces are copied into a staging buffer; a full
  *                      buffer goes to a worker (on_body) while the event
  *                      thread fills the other one, so receiving, hashing

@@ -30,6 +30,29 @@ const char *http_query(berth_request *req, const char *key)
 	return v ? v : "";
 }
 
+typedef struct query_each {
+	const char *key;
+	void (*fn)(void *cls, const char *value);
+	void *cls;
+} query_each;
+
+static enum MHD_Result query_value(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
+{
+	query_each *q = cls;
+	if (key && strcmp(key, q->key) == 0)
+		q->fn(q->cls, value ? value : "");
+	return MHD_YES;
+}
+
+void http_query_each(berth_request *req, const char *key,
+		     void (*fn)(void *cls, const char *value), void *cls)
+{
+	query_each q = {key, fn, cls};
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND,
+				  query_value, &q);
+}
+
 void http_expect_body(berth_request *req, berth_body_cb on_body,
 		      berth_end_cb on_end)
 {

@@ -76,6 +76,10 @@ struct berth_request {
 const char *http_header(berth_request *req, const char *name);
 /** Query argument value or NULL; "" for a key without value. */
 const char *http_query(berth_request *req, const char *key);
+/** Call `fn` with every value of the query argument `key`, in order of
+    appearance ("" for a key without value). */
+void http_query_each(berth_request *req, const char *key,
+		     void (*fn)(void *cls, const char *value), void *cls);
 
 /** Install body callbacks (step 1 of the model above). */
 void http_expect_body(berth_request *req, berth_body_cb on_body,

@@ -329,4 +329,25 @@ check "mTLS: nothing was stored by refused clients" bash -c \
 	"! curl -s -o /dev/null --cacert '$PKI/ca.crt' -X POST '$U/v2/x/blobs/uploads/' && [ ! -e '$berth_root/docker/registry/v2/repositories/x' ]"
 stop_berth
 
+# verify-client-cert-if-given: the handshake takes any certificate; each
+# request is checked before it reaches an endpoint.
+port=$(free_port)
+berth_root=$T/root-mtls-if-given
+cfg=$T/mtls-if-given.yml
+{ base_config "$port" "$berth_root"; cat <<YAML
+    clientcas:
+      - $PKI/ca.crt
+    clientauth: verify-client-cert-if-given
+YAML
+} > "$cfg"
+start_tls_berth "$cfg" || { finish; exit 1; }
+U=$berth_url
+expect_status "mTLS if given: without a certificate the request passes" 200 GET "$U/v2/" "${C[@]}"
+expect_status "mTLS if given: with the client certificate it passes" 200 GET "$U/v2/" "${C[@]}" \
+	--cert "$PKI/client.crt" --key "$PKI/client.key"
+expect_error "mTLS if given: a certificate from another CA is refused" 401 UNAUTHORIZED POST \
+	"$U/v2/x/blobs/uploads/" "${C[@]}" --cert "$PKI/other.crt" --key "$PKI/other.key"
+check "mTLS if given: nothing was stored for the refused client" test ! -e "$berth_root/docker/registry/v2/repositories/x"
+stop_berth
+
 finish

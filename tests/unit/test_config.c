@@ -423,3 +423,26 @@ TEST(config_environment_overrides)
 	unsetenv("REGISTRY_STORAGE_FILESYSTEM_MAXTHREADS");
 	unsetenv("REGISTRY_STORAGE_DELETE_ENABLED");
 }
+
+TEST(config_auth_unused_token_key_warns)
+{
+	berth_settings s;
+	char err[512] = "";
+	int rc;
+	const char *y =
+		"version: 0.1\n"
+		"storage: inmemory\n"
+		"auth:\n  none: {}\n"
+		"  token: {realm: https://a/t, service: s, issuer: i, "
+		"jwks: /j,\n    autoredirect: true}\n";
+	const char *log = parse_logged(y, &s, err, &rc);
+	CHECK_EQ_INT(rc, 0);
+	CHECK_STR(err, "");
+	CHECK(strstr(log, "config.yml:6: auth.token.autoredirect: accepted "
+			  "for compatibility") != NULL);
+	CHECK(strstr(log, "none") == NULL);
+	if (rc == 0) {
+		CHECK_STR(s.auth.token_jwks, "/j");
+		berth_settings_free(&s);
+	}
+}

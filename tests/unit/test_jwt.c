@@ -293,12 +293,15 @@ TEST(jwt_root_bundle_and_x5c)
 	unlink(path);
 }
 
-static char *b64_param(EVP_PKEY *pk, const char *name)
+/* A key parameter in base64url: `width` bytes (an EC coordinate, which
+   JWK writes at the curve's full size even with leading zeros), or as
+   few as the number needs when `width` is 0. */
+static char *b64_param(EVP_PKEY *pk, const char *name, int width)
 {
 	BIGNUM *bn = NULL;
 	CHECK(EVP_PKEY_get_bn_param(pk, name, &bn) == 1);
 	unsigned char buf[512];
-	int n = BN_bn2bin(bn, buf);
+	int n = width ? BN_bn2binpad(bn, buf, width) : BN_bn2bin(bn, buf);
 	BN_free(bn);
 	return berth_base64_encode(buf, (size_t)n, 1);
 }
@@ -307,10 +310,10 @@ TEST(jwt_jwks)
 {
 	EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
 	EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	char *n = b64_param(rsa, OSSL_PKEY_PARAM_RSA_N);
-	char *e = b64_param(rsa, OSSL_PKEY_PARAM_RSA_E);
-	char *x = b64_param(ec, OSSL_PKEY_PARAM_EC_PUB_X);
-	char *y = b64_param(ec, OSSL_PKEY_PARAM_EC_PUB_Y);
+	char *n = b64_param(rsa, OSSL_PKEY_PARAM_RSA_N, 0);
+	char *e = b64_param(rsa, OSSL_PKEY_PARAM_RSA_E, 0);
+	char *x = b64_param(ec, OSSL_PKEY_PARAM_EC_PUB_X, 32);
+	char *y = b64_param(ec, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
 	json_t *jwks = json_pack(
 		"{s:[{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s,s:s}]}", "keys",
 		"kty", "RSA", "kid", "rsa-1", "n", n, "e", e,

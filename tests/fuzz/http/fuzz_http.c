@@ -239,7 +239,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 "  maintenance:\n    uploadpurging:\n      enabled: true\n"
 		 "      age: 30s\n      interval: 10s\n"
 		 "http:\n  addr: 127.0.0.1:%d\n  timeout: 5s\n", port);
-	/* "<...>" sources are embedded: no auth or TLS file is read */
+	/* no auth and no TLS: plain HTTP with open access */
 	if (berth_settings_parse(yaml, strlen(yaml), "<fuzz>", &settings, err,
 				 sizeof err))
 		die(err);
