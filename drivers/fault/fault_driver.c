@@ -455,12 +455,7 @@ static int fault_writer_close(berth_writer *w)
 }
 
 static const berth_storage_driver fault_driver = {
-	.abi_major = BERTH_STORAGE_ABI_MAJOR,
-	.abi_minor = BERTH_STORAGE_ABI_MINOR,
-	.struct_size = sizeof(berth_storage_driver),
-	.name = FAULT_NAME,
-	.version = "1.0.0",
-	.capabilities = FAULT_CAPS,
+	BERTH_STORAGE_HEAD(FAULT_NAME, "1.0.0", FAULT_CAPS),
 	.create = fault_create,
 	.destroy = fault_destroy,
 	.get_content = fault_get_content,

@@ -404,14 +404,10 @@ static int fs_open_fd(berth_instance *in, const char *path, int *out_fd,
 }
 
 static const berth_storage_driver fs_desc = {
-	.abi_major = BERTH_STORAGE_ABI_MAJOR,
-	.abi_minor = BERTH_STORAGE_ABI_MINOR,
-	.struct_size = sizeof(berth_storage_driver),
-	.name = FS_NAME,
-	.version = "1.0.0",
-	.capabilities = BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE |
-			BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND |
-			BERTH_CAP_FILE_DESCRIPTOR,
+	BERTH_STORAGE_HEAD(FS_NAME, "1.0.0",
+			   BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE |
+				   BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND |
+				   BERTH_CAP_FILE_DESCRIPTOR),
 	.create = fs_create,
 	.destroy = fs_destroy,
 	.get_content = fs_get_content,
