@@ -87,7 +87,10 @@ $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/berth: $(MAIN_OBJ) $(CORE_LIB)
+# The core uses the driver SDK's helpers that need nothing but libc (the
+# descriptor check, base64), so the server links the static SDK without
+# the SDK's libcurl and libxml2.
+$(BUILD)/bin/berth: $(MAIN_OBJ) $(CORE_LIB) $(SDK_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ $(PKG_LIBS) -ldl -lpthread
 
@@ -200,14 +203,14 @@ FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-$(BUILD)/tests/fuzz/replay-%: tests/fuzz/$$*/fuzz_$$*.c tests/fuzz/replay.c $(CORE_LIB)
+$(BUILD)/tests/fuzz/replay-%: tests/fuzz/$$*/fuzz_$$*.c tests/fuzz/replay.c $(CORE_LIB) $(SDK_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -rdynamic -o $@ $< tests/fuzz/replay.c $(CORE_LIB) \
+	$(CC) $(CFLAGS_ALL) -rdynamic -o $@ $< tests/fuzz/replay.c $(CORE_LIB) $(SDK_LIB) \
 		$(LDFLAGS_ALL) $(PKG_LIBS) -ldl -lpthread
 
-$(BUILD)/tests/fuzz/fuzz-%: tests/fuzz/$$*/fuzz_$$*.c $(CORE_LIB)
+$(BUILD)/tests/fuzz/fuzz-%: tests/fuzz/$$*/fuzz_$$*.c $(CORE_LIB) $(SDK_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -rdynamic -o $@ $< $(CORE_LIB) \
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -rdynamic -o $@ $< $(CORE_LIB) $(SDK_LIB) \
 		$(LDFLAGS_ALL) $(PKG_LIBS) -ldl -lpthread
 
 all: $(FUZZ_REPLAY)

@@ -165,6 +165,33 @@ char *berth_sdk_host_dup(const berth_host *host, const void *data,
 			 size_t len);
 
 /* ================================================================== */
+/* Descriptors (descriptor.c)                                          */
+/* ================================================================== */
+
+/**
+ * Check a driver's descriptor as Berth's loader does before calling
+ * anything through it (for programs that load drivers themselves, like a
+ * driver wrapping another one):
+ *  - abi_major is this header's BERTH_STORAGE_ABI_MAJOR (else
+ *    BERTH_E_UNSUPPORTED, the message naming both versions);
+ *  - struct_size covers at least the frozen head, and reserved is 0;
+ *  - name is set, printable ASCII without blanks, at most 64 bytes;
+ *    version is set and not empty;
+ *  - every required ABI 1.0 member is set (create .. remove);
+ *  - every claimed capability has its member: REDIRECT redirect_url,
+ *    NATIVE_WALK walk, FILE_DESCRIPTOR open_fd.
+ * Members are read from a copy padded to this header's size: a member
+ * beyond the driver's struct_size is missing, and members of a later
+ * minor are ignored.  On success that copy is stored in *out (when `out`
+ * is not NULL); otherwise BERTH_E_INVALID_ARGUMENT (or UNSUPPORTED) with
+ * a one-line message naming `file` in `err` (`errlen` bytes, may be 0).
+ * `desc` may be NULL (a driver whose entry returned nothing).
+ */
+int berth_sdk_descriptor_check(const berth_storage_driver *desc,
+			       const char *file, berth_storage_driver *out,
+			       char *err, size_t errlen);
+
+/* ================================================================== */
 /* Configuration values (config.c)                                     */
 /* ================================================================== */
 
@@ -293,7 +320,7 @@ int berth_sdk_hash_reset(berth_sdk_hash *h);
 void berth_sdk_hash_free(berth_sdk_hash *h);
 
 /* ================================================================== */
-/* HTTP over libcurl (http/request.c)                                          */
+/* HTTP over libcurl (http.c)                                         */
 /* ================================================================== */
 
 /**
