@@ -70,6 +70,13 @@ enum {
 int berth_sdk_path_valid(const char *path, unsigned flags);
 
 /**
+ * Non-zero when `name` is one valid path component: [A-Za-z0-9._-]+ and
+ * neither "." nor "..".  For telling a backend's own entries from the
+ * ones it keeps for itself (a '~' in a name can never be a path's).
+ */
+int berth_sdk_path_name_valid(const char *name);
+
+/**
  * BERTH_OK when valid; otherwise reports "<driver>: invalid path "..."
  * through host->error and returns BERTH_E_INVALID_PATH.  `host` may be
  * NULL (no message is recorded then).
@@ -132,11 +139,16 @@ int berth_sdk_error_errno(const berth_host *host, const char *driver,
 			  int err, const char *fmt, ...) BERTH_PRINTF(4, 5);
 
 /**
- * Map an errno value to a berth_status: ENOENT/ENOTDIR -> NOT_FOUND,
- * EACCES/EPERM/EROFS -> PERMISSION, ENOSPC/EDQUOT/EFBIG -> NO_SPACE,
- * ENOMEM -> NOMEM, EINVAL -> INVALID_ARGUMENT, ENAMETOOLONG ->
- * INVALID_PATH, ETIMEDOUT/ECONNREFUSED/EHOSTUNREACH/... -> UNAVAILABLE,
- * EAGAIN/EBUSY -> THROTTLED, 0 -> OK, anything else -> IO.
+ * Map the errno of a failed system call to a berth_status:
+ * ENOENT/ENOTDIR -> NOT_FOUND, EACCES/EPERM/EROFS -> PERMISSION,
+ * ENOSPC/EDQUOT/EFBIG -> NO_SPACE (EFBIG: the object is larger than the
+ * backend or the process may store), ENOMEM -> NOMEM, ENAMETOOLONG ->
+ * INVALID_PATH, ETIMEDOUT/ECONNREFUSED/ECONNRESET/ECONNABORTED/ENOTCONN/
+ * EHOSTUNREACH/ENETUNREACH/ENETDOWN/EHOSTDOWN/ESTALE -> UNAVAILABLE (a
+ * network filesystem or FUSE backend that went away: retryable),
+ * EAGAIN/EBUSY -> THROTTLED, 0 -> OK, anything else -> IO.  EINVAL is IO
+ * too: a driver checks its arguments before the call, so EINVAL means
+ * the backend cannot do what was asked, not that the caller erred.
  */
 int berth_sdk_errno_status(int err);
 
