@@ -79,15 +79,26 @@ $(SDK_LIB): $(SDK_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(CONF_BIN): $(CONF_OBJ) $(CORE_LIB) $(SDK_LIB)
+# The conformance tool links the parts of the core it uses and nothing
+# more: the driver loader (with the host table and the log it writes to)
+# and the configuration reader (storage.<name> of a config.yml), on top
+# of the SDK.  No HTTP, registry or API code.
+CONF_CORE_OBJ := $(BUILD)/obj/core/storage/driver_loader.o \
+	$(BUILD)/obj/core/common/log.o $(BUILD)/obj/core/config.o
+
+$(CONF_BIN): $(CONF_OBJ) $(CONF_CORE_OBJ) $(SDK_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ $(PKG_LIBS) $(SDK_LIBS) -ldl -lpthread
+	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ \
+		$(shell pkg-config --libs yaml-0.1 2>/dev/null) $(SDK_LIBS) -ldl -lpthread
 
 $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/berth: $(MAIN_OBJ) $(CORE_LIB)
+# The core uses the driver SDK's helpers that need nothing but libc (the
+# descriptor check, base64), so the server links the static SDK without
+# the SDK's libcurl and libxml2.
+$(BUILD)/bin/berth: $(MAIN_OBJ) $(CORE_LIB) $(SDK_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -rdynamic -o $@ $^ $(PKG_LIBS) -ldl -lpthread
 
@@ -200,14 +211,14 @@ FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-$(BUILD)/tests/fuzz/replay-%: tests/fuzz/$$*/fuzz_$$*.c tests/fuzz/replay.c $(CORE_LIB)
+$(BUILD)/tests/fuzz/replay-%: tests/fuzz/$$*/fuzz_$$*.c tests/fuzz/replay.c $(CORE_LIB) $(SDK_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -rdynamic -o $@ $< tests/fuzz/replay.c $(CORE_LIB) \
+	$(CC) $(CFLAGS_ALL) -rdynamic -o $@ $< tests/fuzz/replay.c $(CORE_LIB) $(SDK_LIB) \
 		$(LDFLAGS_ALL) $(PKG_LIBS) -ldl -lpthread
 
-$(BUILD)/tests/fuzz/fuzz-%: tests/fuzz/$$*/fuzz_$$*.c $(CORE_LIB)
+$(BUILD)/tests/fuzz/fuzz-%: tests/fuzz/$$*/fuzz_$$*.c $(CORE_LIB) $(SDK_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -rdynamic -o $@ $< $(CORE_LIB) \
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -rdynamic -o $@ $< $(CORE_LIB) $(SDK_LIB) \
 		$(LDFLAGS_ALL) $(PKG_LIBS) -ldl -lpthread
 
 all: $(FUZZ_REPLAY)

@@ -23,11 +23,12 @@
 
 #include <openssl/crypto.h>
 
+#include <berth/sdk.h>
+
 #include "auth/auth.h"
 #include "auth/htpasswd.h"
 #include "auth/jwt.h"
 #include "auth/token_issue.h"
-#include "common/base64.h"
 #include "common/log.h"
 #include "common/names.h"
 
@@ -138,7 +139,7 @@ static int parse_basic(const char *h, char *user, char *pass)
 	size_t hl = strlen(h);
 	while (hl && h[hl - 1] == ' ')
 		hl--;
-	if (berth_base64_decode(h, hl, 0, &raw, &len))
+	if (berth_sdk_base64_decode(h, hl, BERTH_SDK_B64_STD, &raw, &len))
 		return -1;
 	int rc = -1;
 	unsigned char *colon = memchr(raw, ':', len);

@@ -29,8 +29,9 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include <berth/sdk.h>
+
 #include "auth/jwt.h"
-#include "common/base64.h"
 #include "common/json_limits.h"
 
 typedef struct tkey {
@@ -219,9 +220,10 @@ static int jwk_bytes(json_t *jwk, const char *member, unsigned char **out,
 		     size_t *len)
 {
 	const char *s = json_string_value(json_object_get(jwk, member));
-	if (!s || berth_base64_decode(s, strlen(s), 1, out, len) || !*len) {
-		if (*out)
-			free(*out);
+	*out = NULL;
+	if (!s || berth_sdk_base64_decode(s, strlen(s), BERTH_SDK_B64_URL, out,
+					  len) || !*len) {
+		free(*out);
 		*out = NULL;
 		return -1;
 	}
@@ -424,7 +426,8 @@ static EVP_PKEY *x5c_key(const berth_jwt_keys *k, json_t *x5c)
 		const char *s = json_string_value(v);
 		unsigned char *der = NULL;
 		size_t len = 0;
-		if (!s || berth_base64_decode(s, strlen(s), 0, &der, &len))
+		if (!s || berth_sdk_base64_decode(s, strlen(s),
+						  BERTH_SDK_B64_STD, &der, &len))
 			goto out;
 		const unsigned char *p = der;
 		X509 *x = d2i_X509(NULL, &p, (long)len);
@@ -464,7 +467,7 @@ static json_t *decode_json(const char *s, size_t len)
 {
 	unsigned char *raw = NULL;
 	size_t rawlen = 0;
-	if (berth_base64_decode(s, len, 1, &raw, &rawlen))
+	if (berth_sdk_base64_decode(s, len, BERTH_SDK_B64_URL, &raw, &rawlen))
 		return NULL;
 	json_t *j = json_limits_loadb((const char *)raw, rawlen,
 				      JSON_REJECT_DUPLICATES, &jwt_limits,
@@ -546,8 +549,8 @@ int berth_jwt_verify(const berth_jwt_keys *k, const char *tok, size_t len,
 		       a->name);
 		goto out;
 	}
-	if (berth_base64_decode(d2 + 1, len - (d2 + 1 - tok), 1, &sig,
-				&siglen) ||
+	if (berth_sdk_base64_decode(d2 + 1, len - (d2 + 1 - tok),
+				    BERTH_SDK_B64_URL, &sig, &siglen) ||
 	    !verify_sig(a, pk, tok, d2 - tok, sig, siglen)) {
 		seterr(err, errlen, "token signature is invalid", NULL);
 		goto out;
@@ -598,7 +601,7 @@ static char *b64_json(json_t *j)
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!s)
 		return NULL;
-	char *out = berth_base64_encode((unsigned char *)s, strlen(s), 1);
+	char *out = berth_sdk_base64_encode(s, strlen(s), BERTH_SDK_B64_URL);
 	free(s);
 	return out;
 }
@@ -649,7 +652,7 @@ char *berth_jwt_sign(EVP_PKEY *key, const char *kid, json_t *claims)
 		sp = raw;
 		outlen = 2 * w;
 	}
-	s64 = berth_base64_encode(sp, outlen, 1);
+	s64 = berth_sdk_base64_encode(sp, outlen, BERTH_SDK_B64_URL);
 	if (s64 && asprintf(&out, "%s.%s", input, s64) < 0)
 		out = NULL;
 out:

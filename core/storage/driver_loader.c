@@ -2,11 +2,14 @@
  * storage/driver_loader.c - loads storage drivers and offers them the core's
  * host services.
  *
- * The descriptor is copied FUSE-style into a zeroed struct of the core's
- * size: a driver built against an older minor simply has NULL for the
- * members it does not know, and one built against a newer minor gets its
- * extra members ignored.  Another major is refused, with both versions in
- * the message, because member meanings may differ.
+ * The descriptor is checked and copied by the driver SDK's
+ * berth_sdk_descriptor_check, FUSE-style into a zeroed struct of the
+ * core's size: a driver built against an older minor simply has NULL for
+ * the members it does not know, and one built against a newer minor gets
+ * its extra members ignored.  Another major is refused, with both
+ * versions in the message, because member meanings may differ; so is a
+ * descriptor lacking a required member or claiming a capability without
+ * the member it promises.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -16,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <berth/sdk.h>
 
 #include "common/log.h"
 #include "storage/driver_loader.h"
@@ -145,72 +150,22 @@ int berth_driver_load(const char *file, berth_driver **out, char *errbuf,
 		dlclose(dl);
 		return -1;
 	}
-	const berth_storage_driver *desc = entry();
-	if (!desc) {
-		snprintf(errbuf, errlen,
-			 "storage driver %s returned no descriptor", file);
-		dlclose(dl);
-		return -1;
-	}
-	if (desc->abi_major != BERTH_STORAGE_ABI_MAJOR) {
-		snprintf(errbuf, errlen,
-			 "storage driver %s was built for storage ABI %u.%u; "
-			 "this core supports %d.x (up to %d.%d)",
-			 file, desc->abi_major, desc->abi_minor,
-			 BERTH_STORAGE_ABI_MAJOR, BERTH_STORAGE_ABI_MAJOR,
-			 BERTH_STORAGE_ABI_MINOR);
-		dlclose(dl);
-		return -1;
-	}
-	size_t head = offsetof(berth_storage_driver, create);
-	if (desc->struct_size < head) {
-		snprintf(errbuf, errlen,
-			 "storage driver %s has a descriptor of %u bytes, "
-			 "smaller than the ABI head (%zu)",
-			 file, desc->struct_size, head);
-		dlclose(dl);
-		return -1;
-	}
+	/* The SDK's check, the one the conformance tool and drivers that
+	   load drivers make too; it pads the descriptor to our size. */
 	berth_driver *d = calloc(1, sizeof *d);
 	if (!d) {
 		snprintf(errbuf, errlen, "out of memory");
 		dlclose(dl);
 		return -1;
 	}
-	size_t n = desc->struct_size < sizeof d->desc ? desc->struct_size
-						       : sizeof d->desc;
-	memcpy(&d->desc, desc, n);
-	d->dl = dl;
-	d->file = strdup(file);
-
-	const berth_storage_driver *x = &d->desc;
-	const char *missing = !x->name || !*x->name ? "name"
-			      : !x->version        ? "version"
-			      : !x->create         ? "create"
-			      : !x->destroy        ? "destroy"
-			      : !x->get_content    ? "get_content"
-			      : !x->put_content    ? "put_content"
-			      : !x->reader_open    ? "reader_open"
-			      : !x->reader_read    ? "reader_read"
-			      : !x->reader_close   ? "reader_close"
-			      : !x->writer_open    ? "writer_open"
-			      : !x->writer_write   ? "writer_write"
-			      : !x->writer_size    ? "writer_size"
-			      : !x->writer_commit  ? "writer_commit"
-			      : !x->writer_cancel  ? "writer_cancel"
-			      : !x->writer_close   ? "writer_close"
-			      : !x->stat           ? "stat"
-			      : !x->list           ? "list"
-			      : !x->move           ? "move"
-			      : !x->remove         ? "remove"
-						   : NULL;
-	if (missing) {
-		snprintf(errbuf, errlen,
-			 "storage driver %s lacks the required member %s",
-			 file, missing);
-		berth_driver_unload(d);
+	if (berth_sdk_descriptor_check(entry(), file, &d->desc, errbuf,
+				       errlen) != BERTH_OK) {
+		free(d);
+		dlclose(dl);
 		return -1;
 	}
+	d->dl = dl;
+	d->file = strdup(file);
 	*out = d;
 	return 0;
 }

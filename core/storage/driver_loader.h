@@ -23,9 +23,11 @@ typedef struct berth_driver {
 char *berth_driver_resolve(const char *name, const char *explicit_path);
 
 /**
- * dlopen `file`, find BERTH_STORAGE_ENTRY, check the head: refuses
- * another major, a struct_size smaller than the frozen head, a missing
- * required member.  On error returns -1 with a message in errbuf.
+ * dlopen `file`, find BERTH_STORAGE_ENTRY and check the descriptor with
+ * berth_sdk_descriptor_check (<berth/sdk.h>): refuses another major, a
+ * struct_size smaller than the frozen head, a non-zero reserved, a bad
+ * name or version, a missing required member, a claimed capability
+ * without its member.  On error returns -1 with a message in errbuf.
  */
 int berth_driver_load(const char *file, berth_driver **out, char *errbuf,
 		      size_t errlen);

@@ -116,37 +116,23 @@ static int load_inner(berth_instance *in, const char *name, const char *path)
 	}
 	berth_storage_entry_fn entry;
 	*(void **)&entry = dlsym(in->dl, BERTH_STORAGE_ENTRY);
-	const berth_storage_driver *d = entry ? entry() : NULL;
+	char err[512];
 	int rc = BERTH_OK;
-	if (!d)
+	if (!entry)
 		rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
-				     "%s is not a storage driver", path);
-	else if (d->abi_major != BERTH_STORAGE_ABI_MAJOR ||
-		 d->struct_size < offsetof(berth_storage_driver, create))
+				     "%s is not a storage driver (no symbol %s)",
+				     path, BERTH_STORAGE_ENTRY);
+	/* The loader's own check; members beyond the wrapped driver's
+	   struct_size stay NULL: "unsupported", as the ABI says. */
+	else if (berth_sdk_descriptor_check(entry(), path, &in->d, err,
+					    sizeof err) != BERTH_OK)
 		rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
-				     "%s: ABI %u.%u, want %d.x", path, d->abi_major,
-				     d->abi_minor, BERTH_STORAGE_ABI_MAJOR);
-	if (rc == BERTH_OK) {
-		/* Members beyond the wrapped driver's struct_size stay NULL:
-		   "unsupported", as the ABI says. */
-		size_t n = d->struct_size < sizeof in->d ? d->struct_size
-							 : sizeof in->d;
-		memcpy(&in->d, d, n);
-		const berth_storage_driver *w = &in->d;
-		if (!w->create || !w->destroy || !w->get_content ||
-		    !w->put_content || !w->reader_open || !w->reader_read ||
-		    !w->reader_close || !w->writer_open || !w->writer_write ||
-		    !w->writer_size || !w->writer_commit || !w->writer_cancel ||
-		    !w->writer_close || !w->stat || !w->list || !w->move ||
-		    !w->remove)
-			rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
-					     "%s lacks required methods", path);
-		else if (!w->walk || !(w->capabilities & BERTH_CAP_APPEND))
-			rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
-					     "wrapped driver \"%s\" lacks walk or "
-					     "BERTH_CAP_APPEND, which this driver claims",
-					     w->name ? w->name : path);
-	}
+				     "wrapped driver: %s", err);
+	else if (!in->d.walk || !(in->d.capabilities & BERTH_CAP_APPEND))
+		rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
+				     "wrapped driver \"%s\" lacks walk or "
+				     "BERTH_CAP_APPEND, which this driver claims",
+				     in->d.name);
 	free(own);
 	return rc;
 }
@@ -455,12 +441,7 @@ static int fault_writer_close(berth_writer *w)
 }
 
 static const berth_storage_driver fault_driver = {
-	.abi_major = BERTH_STORAGE_ABI_MAJOR,
-	.abi_minor = BERTH_STORAGE_ABI_MINOR,
-	.struct_size = sizeof(berth_storage_driver),
-	.name = FAULT_NAME,
-	.version = "1.0.0",
-	.capabilities = FAULT_CAPS,
+	BERTH_STORAGE_HEAD(FAULT_NAME, "1.0.0", FAULT_CAPS),
 	.create = fault_create,
 	.destroy = fault_destroy,
 	.get_content = fault_get_content,

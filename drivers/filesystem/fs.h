@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+#include <berth/sdk.h>
 #include <berth/storage.h>
 
 #define FS_NAME "filesystem"
@@ -73,21 +74,21 @@ void fs_listing_cache_free(fs_listing_cache *c);
 int fs_listing_get(struct berth_instance *in, int fd, fs_listing **out);
 void fs_listing_put(struct berth_instance *in, fs_listing *l);
 
-/* Errors: every message starts with "filesystem: ". */
-int fs_fail(const struct berth_instance *in, int code, const char *fmt, ...)
-	BERTH_PRINTF(3, 4);
-/* Map errno `err` to a berth_status and report "<what> <path>: <strerror>". */
-int fs_sys_fail(const struct berth_instance *in, int err, const char *what,
-		const char *path);
-int fs_errno_status(int err);
-
-/* BERTH_OK if `path` matches ^(/[A-Za-z0-9._-]+)+$ without "." / ".."
-   components (or is "/" when allow_root); else reports and returns
-   BERTH_E_INVALID_PATH. */
-int fs_check_path(const struct berth_instance *in, const char *path,
-		  int allow_root);
-/* 1 if `name` is a valid single path component (used to hide helpers). */
-int fs_valid_name(const char *name);
+/* Errors, paths and errno go through the driver SDK (<berth/sdk.h>), so
+   the filesystem driver answers exactly like every other driver: */
+/* report `code` as "filesystem: <fmt...>" (berth_sdk_error); */
+#define fs_fail(in, code, ...)                                            \
+	berth_sdk_error((in)->host, FS_NAME, (code), __VA_ARGS__)
+/* report errno `err` as "filesystem: <what> <path>: <strerror>", with
+   the status of berth_sdk_errno_status (berth_sdk_error_errno); */
+#define fs_sys_fail(in, err, what, path)                                  \
+	berth_sdk_error_errno((in)->host, FS_NAME, (err), "%s %s", (what),   \
+			      (path))
+/* BERTH_OK if `path` is in the ABI's grammar (or "/" when allow_root),
+   else reported BERTH_E_INVALID_PATH (berth_sdk_path_check). */
+#define fs_check_path(in, path, allow_root)                               \
+	berth_sdk_path_check((in)->host, FS_NAME, (path),                  \
+			     (allow_root) ? BERTH_SDK_PATH_ALLOW_ROOT : 0)
 
 /* malloc'd "<root><path><suffix>" ("/" maps to the root itself); NULL on
    allocation failure. */

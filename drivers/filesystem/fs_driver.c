@@ -44,7 +44,7 @@ static int check_root(struct berth_instance *in)
 	int err = fs_mkdir_parent(probe);
 	if (err) {
 		free(probe);
-		int code = fs_errno_status(err);
+		int code = berth_sdk_errno_status(err);
 		if (code == BERTH_E_NOT_FOUND)
 			code = BERTH_E_CONFIG;
 		char buf[256];
@@ -56,7 +56,7 @@ static int check_root(struct berth_instance *in)
 	err = errno;
 	free(probe);
 	if (fd < 0) {
-		int code = fs_errno_status(err);
+		int code = berth_sdk_errno_status(err);
 		if (code == BERTH_E_NOT_FOUND)
 			code = BERTH_E_CONFIG;
 		char buf[256];
@@ -73,10 +73,9 @@ static int fs_create(berth_instance **out, const berth_host *host,
 		     const berth_config *config)
 {
 	struct berth_instance *in = calloc(1, sizeof *in);
-	if (!in) {
-		host->error(host, BERTH_E_NOMEM, FS_NAME ": out of memory");
-		return BERTH_E_NOMEM;
-	}
+	if (!in)
+		return berth_sdk_error(host, FS_NAME, BERTH_E_NOMEM,
+				       "out of memory");
 	in->host = host;
 	const char *root = FS_DEFAULT_ROOT;
 	int rc = BERTH_OK;
@@ -92,11 +91,9 @@ static int fs_create(berth_instance **out, const berth_host *host,
 		} else if (!strcmp(it->key, "maxthreads")) {
 			/* Accepted for Distribution compatibility; this
 			   driver blocks the calling thread instead. */
-			char *end;
-			errno = 0;
-			long long v = strtoll(it->value, &end, 10);
-			if (errno || end == it->value || *end ||
-			    v < FS_MIN_THREADS) {
+			int64_t v;
+			if (berth_sdk_parse_int(it->value, FS_MIN_THREADS,
+						INT64_MAX, &v) != BERTH_OK) {
 				rc = fs_fail(in, BERTH_E_CONFIG,
 					     "maxthreads must be an integer >= "
 					     "%d, got \"%s\"",
@@ -305,7 +302,7 @@ static int fs_list(berth_instance *in, const char *path, berth_list_cb cb,
 			break;
 		}
 		/* Hides ".", "..", '~' helpers and foreign names alike. */
-		if (!fs_valid_name(e->d_name)) {
+		if (!berth_sdk_path_name_valid(e->d_name)) {
 			fs_sweep_temp(in, dirfd(d), e->d_name,
 				      is_root ? "" : path);
 			continue;
@@ -347,9 +344,8 @@ static int fs_move(berth_instance *in, const char *src, const char *dst)
 			break;
 	}
 	if (err) {
-		char buf[256];
-		rc = fs_fail(in, fs_errno_status(err), "move %s to %s: %s", src,
-			     dst, strerror_r(err, buf, sizeof buf));
+		rc = berth_sdk_error_errno(in->host, FS_NAME, err,
+					   "move %s to %s", src, dst);
 		goto out;
 	}
 	if ((err = fs_sync_parent(fdst)) != 0) {
@@ -404,14 +400,10 @@ static int fs_open_fd(berth_instance *in, const char *path, int *out_fd,
 }
 
 static const berth_storage_driver fs_desc = {
-	.abi_major = BERTH_STORAGE_ABI_MAJOR,
-	.abi_minor = BERTH_STORAGE_ABI_MINOR,
-	.struct_size = sizeof(berth_storage_driver),
-	.name = FS_NAME,
-	.version = "1.0.0",
-	.capabilities = BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE |
-			BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND |
-			BERTH_CAP_FILE_DESCRIPTOR,
+	BERTH_STORAGE_HEAD(FS_NAME, "1.0.0",
+			   BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE |
+				   BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND |
+				   BERTH_CAP_FILE_DESCRIPTOR),
 	.create = fs_create,
 	.destroy = fs_destroy,
 	.get_content = fs_get_content,

@@ -120,7 +120,7 @@ static int listing_read(struct berth_instance *in, int fd, fs_listing **out)
 			err = errno;
 			break;
 		}
-		if (!fs_valid_name(e->d_name)) {
+		if (!berth_sdk_path_name_valid(e->d_name)) {
 			/* ".", "..", '~' helpers, foreign names */
 			fs_sweep_temp(in, fd, e->d_name, NULL);
 			continue;

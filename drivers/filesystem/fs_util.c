@@ -1,10 +1,11 @@
 /*
- * fs_util.c - helpers shared by the filesystem driver's methods: error
- * reporting, path validation, mapping storage paths onto the root
- * directory, mkdir -p, pruning of empty directories, temporary files.
+ * fs_util.c - helpers shared by the filesystem driver's methods: mapping
+ * storage paths onto the root directory, mkdir -p, pruning of empty
+ * directories, temporary files.
  *
- * Every method validates its path here first, so nothing outside the path
- * grammar (no "..", no '~' helper names) ever reaches a system call.
+ * Every method validates its path first (fs_check_path, the SDK's path
+ * grammar), so nothing outside the grammar (no "..", no '~' helper
+ * names) ever reaches a system call.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,91 +18,6 @@
 #include <unistd.h>
 
 #include "fs.h"
-
-int fs_fail(const struct berth_instance *in, int code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (in && in->host && in->host->error)
-		in->host->error(in->host, code, FS_NAME ": %s", msg);
-	return code;
-}
-
-int fs_errno_status(int err)
-{
-	switch (err) {
-	case ENOENT:
-	case ENOTDIR:
-		return BERTH_E_NOT_FOUND;
-	case ENOSPC:
-	case EDQUOT:
-		return BERTH_E_NO_SPACE;
-	case EACCES:
-	case EPERM:
-	case EROFS:
-		return BERTH_E_PERMISSION;
-	case ENOMEM:
-		return BERTH_E_NOMEM;
-	case ENAMETOOLONG:
-		return BERTH_E_INVALID_PATH;
-	default:
-		return BERTH_E_IO;
-	}
-}
-
-int fs_sys_fail(const struct berth_instance *in, int err, const char *what,
-		const char *path)
-{
-	char buf[256];
-	const char *text = strerror_r(err, buf, sizeof buf);
-	return fs_fail(in, fs_errno_status(err), "%s %s: %s", what, path,
-		       text);
-}
-
-static int name_char(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
-int fs_valid_name(const char *name)
-{
-	size_t n = 0;
-	for (; name[n]; n++)
-		if (!name_char((unsigned char)name[n]))
-			return 0;
-	if (n == 0 || !strcmp(name, ".") || !strcmp(name, ".."))
-		return 0;
-	return 1;
-}
-
-int fs_check_path(const struct berth_instance *in, const char *path,
-		  int allow_root)
-{
-	if (!path)
-		return fs_fail(in, BERTH_E_INVALID_PATH, "invalid path (null)");
-	if (allow_root && !strcmp(path, "/"))
-		return BERTH_OK;
-	const char *p = path;
-	if (*p != '/')
-		goto bad;
-	while (*p == '/') {
-		const char *s = ++p;
-		while (*p && name_char((unsigned char)*p))
-			p++;
-		size_t n = (size_t)(p - s);
-		if (n == 0 || (n == 1 && s[0] == '.') ||
-		    (n == 2 && s[0] == '.' && s[1] == '.'))
-			goto bad;
-	}
-	if (*p == '\0')
-		return BERTH_OK;
-bad:
-	return fs_fail(in, BERTH_E_INVALID_PATH, "invalid path %s", path);
-}
 
 char *fs_full(const struct berth_instance *in, const char *path,
 	      const char *suffix)
@@ -242,10 +158,10 @@ void fs_sweep_temp(const struct berth_instance *in, int dirfd,
 	    now.tv_sec - st.st_mtim.tv_sec < FS_TEMP_STALE_S)
 		return;
 	/* ENOENT: another server swept it, or its writer renamed it */
-	if (unlinkat(dirfd, name, 0) == 0 && in->host && in->host->log)
-		in->host->log(in->host, BERTH_LOG_INFO,
-			      FS_NAME ": removed %s%s%s, the temporary of a "
-			      "write that did not finish",
+	if (unlinkat(dirfd, name, 0) == 0)
+		berth_sdk_log(in->host, FS_NAME, BERTH_LOG_INFO,
+			      "removed %s%s%s, the temporary of a write that "
+			      "did not finish",
 			      dir ? dir : "", dir ? "/" : "", name);
 }
 

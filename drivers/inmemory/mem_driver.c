@@ -256,13 +256,9 @@ static int mem_remove(berth_instance *in, const char *path)
 }
 
 static const berth_storage_driver mem_driver = {
-	.abi_major = BERTH_STORAGE_ABI_MAJOR,
-	.abi_minor = BERTH_STORAGE_ABI_MINOR,
-	.struct_size = sizeof(berth_storage_driver),
-	.name = MEM_NAME,
-	.version = "1.0.0",
-	.capabilities = BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE |
-			BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND,
+	BERTH_STORAGE_HEAD(MEM_NAME, "1.0.0",
+			   BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE |
+				   BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND),
 	.create = mem_create,
 	.destroy = mem_destroy,
 	.get_content = mem_get_content,

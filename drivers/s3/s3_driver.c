@@ -462,14 +462,10 @@ static int s3_redirect_url(berth_instance *s, const char *path,
 }
 
 static const berth_storage_driver s3_driver = {
-	.abi_major = BERTH_STORAGE_ABI_MAJOR,
-	.abi_minor = BERTH_STORAGE_ABI_MINOR,
-	.struct_size = sizeof(berth_storage_driver),
-	.name = S3_NAME,
-	.version = "1.0.0",
-	.capabilities = BERTH_CAP_REDIRECT | BERTH_CAP_NATIVE_WALK |
-			BERTH_CAP_SERVER_MOVE | BERTH_CAP_RANGE_READ |
-			BERTH_CAP_APPEND,
+	BERTH_STORAGE_HEAD(S3_NAME, "1.0.0",
+			   BERTH_CAP_REDIRECT | BERTH_CAP_NATIVE_WALK |
+				   BERTH_CAP_SERVER_MOVE | BERTH_CAP_RANGE_READ |
+				   BERTH_CAP_APPEND),
 	.create = s3_create,
 	.destroy = s3_destroy,
 	.get_content = s3_get_content,

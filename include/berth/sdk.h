@@ -70,6 +70,13 @@ enum {
 int berth_sdk_path_valid(const char *path, unsigned flags);
 
 /**
+ * Non-zero when `name` is one valid path component: [A-Za-z0-9._-]+ and
+ * neither "." nor "..".  For telling a backend's own entries from the
+ * ones it keeps for itself (a '~' in a name can never be a path's).
+ */
+int berth_sdk_path_name_valid(const char *name);
+
+/**
  * BERTH_OK when valid; otherwise reports "<driver>: invalid path "..."
  * through host->error and returns BERTH_E_INVALID_PATH.  `host` may be
  * NULL (no message is recorded then).
@@ -132,11 +139,16 @@ int berth_sdk_error_errno(const berth_host *host, const char *driver,
 			  int err, const char *fmt, ...) BERTH_PRINTF(4, 5);
 
 /**
- * Map an errno value to a berth_status: ENOENT/ENOTDIR -> NOT_FOUND,
- * EACCES/EPERM/EROFS -> PERMISSION, ENOSPC/EDQUOT/EFBIG -> NO_SPACE,
- * ENOMEM -> NOMEM, EINVAL -> INVALID_ARGUMENT, ENAMETOOLONG ->
- * INVALID_PATH, ETIMEDOUT/ECONNREFUSED/EHOSTUNREACH/... -> UNAVAILABLE,
- * EAGAIN/EBUSY -> THROTTLED, 0 -> OK, anything else -> IO.
+ * Map the errno of a failed system call to a berth_status:
+ * ENOENT/ENOTDIR -> NOT_FOUND, EACCES/EPERM/EROFS -> PERMISSION,
+ * ENOSPC/EDQUOT/EFBIG -> NO_SPACE (EFBIG: the object is larger than the
+ * backend or the process may store), ENOMEM -> NOMEM, ENAMETOOLONG ->
+ * INVALID_PATH, ETIMEDOUT/ECONNREFUSED/ECONNRESET/ECONNABORTED/ENOTCONN/
+ * EHOSTUNREACH/ENETUNREACH/ENETDOWN/EHOSTDOWN/ESTALE -> UNAVAILABLE (a
+ * network filesystem or FUSE backend that went away: retryable),
+ * EAGAIN/EBUSY -> THROTTLED, 0 -> OK, anything else -> IO.  EINVAL is IO
+ * too: a driver checks its arguments before the call, so EINVAL means
+ * the backend cannot do what was asked, not that the caller erred.
  */
 int berth_sdk_errno_status(int err);
 
@@ -163,6 +175,33 @@ void berth_sdk_log(const berth_host *host, const char *driver,
  */
 char *berth_sdk_host_dup(const berth_host *host, const void *data,
 			 size_t len);
+
+/* ================================================================== */
+/* Descriptors (descriptor.c)                                          */
+/* ================================================================== */
+
+/**
+ * Check a driver's descriptor as Berth's loader does before calling
+ * anything through it (for programs that load drivers themselves, like a
+ * driver wrapping another one):
+ *  - abi_major is this header's BERTH_STORAGE_ABI_MAJOR (else
+ *    BERTH_E_UNSUPPORTED, the message naming both versions);
+ *  - struct_size covers at least the frozen head, and reserved is 0;
+ *  - name is set, printable ASCII without blanks, at most 64 bytes;
+ *    version is set and not empty;
+ *  - every required ABI 1.0 member is set (create .. remove);
+ *  - every claimed capability has its member: REDIRECT redirect_url,
+ *    NATIVE_WALK walk, FILE_DESCRIPTOR open_fd.
+ * Members are read from a copy padded to this header's size: a member
+ * beyond the driver's struct_size is missing, and members of a later
+ * minor are ignored.  On success that copy is stored in *out (when `out`
+ * is not NULL); otherwise BERTH_E_INVALID_ARGUMENT (or UNSUPPORTED) with
+ * a one-line message naming `file` in `err` (`errlen` bytes, may be 0).
+ * `desc` may be NULL (a driver whose entry returned nothing).
+ */
+int berth_sdk_descriptor_check(const berth_storage_driver *desc,
+			       const char *file, berth_storage_driver *out,
+			       char *err, size_t errlen);
 
 /* ================================================================== */
 /* Configuration values (config.c)                                     */
@@ -293,7 +332,7 @@ int berth_sdk_hash_reset(berth_sdk_hash *h);
 void berth_sdk_hash_free(berth_sdk_hash *h);
 
 /* ================================================================== */
-/* HTTP over libcurl (http/request.c)                                          */
+/* HTTP over libcurl (http.c)                                         */
 /* ================================================================== */
 
 /**

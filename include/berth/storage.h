@@ -366,6 +366,28 @@ _Static_assert(offsetof(berth_host, log) == 16, "host head");
 _Static_assert(sizeof(berth_stat_info) == 24, "stat info");
 #endif
 
+/**
+ * The frozen head of a descriptor as designated initialisers, so a driver
+ * never writes abi_major, abi_minor, struct_size and reserved by hand:
+ *
+ *     static const berth_storage_driver my_driver = {
+ *             BERTH_STORAGE_HEAD("mine", "1.0.0", BERTH_CAP_NATIVE_WALK),
+ *             .create = mine_create,
+ *             ...
+ *     };
+ *
+ * The ABI version filled in is the one of the header the driver is
+ * compiled with.  A macro only: it was added with the ABI 1.0 headers and
+ * changes no layout and no version (a descriptor written out by hand is
+ * exactly as valid).
+ */
+#define BERTH_STORAGE_HEAD(drv_name, drv_version, caps)                       \
+	.abi_major = BERTH_STORAGE_ABI_MAJOR,                                 \
+	.abi_minor = BERTH_STORAGE_ABI_MINOR,                                 \
+	.struct_size = sizeof(berth_storage_driver), .reserved = 0,          \
+	.name = (drv_name), .version = (drv_version),                        \
+	.capabilities = (caps)
+
 /** Declare the entry point in a driver: BERTH_STORAGE_DRIVER(&my_desc). */
 #define BERTH_STORAGE_DRIVER(desc_ptr)                                        \
 	BERTH_EXPORT const berth_storage_driver *berth_storage_driver_v1(void); \

@@ -67,14 +67,13 @@ int berth_sdk_errno_status(int err)
 		return BERTH_E_NO_SPACE;
 	case ENOMEM:
 		return BERTH_E_NOMEM;
-	case EINVAL:
-		return BERTH_E_INVALID_ARGUMENT;
 	case ENAMETOOLONG:
 		return BERTH_E_INVALID_PATH;
 	case ETIMEDOUT:
 	case ECONNREFUSED:
 	case ECONNRESET:
 	case ECONNABORTED:
+	case ENOTCONN:
 	case EHOSTUNREACH:
 	case ENETUNREACH:
 	case ENETDOWN:

@@ -1,5 +1,5 @@
 /*
- * http/request.c - an HTTP client over libcurl for drivers that talk to object
+ * http.c - an HTTP client over libcurl for drivers that talk to object
  * stores: one request struct, buffered or streamed bodies both ways,
  * retries with exponential backoff and full jitter on throttling, server
  * errors and transient transport failures, and connection reuse.

@@ -15,6 +15,17 @@ static int path_char(unsigned char c)
 	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
+/* Is name[0..n) one component: [A-Za-z0-9._-]+, not "." or ".."? */
+static int component_valid(const char *name, size_t n)
+{
+	if (n == 0)
+		return 0; /* "//" or a trailing '/' */
+	for (size_t i = 0; i < n; i++)
+		if (!path_char((unsigned char)name[i]))
+			return 0;
+	return !(name[0] == '.' && (n == 1 || (n == 2 && name[1] == '.')));
+}
+
 int berth_sdk_path_valid(const char *path, unsigned flags)
 {
 	if (!path || path[0] != '/')
@@ -25,18 +36,17 @@ int berth_sdk_path_valid(const char *path, unsigned flags)
 	while (*p) {
 		/* *p == '/': one component follows. */
 		const char *start = ++p;
-		while (*p && *p != '/') {
-			if (!path_char((unsigned char)*p))
-				return 0;
+		while (*p && *p != '/')
 			p++;
-		}
-		size_t n = (size_t)(p - start);
-		if (n == 0)
-			return 0; /* "//" or a trailing '/' */
-		if (start[0] == '.' && (n == 1 || (n == 2 && start[1] == '.')))
+		if (!component_valid(start, (size_t)(p - start)))
 			return 0;
 	}
 	return 1;
+}
+
+int berth_sdk_path_name_valid(const char *name)
+{
+	return name && component_valid(name, strlen(name));
 }
 
 int berth_sdk_path_check(const berth_host *host, const char *driver,

@@ -8,8 +8,14 @@
 
 #include <berth/storage.h>
 
-/** storage-filesystem.so from $BERTH_DRIVER_DIR (else build/lib/berth),
-    loaded once and kept loaded; NULL (reported on stderr) if it fails. */
+/** The file of driver `name` in the build this binary belongs to:
+    $BERTH_DRIVER_DIR/storage-<name>.so, else
+    <dir of this binary>/../lib/berth/storage-<name>.so (so the unit tests
+    of build-asan load build-asan's drivers).  Thread-local storage. */
+const char *test_driver_path(const char *name);
+
+/** storage-filesystem.so from test_driver_path, loaded once and kept
+    loaded; NULL (reported on stderr) if it fails. */
 const berth_storage_driver *test_fs_driver(void);
 
 /** rm -r of `dir` (best effort, never follows symlinks). */

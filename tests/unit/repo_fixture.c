@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs_driver_fixture.h"
 #include "repo_fixture.h"
 #include "storage/store.h"
 
@@ -16,9 +17,8 @@ int repo_fixture_setup(repo_fixture *f)
 	snprintf(f->root, sizeof f->root, "/tmp/berth-repo-XXXXXX");
 	if (!mkdtemp(f->root))
 		return -1;
-	char *file = berth_driver_resolve("filesystem", NULL);
-	int rc = berth_driver_load(file, &f->driver, err, sizeof err);
-	free(file);
+	int rc = berth_driver_load(test_driver_path("filesystem"), &f->driver,
+				   err, sizeof err);
 	if (rc)
 		return -1;
 	berth_config_item items[] = {{"rootdirectory", f->root}};

@@ -4,7 +4,8 @@
  * they exercise exactly what the server loads (hidden symbols, the one
  * exported entry) without depending on the core's loader.
  *
- * The .so is found in $BERTH_DRIVER_DIR, else build/lib/berth.  Every
+ * The .so is the one of this binary's build (test_driver_path: the
+ * directory $BERTH_DRIVER_DIR, else <BUILD>/lib/berth).  Every
  * case works in its own temporary directory and removes it afterwards.
  */
 #include <errno.h>

@@ -28,7 +28,12 @@ static int swept_logs;
 static void ts_log(const berth_host *h, berth_log_level level,
 		   const char *fmt, ...)
 {
-	if (strstr(fmt, "temporary"))
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (strstr(msg, "temporary"))
 		swept_logs++;
 }
 

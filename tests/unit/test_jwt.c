@@ -11,8 +11,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <berth/sdk.h>
+
 #include "auth/jwt.h"
-#include "common/base64.h"
 #include "test.h"
 
 static json_t *claims_for(const char *iss, const char *aud, long exp_in)
@@ -41,8 +42,8 @@ static int verify(berth_jwt_keys *k, const char *tok, char *err)
 static char *forge(EVP_PKEY *key, json_t *hdr, json_t *cl, const char *md)
 {
 	char *h = json_dumps(hdr, JSON_COMPACT), *c = json_dumps(cl, JSON_COMPACT);
-	char *hb = berth_base64_encode((unsigned char *)h, strlen(h), 1);
-	char *cb = berth_base64_encode((unsigned char *)c, strlen(c), 1);
+	char *hb = berth_sdk_base64_encode(h, strlen(h), BERTH_SDK_B64_URL);
+	char *cb = berth_sdk_base64_encode(c, strlen(c), BERTH_SDK_B64_URL);
 	char *input = NULL, *out = NULL;
 	CHECK(asprintf(&input, "%s.%s", hb, cb) > 0);
 	unsigned char sig[1024];
@@ -52,7 +53,7 @@ static char *forge(EVP_PKEY *key, json_t *hdr, json_t *cl, const char *md)
 	CHECK(EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)input,
 			     strlen(input)) == 1);
 	EVP_MD_CTX_free(ctx);
-	char *sb = berth_base64_encode(sig, siglen, 1);
+	char *sb = berth_sdk_base64_encode(sig, siglen, BERTH_SDK_B64_URL);
 	CHECK(asprintf(&out, "%s.%s", input, sb) > 0);
 	free(h); free(c); free(hb); free(cb); free(input); free(sb);
 	return out;
@@ -167,8 +168,8 @@ TEST(jwt_forgeries_refused)
 	/* alg none, with and without a signature part. */
 	json_t *hdr = json_pack("{s:s,s:s}", "alg", "none", "kid", kid);
 	char *h = json_dumps(hdr, JSON_COMPACT), *c = json_dumps(cl, JSON_COMPACT);
-	char *hb = berth_base64_encode((unsigned char *)h, strlen(h), 1);
-	char *cb = berth_base64_encode((unsigned char *)c, strlen(c), 1);
+	char *hb = berth_sdk_base64_encode(h, strlen(h), BERTH_SDK_B64_URL);
+	char *cb = berth_sdk_base64_encode(c, strlen(c), BERTH_SDK_B64_URL);
 	char *none = NULL;
 	CHECK(asprintf(&none, "%s.%s.", hb, cb) > 0);
 	CHECK_EQ_INT(verify(k, none, err), -1);
@@ -207,7 +208,7 @@ TEST(jwt_forgeries_refused)
 	/* HS256 with the public key as the HMAC secret: refused by name. */
 	hdr = json_pack("{s:s,s:s}", "alg", "HS256", "kid", kid);
 	h = json_dumps(hdr, JSON_COMPACT);
-	hb = berth_base64_encode((unsigned char *)h, strlen(h), 1);
+	hb = berth_sdk_base64_encode(h, strlen(h), BERTH_SDK_B64_URL);
 	CHECK(asprintf(&none, "%s.eyJ9.AAAA", hb) > 0);
 	CHECK_EQ_INT(verify(k, none, err), -1);
 	free(none); free(h); free(hb);
@@ -264,7 +265,7 @@ TEST(jwt_root_bundle_and_x5c)
 	/* By an x5c chain that is the trusted certificate. */
 	unsigned char *der = NULL;
 	int len = i2d_X509(cert, &der);
-	char *b64 = berth_base64_encode(der, (size_t)len, 0);
+	char *b64 = berth_sdk_base64_encode(der, (size_t)len, BERTH_SDK_B64_STD);
 	json_t *hdr = json_pack("{s:s,s:[s]}", "alg", "EdDSA", "x5c", b64);
 	tok = forge(pk, hdr, cl, NULL);
 	CHECK_EQ_INT(verify(k, tok, err), 0);
@@ -275,7 +276,7 @@ TEST(jwt_root_bundle_and_x5c)
 	/* An x5c chain of an untrusted certificate, even with a trusted kid. */
 	der = NULL;
 	len = i2d_X509(ocert, &der);
-	b64 = berth_base64_encode(der, (size_t)len, 0);
+	b64 = berth_sdk_base64_encode(der, (size_t)len, BERTH_SDK_B64_STD);
 	hdr = json_pack("{s:s,s:s,s:[s]}", "alg", "EdDSA", "kid", kid, "x5c",
 			b64);
 	tok = forge(other, hdr, cl, NULL);
@@ -303,7 +304,7 @@ static char *b64_param(EVP_PKEY *pk, const char *name, int width)
 	unsigned char buf[512];
 	int n = width ? BN_bn2binpad(bn, buf, width) : BN_bn2bin(bn, buf);
 	BN_free(bn);
-	return berth_base64_encode(buf, (size_t)n, 1);
+	return berth_sdk_base64_encode(buf, (size_t)n, BERTH_SDK_B64_URL);
 }
 
 TEST(jwt_jwks)
@@ -354,24 +355,34 @@ TEST(jwt_jwks)
 
 TEST(base64_strict)
 {
+	/* the core decodes credentials and tokens with the driver SDK's
+	   base64: strict, no white space, padding optional */
 	unsigned char *out = NULL;
 	size_t len = 0;
-	CHECK_EQ_INT(berth_base64_decode("YWxpY2U6cHc=", 12, 0, &out, &len), 0);
+	const int bad = BERTH_E_INVALID_ARGUMENT;
+	CHECK_EQ_INT(berth_sdk_base64_decode("YWxpY2U6cHc=", 12, BERTH_SDK_B64_STD,
+					     &out, &len), 0);
 	CHECK_EQ_INT(len, 8);
 	CHECK(memcmp(out, "alice:pw", 8) == 0);
 	free(out);
-	CHECK_EQ_INT(berth_base64_decode("YWxpY2U6cHc", 11, 0, &out, &len), 0);
+	CHECK_EQ_INT(berth_sdk_base64_decode("YWxpY2U6cHc", 11, BERTH_SDK_B64_STD,
+					     &out, &len), 0);
 	free(out);
-	CHECK_EQ_INT(berth_base64_decode("YWxp Y2U6", 9, 0, &out, &len), -1);
-	CHECK_EQ_INT(berth_base64_decode("-_-_", 4, 0, &out, &len), -1);
-	CHECK_EQ_INT(berth_base64_decode("-_-_", 4, 1, &out, &len), 0);
+	CHECK_EQ_INT(berth_sdk_base64_decode("YWxp Y2U6", 9, BERTH_SDK_B64_STD,
+					     &out, &len), bad);
+	CHECK_EQ_INT(berth_sdk_base64_decode("-_-_", 4, BERTH_SDK_B64_STD, &out,
+					     &len), bad);
+	CHECK_EQ_INT(berth_sdk_base64_decode("-_-_", 4, BERTH_SDK_B64_URL, &out,
+					     &len), 0);
 	CHECK_EQ_INT(len, 3);
 	free(out);
-	CHECK_EQ_INT(berth_base64_decode("A", 1, 1, &out, &len), -1);
-	CHECK_EQ_INT(berth_base64_decode("", 0, 1, &out, &len), 0);
+	CHECK_EQ_INT(berth_sdk_base64_decode("A", 1, BERTH_SDK_B64_URL, &out,
+					     &len), bad);
+	CHECK_EQ_INT(berth_sdk_base64_decode("", 0, BERTH_SDK_B64_URL, &out,
+					     &len), 0);
 	CHECK_EQ_INT(len, 0);
 	free(out);
-	char *s = berth_base64_encode((const unsigned char *)"\xfb\xff", 2, 1);
+	char *s = berth_sdk_base64_encode("\xfb\xff", 2, BERTH_SDK_B64_URL);
 	CHECK_STR(s, "-_8");
 	free(s);
 }

@@ -62,6 +62,10 @@ TEST(loader_refuses_broken_drivers)
 	refused("wrong_major", "this core supports 1.x");
 	refused("tiny_head", "smaller than the ABI head");
 	refused("no_remove", "lacks the required member remove");
+	refused("claim_no_walk",
+		"claims BERTH_CAP_NATIVE_WALK but has no walk");
+	refused("claim_beyond_size",
+		"claims BERTH_CAP_FILE_DESCRIPTOR but has no open_fd");
 	refused("no_such_driver", "cannot load");
 }
 

@@ -67,6 +67,43 @@ TEST(sdk_errno_and_names)
 	CHECK_EQ_INT(berth_sdk_errno_status(ECONNREFUSED), BERTH_E_UNAVAILABLE);
 	CHECK_EQ_INT(berth_sdk_errno_status(EIO), BERTH_E_IO);
 	CHECK_STR(berth_sdk_status_name(BERTH_E_NO_SPACE), "NO_SPACE");
+}
+
+/* Where the filesystem driver's own copy of the map used to differ:
+   the SDK's answer, and why, is the one every driver now gives. */
+TEST(sdk_errno_status_disputed)
+{
+	/* larger than the filesystem (or RLIMIT_FSIZE) allows: the store
+	   has no room for this object, 507, not a fault (500) */
+	CHECK_EQ_INT(berth_sdk_errno_status(EFBIG), BERTH_E_NO_SPACE);
+	CHECK_EQ_INT(berth_sdk_errno_status(ENOSPC), BERTH_E_NO_SPACE);
+	/* arguments are checked before any system call: EINVAL from the
+	   backend is its failure, not a bad argument of the caller */
+	CHECK_EQ_INT(berth_sdk_errno_status(EINVAL), BERTH_E_IO);
+	/* a network filesystem or FUSE daemon out of reach: retryable */
+	static const int away[] = {ETIMEDOUT, ECONNREFUSED, ECONNRESET,
+				   ECONNABORTED, ENOTCONN, EHOSTUNREACH,
+				   ENETUNREACH, ENETDOWN, EHOSTDOWN, ESTALE};
+	for (size_t i = 0; i < sizeof away / sizeof *away; i++)
+		CHECK_EQ_INT(berth_sdk_errno_status(away[i]),
+			     BERTH_E_UNAVAILABLE);
+	CHECK_EQ_INT(berth_sdk_errno_status(EAGAIN), BERTH_E_THROTTLED);
+	CHECK_EQ_INT(berth_sdk_errno_status(EBUSY), BERTH_E_THROTTLED);
+	CHECK_EQ_INT(berth_sdk_errno_status(ENAMETOOLONG), BERTH_E_INVALID_PATH);
+	CHECK_EQ_INT(berth_sdk_errno_status(ENOTDIR), BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(berth_sdk_errno_status(EROFS), BERTH_E_PERMISSION);
+	CHECK_EQ_INT(berth_sdk_errno_status(ENOMEM), BERTH_E_NOMEM);
+	CHECK_EQ_INT(berth_sdk_errno_status(EXDEV), BERTH_E_IO);
+	/* and error_errno reports with the same status */
+	CHECK_EQ_INT(berth_sdk_error_errno(NULL, "fs", EFBIG, "write"),
+		     BERTH_E_NO_SPACE);
+	CHECK_EQ_INT(berth_sdk_error_errno(NULL, "fs", EINVAL, "write"),
+		     BERTH_E_IO);
+	CHECK_EQ_INT(berth_sdk_error_errno(NULL, "fs", 0, "write"), BERTH_E_IO);
+}
+
+TEST(sdk_status_names)
+{
 	CHECK_STR(berth_sdk_status_name(-999), "UNKNOWN");
 	CHECK_EQ_INT(berth_sdk_status_parse("io"), BERTH_E_IO);
 	CHECK_EQ_INT(berth_sdk_status_parse("nospace"), BERTH_E_NO_SPACE);

@@ -32,6 +32,19 @@ TEST(sdk_path_valid)
 		     BERTH_E_INVALID_PATH);
 }
 
+TEST(sdk_path_name_valid)
+{
+	static const char *const good[] = {"a", "A_Z-a.z_0-9", "...", "..a",
+					   ".abc", "_", "-", "data"};
+	static const char *const bad[] = {"", ".", "..", "a/b", "/a", "a~tmp.1",
+					  "x~partial", "a b", "a\xc3\xbc", "a:b"};
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+		CHECK(berth_sdk_path_name_valid(good[i]));
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		CHECK(!berth_sdk_path_name_valid(bad[i]));
+	CHECK(!berth_sdk_path_name_valid(NULL));
+}
+
 TEST(sdk_path_join)
 {
 	char *p;

@@ -543,12 +543,7 @@ static int hello_writer_close(berth_writer *w)
 /* ---- the descriptor and the entry point ---- */
 
 static const berth_storage_driver hello_driver = {
-	.abi_major = BERTH_STORAGE_ABI_MAJOR,
-	.abi_minor = BERTH_STORAGE_ABI_MINOR,
-	.struct_size = sizeof(berth_storage_driver),
-	.name = NAME,
-	.version = "0.1.0",
-	.capabilities = 0,
+	BERTH_STORAGE_HEAD(NAME, "0.1.0", 0), /* no capabilities */
 	.create = hello_create,
 	.destroy = hello_destroy,
 	.get_content = hello_get_content,
