@@ -81,10 +81,12 @@ $(SDK_LIB): $(SDK_OBJ)
 
 # The conformance tool links the parts of the core it uses and nothing
 # more: the driver loader (with the host table and the log it writes to)
-# and the configuration reader (storage.<name> of a config.yml), on top
+# and the configuration reader (storage.<name> of a config.yml, with the
+# action names its access-list rows are checked against), on top
 # of the SDK.  No HTTP, registry or API code.
 CONF_CORE_OBJ := $(BUILD)/obj/core/storage/driver_loader.o \
-	$(BUILD)/obj/core/common/log.o $(BUILD)/obj/core/config.o
+	$(BUILD)/obj/core/common/log.o $(BUILD)/obj/core/config.o \
+	$(BUILD)/obj/core/auth/actions.o
 
 $(CONF_BIN): $(CONF_OBJ) $(CONF_CORE_OBJ) $(SDK_LIB)
 	@mkdir -p $(dir $@)

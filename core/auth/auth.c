@@ -100,19 +100,6 @@ void berth_auth_stop(void)
 	memset(&A, 0, sizeof A);
 }
 
-unsigned berth_auth_action_parse(const char *name)
-{
-	if (strcmp(name, "pull") == 0)
-		return BERTH_ACTION_PULL;
-	if (strcmp(name, "push") == 0)
-		return BERTH_ACTION_PUSH;
-	if (strcmp(name, "delete") == 0)
-		return BERTH_ACTION_DELETE;
-	if (strcmp(name, "*") == 0)
-		return BERTH_ACTION_ALL;
-	return 0;
-}
-
 int berth_auth_enabled(void)
 {
 	return A.scheme != SCHEME_NONE;
