@@ -57,19 +57,19 @@ void app_fini(berth_app *app)
 int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen)
 {
 	memset(app, 0, sizeof *app);
-	char *file = berth_driver_resolve(cfg->driver, cfg->driver_path);
+	char *file = driver_resolve(cfg->driver, cfg->driver_path);
 	if (!file) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int rc = berth_driver_load(file, &app->driver, err, errlen);
+	int rc = driver_load(file, &app->driver, err, errlen);
 	free(file);
 	if (rc)
 		return -1;
 	berth_config_item *items = calloc(cfg->noptions + 1, sizeof *items);
 	if (!items) {
 		snprintf(err, errlen, "out of memory");
-		berth_driver_unload(app->driver);
+		driver_unload(app->driver);
 		app->driver = NULL;
 		return -1;
 	}
@@ -79,11 +79,11 @@ int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen)
 	}
 	berth_config opts = {.count = cfg->noptions, .items = items};
 	app_init(app, cfg);
-	rc = berth_store_open(&app->store, app->driver, &opts, err, errlen);
+	rc = store_open(&app->store, app->driver, &opts, err, errlen);
 	free(items);
 	if (rc) {
 		app_fini(app);
-		berth_driver_unload(app->driver);
+		driver_unload(app->driver);
 		app->driver = NULL;
 		return -1;
 	}
@@ -92,9 +92,9 @@ int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen)
 
 void app_close(berth_app *app)
 {
-	berth_store_close(&app->store);
+	store_close(&app->store);
 	app_fini(app);
-	berth_driver_unload(app->driver);
+	driver_unload(app->driver);
 	app->driver = NULL;
 }
 
@@ -106,7 +106,7 @@ static int tls_start(const berth_settings *cfg, int *on, char *err,
 	*on = 0;
 	if ((cfg->tls_certificate && *cfg->tls_certificate) ||
 	    (cfg->tls_key && *cfg->tls_key)) {
-		berth_tls_options o = {
+		http_tls_options o = {
 			.certificate = cfg->tls_certificate,
 			.key = cfg->tls_key,
 			.clientcas = cfg->tls_clientcas.v,
@@ -114,7 +114,7 @@ static int tls_start(const berth_settings *cfg, int *on, char *err,
 			.clientauth = cfg->tls_clientauth,
 			.minimum = cfg->tls_minimum,
 		};
-		if (berth_tls_init(&o, err, errlen))
+		if (http_tls_init(&o, err, errlen))
 			return -1;
 		*on = 1;
 	} else if (cfg->tls_clientcas.n || cfg->tls_clientauth ||
@@ -131,29 +131,29 @@ int app_serve(berth_app *app, char *err, size_t errlen)
 {
 	if (tls_start(app->cfg, &app->tls, err, errlen))
 		return -1;
-	if (berth_auth_start(&app->cfg->auth, app->tls, err, errlen)) {
-		berth_tls_fini();
+	if (auth_start(&app->cfg->auth, app->tls, err, errlen)) {
+		http_tls_fini();
 		return -1;
 	}
-	berth_server_options so = {app->cfg, app->tls, api_route, app};
-	app->server = berth_server_start(&so, err, errlen);
+	http_server_options so = {app->cfg, app->tls, api_route, app};
+	app->server = http_server_start(&so, err, errlen);
 	if (!app->server) {
-		berth_auth_stop();
-		berth_tls_fini();
+		auth_stop();
+		http_tls_fini();
 		return -1;
 	}
 	LOG_INFO("berth %s serving (storage: %s)", BERTH_VERSION,
 		 app->store.d->name);
-	if (berth_purge_start(app))
+	if (registry_purge_start(app))
 		LOG_WARN("could not start the upload purger");
 	return 0;
 }
 
 void app_unserve(berth_app *app)
 {
-	berth_purge_stop();
-	berth_server_stop(app->server);
+	registry_purge_stop();
+	http_server_stop(app->server);
 	app->server = NULL;
-	berth_auth_stop();
-	berth_tls_fini();
+	auth_stop();
+	http_tls_fini();
 }

@@ -43,7 +43,7 @@
 #include "common/log.h"
 #include "config.h"
 
-const char berth_default_config[] =
+const char config_default[] =
 	"version: 0.1\n"
 	"log:\n"
 	"  level: info\n"
@@ -474,7 +474,7 @@ static int read_count(const validator *vd, const char *v, void *dst,
 static int read_level(const validator *vd, const char *v, void *dst,
 		      char *why, size_t wlen)
 {
-	int lv = berth_log_level_parse(v);
+	int lv = log_level_parse(v);
 	/* logrus levels Distribution configs may carry */
 	if (lv < 0 && (!strcasecmp(v, "panic") || !strcasecmp(v, "fatal")))
 		lv = BERTH_LOG_ERROR;
@@ -497,7 +497,7 @@ static int read_version(const validator *vd, const char *v, void *dst,
 static int read_action(const validator *vd, const char *v, void *dst,
 		       char *why, size_t wlen)
 {
-	unsigned a = berth_auth_action_parse(v);
+	unsigned a = auth_action_parse(v);
 	if (!a)
 		return WHY("expected pull, push, delete or *, got \"%s\"", v);
 	if (dst)
@@ -857,7 +857,7 @@ static int check_auth(ctx *c, yaml_node_t *map, void *base)
 
 static int check_htpasswd(ctx *c, yaml_node_t *map, void *base)
 {
-	const berth_auth_settings *a = &c->s->auth;
+	const auth_settings *a = &c->s->auth;
 	if (!a->htpasswd_realm || !a->htpasswd_path)
 		return fail(c, map, "auth.htpasswd", "needs realm and path");
 	return 0;
@@ -865,7 +865,7 @@ static int check_htpasswd(ctx *c, yaml_node_t *map, void *base)
 
 /* The built-in service answers at the realm URL's path: it must have
    one, outside the API's /v2/. */
-static int set_token_path(ctx *c, yaml_node_t *map, berth_auth_settings *a)
+static int set_token_path(ctx *c, yaml_node_t *map, auth_settings *a)
 {
 	const char *r = a->token_realm, *key = "auth.token.realm";
 	const char *p = strstr(r, "://");
@@ -883,7 +883,7 @@ static int set_token_path(ctx *c, yaml_node_t *map, berth_auth_settings *a)
 
 static int check_token(ctx *c, yaml_node_t *map, void *base)
 {
-	const berth_auth_settings *a = &c->s->auth;
+	const auth_settings *a = &c->s->auth;
 	const char *s = "auth.token";
 	if (!a->token_realm || !a->token_service || !a->token_issuer)
 		return fail(c, map, s, "needs realm, service and issuer");
@@ -906,7 +906,7 @@ static int check_token(ctx *c, yaml_node_t *map, void *base)
 static int walk_acl(ctx *c, yaml_node_t *seq, const section *sec,
 		    void *base)
 {
-	berth_auth_settings *a = &c->s->auth;
+	auth_settings *a = &c->s->auth;
 	if (!seq || seq->type != YAML_SEQUENCE_NODE)
 		return fail(c, seq, sec->path, "expected a list of rules");
 	size_t len = (size_t)(seq->data.sequence.items.top -
@@ -1128,7 +1128,7 @@ static int load_document(const char *yaml, size_t len, const char *source,
 	return rc;
 }
 
-int berth_settings_parse(const char *yaml, size_t len, const char *source,
+int config_parse(const char *yaml, size_t len, const char *source,
 			 berth_settings *out, char *errbuf, size_t errlen)
 {
 	set_defaults(out);
@@ -1156,7 +1156,7 @@ int berth_settings_parse(const char *yaml, size_t len, const char *source,
 done:
 	yaml_document_delete(&doc);
 	if (rc)
-		berth_settings_free(out);
+		config_free(out);
 	return rc;
 }
 
@@ -1209,19 +1209,19 @@ fail:
 	return -1;
 }
 
-int berth_settings_load(const char *path, berth_settings *out, char *errbuf,
+int config_load(const char *path, berth_settings *out, char *errbuf,
 			size_t errlen)
 {
 	if (!path)
-		return berth_settings_parse(berth_default_config,
-					    strlen(berth_default_config),
+		return config_parse(config_default,
+					    strlen(config_default),
 					    DEFAULT_SOURCE, out, errbuf, errlen);
 	set_defaults(out);
 	char *buf;
 	size_t len;
 	if (read_file(path, &buf, &len, errbuf, errlen))
 		return -1;
-	int rc = berth_settings_parse(buf ? buf : "", len, path, out, errbuf,
+	int rc = config_parse(buf ? buf : "", len, path, out, errbuf,
 				      errlen);
 	free(buf);
 	return rc;
@@ -1234,7 +1234,7 @@ static void free_strings(berth_strings *l)
 	free(l->v);
 }
 
-static void free_auth(berth_auth_settings *a)
+static void free_auth(auth_settings *a)
 {
 	free(a->htpasswd_realm);
 	free(a->htpasswd_path);
@@ -1254,7 +1254,7 @@ static void free_auth(berth_auth_settings *a)
 	free(a->token_path);
 }
 
-void berth_settings_free(berth_settings *s)
+void config_free(berth_settings *s)
 {
 	if (!s)
 		return;

@@ -35,7 +35,7 @@ typedef struct berth_acl_rule {
  * or backslash (refused at load), so a challenge header can carry them
  * as they are.
  */
-typedef struct berth_auth_settings {
+typedef struct auth_settings {
 	/* auth.htpasswd */
 	char *htpasswd_realm;
 	char *htpasswd_path;
@@ -56,7 +56,7 @@ typedef struct berth_auth_settings {
 	size_t nacl;
 	char *token_path; /* the realm URL's path, where the built-in service
 			     answers (api/token.c); NULL without builtin */
-} berth_auth_settings;
+} auth_settings;
 
 typedef struct berth_settings {
 	char *source;       /* file name, or "<default>" */
@@ -100,7 +100,7 @@ typedef struct berth_settings {
 	char *sendfile; /* http.sendfile (Berth): "auto" (or NULL), "always"
 			   or "never"; see api/blobs.c */
 
-	berth_auth_settings auth; /* auth.htpasswd, auth.token */
+	auth_settings auth; /* auth.htpasswd, auth.token */
 } berth_settings;
 
 /**
@@ -108,16 +108,16 @@ typedef struct berth_settings {
  * On error returns -1 and writes a message naming file, line and key into
  * errbuf.  Warnings (accepted-but-unused Distribution keys) are logged.
  */
-int berth_settings_load(const char *path, berth_settings *out, char *errbuf,
+int config_load(const char *path, berth_settings *out, char *errbuf,
 			size_t errlen);
 
-/** Same as berth_settings_load but from an in-memory YAML document. */
-int berth_settings_parse(const char *yaml, size_t len, const char *source,
+/** Same as config_load but from an in-memory YAML document. */
+int config_parse(const char *yaml, size_t len, const char *source,
 			 berth_settings *out, char *errbuf, size_t errlen);
 
-void berth_settings_free(berth_settings *s);
+void config_free(berth_settings *s);
 
 /** The embedded default configuration text. */
-extern const char berth_default_config[];
+extern const char config_default[];
 
 #endif

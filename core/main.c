@@ -42,12 +42,12 @@ static int check_config(const char *path)
 {
 	berth_settings s;
 	char err[1024];
-	if (berth_settings_load(path, &s, err, sizeof err)) {
+	if (config_load(path, &s, err, sizeof err)) {
 		fprintf(stderr, "berth: %s\n", err);
 		return 1;
 	}
 	printf("%s: OK (storage driver %s)\n", s.source, s.driver);
-	berth_settings_free(&s);
+	config_free(&s);
 	return 0;
 }
 
@@ -64,12 +64,12 @@ static void wait_for_signals(const sigset_t *set)
 			return;
 		}
 		/* TLS certificate and key, password files */
-		if (berth_tls_reload(err, sizeof err))
+		if (http_tls_reload(err, sizeof err))
 			LOG_ERROR("SIGHUP: %s; keeping the previous certificate",
 				  err);
 		else
 			LOG_INFO("SIGHUP: reloaded");
-		berth_auth_reload();
+		auth_reload();
 	}
 }
 
@@ -78,11 +78,11 @@ static int serve(const char *path)
 {
 	berth_settings s;
 	char err[1024];
-	if (berth_settings_load(path, &s, err, sizeof err)) {
+	if (config_load(path, &s, err, sizeof err)) {
 		fprintf(stderr, "berth: %s\n", err);
 		return 1;
 	}
-	berth_log_set_level((berth_log_level)s.log_level);
+	log_set_level((berth_log_level)s.log_level);
 
 	/* Every thread started from here on inherits the mask, so the
 	   signals reach sigwait alone. */
@@ -107,7 +107,7 @@ static int serve(const char *path)
 		}
 		app_close(&app);
 	}
-	berth_settings_free(&s);
+	config_free(&s);
 	return rc;
 }
 
@@ -190,11 +190,11 @@ static int check(int argc, char **argv)
 		return rc;
 	berth_settings s;
 	char err[1024];
-	if (berth_settings_load(cfgpath, &s, err, sizeof err)) {
+	if (config_load(cfgpath, &s, err, sizeof err)) {
 		fprintf(stderr, "berth: %s\n", err);
 		return 2;
 	}
-	berth_log_set_level((berth_log_level)s.log_level);
+	log_set_level((berth_log_level)s.log_level);
 	berth_app app;
 	rc = 2;
 	if (app_open(&app, &s, err, sizeof err)) {
@@ -205,17 +205,17 @@ static int check(int argc, char **argv)
 		o.err = stderr;
 		o.progress = isatty(fileno(stderr));
 		berth_check_stats st;
-		long n = berth_check_storage(&app, &o, &st);
+		long n = registry_check_storage(&app, &o, &st);
 		if (n < 0) {
 			fprintf(stderr, "berth check: %s\n",
-				berth_status_name((int)n));
+				store_status_name((int)n));
 		} else {
 			check_report(&o, &st);
 			rc = n > 0 ? 1 : 0;
 		}
 		app_close(&app);
 	}
-	berth_settings_free(&s);
+	config_free(&s);
 	return rc;
 }
 

@@ -23,11 +23,11 @@
 /* Parse the digest in req->ref; replies and returns -1 if invalid. */
 static int ref_digest(berth_request *req, berth_digest *d)
 {
-	int rc = berth_digest_parse(req->ref, d);
+	int rc = digest_parse(req->ref, d);
 	if (rc == 0)
 		return 0;
-	http_reply_error(req, rc == -2 ? BERTH_ERR_UNSUPPORTED
-				       : BERTH_ERR_DIGEST_INVALID,
+	http_reply_error(req, rc == -2 ? OCI_UNSUPPORTED
+				       : OCI_DIGEST_INVALID,
 			 rc == -2 ? "unsupported digest algorithm"
 				  : "invalid digest");
 	return -1;
@@ -40,14 +40,14 @@ void api_blob_get(berth_request *req)
 	if (ref_digest(req, &d))
 		return;
 	uint64_t size = 0;
-	int rc = repo_blob_linked_size(app, req->name, &d, &size);
+	int rc = registry_blob_linked_size(app, req->name, &d, &size);
 	if (rc < 0)
-		return api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
+		return api_reply_storage_error(req, rc, OCI_BLOB_UNKNOWN);
 	if (rc == 0)
-		return http_reply_error(req, BERTH_ERR_BLOB_UNKNOWN, req->ref);
+		return http_reply_error(req, OCI_BLOB_UNKNOWN, req->ref);
 
 	char digest[BERTH_DIGEST_MAX], etag[BERTH_DIGEST_MAX + 3];
-	berth_digest_format(&d, digest);
+	digest_format(&d, digest);
 	snprintf(etag, sizeof etag, "\"%s\"", digest);
 
 	char *url = NULL;
@@ -66,12 +66,12 @@ void api_blob_get(berth_request *req)
 	const char *range = http_header(req, "Range");
 	if (range) {
 		berth_range_result rr =
-			berth_range_parse(range, size, &first, &last);
+			range_parse(range, size, &first, &last);
 		if (rr == BERTH_RANGE_UNSATISFIABLE) {
 			snprintf(content_range, sizeof content_range,
 				 "bytes */%" PRIu64, size);
-			char *body = berth_api_error_json(
-				BERTH_ERR_RANGE_INVALID, NULL,
+			char *body = oci_error_json(
+				OCI_RANGE_INVALID, NULL,
 				"requested range not satisfiable");
 			const char *h[] = {"Content-Range", content_range,
 					   NULL};
@@ -97,7 +97,7 @@ void api_blob_get(berth_request *req)
 			   content_range,
 			   NULL};
 	api_reply_content(req, status, &d, first, len,
-			  "application/octet-stream", h, BERTH_ERR_BLOB_UNKNOWN);
+			  "application/octet-stream", h, OCI_BLOB_UNKNOWN);
 }
 
 void api_blob_delete(berth_request *req)
@@ -105,15 +105,15 @@ void api_blob_delete(berth_request *req)
 	berth_app *app = req->app;
 	berth_digest d;
 	if (!app->cfg->delete_enabled || app->cfg->readonly)
-		return http_reply_error_status(req, 405, BERTH_ERR_UNSUPPORTED,
+		return http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					       "deletes are disabled");
 	if (ref_digest(req, &d))
 		return;
-	int rc = repo_unlink_blob(app, req->name, &d);
+	int rc = registry_unlink_blob(app, req->name, &d);
 	if (rc)
-		return api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
+		return api_reply_storage_error(req, rc, OCI_BLOB_UNKNOWN);
 	char digest[BERTH_DIGEST_MAX];
-	berth_digest_format(&d, digest);
+	digest_format(&d, digest);
 	const char *h[] = {"Docker-Content-Digest", digest, NULL};
 	http_reply_empty(req, 202, h);
 }

@@ -106,7 +106,7 @@ static struct MHD_Response *fd_copy_response(int fd, uint64_t first,
 void api_reply_content(berth_request *req, unsigned status,
 		       const berth_digest *d, uint64_t first, uint64_t len,
 		       const char *content_type, const char *const *headers,
-		       berth_api_error not_found)
+		       oci_error not_found)
 {
 	berth_app *app = req->app;
 	/* A piece never larger than the object: a small manifest costs a

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "common/digest.h"
-#include "http/errors.h"
+#include "http/oci_error.h"
 #include "http/request.h"
 
 /** Largest piece a streamed reply holds in memory. */
@@ -34,7 +34,7 @@
 void api_reply_content(berth_request *req, unsigned status,
 		       const berth_digest *d, uint64_t first, uint64_t len,
 		       const char *content_type, const char *const *headers,
-		       berth_api_error not_found);
+		       oci_error not_found);
 
 /** Whether http.sendfile lets this request's bytes go through sendfile. */
 int api_content_use_sendfile(berth_request *req);

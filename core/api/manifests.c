@@ -7,7 +7,7 @@
  * the stored type or fail on it anyway, as with CNCF Distribution.
  *
  * GET and HEAD never parse the manifest: the media type comes from the
- * record the PUT wrote (repo_manifest_served_type, through a small cache
+ * record the PUT wrote (registry_manifest_served_type, through a small cache
  * of recent answers), the length from the stat that found the manifest, and the bytes are streamed from storage
  * (api_reply_content), so a large manifest costs a bounded buffer, not a
  * copy, let alone a JSON tree.
@@ -34,20 +34,20 @@
 static int parse_ref(berth_request *req, berth_digest *d, int for_put)
 {
 	if (strchr(req->ref, ':')) {
-		int rc = berth_digest_parse(req->ref, d);
+		int rc = digest_parse(req->ref, d);
 		if (rc == 0)
 			return 1;
-		http_reply_error(req, BERTH_ERR_DIGEST_INVALID,
+		http_reply_error(req, OCI_DIGEST_INVALID,
 				 rc == -2 ? "unsupported digest algorithm"
 					  : "invalid digest");
 		return -1;
 	}
-	if (berth_tag_valid(req->ref))
+	if (names_tag_valid(req->ref))
 		return 0;
 	if (for_put)
-		http_reply_error(req, BERTH_ERR_TAG_INVALID, "invalid tag");
+		http_reply_error(req, OCI_TAG_INVALID, "invalid tag");
 	else /* a name that cannot be a tag names no manifest */
-		http_reply_error(req, BERTH_ERR_MANIFEST_UNKNOWN, NULL);
+		http_reply_error(req, OCI_MANIFEST_UNKNOWN, NULL);
 	return -1;
 }
 
@@ -62,10 +62,10 @@ static void reply_inline(berth_request *req, const berth_digest *d,
 {
 	char *data = NULL;
 	size_t len = 0;
-	int rc = repo_manifest_read(req->app, d, &data, &len);
+	int rc = registry_manifest_read(req->app, d, &data, &len);
 	if (rc)
 		return api_reply_storage_error(req, rc,
-					       BERTH_ERR_MANIFEST_UNKNOWN);
+					       OCI_MANIFEST_UNKNOWN);
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
 		len, data, MHD_RESPMEM_MUST_FREE);
 	if (!resp) {
@@ -83,19 +83,19 @@ void api_manifest_get(berth_request *req)
 	uint64_t size = 0;
 	if (parse_ref(req, &d, 0) < 0)
 		return;
-	int rc = repo_manifest_resolve_size(app, req->name, req->ref, &d,
+	int rc = registry_manifest_resolve_size(app, req->name, req->ref, &d,
 					    &size);
 	if (rc)
 		return api_reply_storage_error(req, rc,
-					       BERTH_ERR_MANIFEST_UNKNOWN);
+					       OCI_MANIFEST_UNKNOWN);
 	char mt[BERTH_RECORD_TYPE_MAX + 1];
-	rc = repo_manifest_served_type(app, req->name, &d, size, mt,
+	rc = registry_manifest_served_type(app, req->name, &d, size, mt,
 				       sizeof mt);
 	if (rc)
 		return api_reply_storage_error(req, rc,
-					       BERTH_ERR_MANIFEST_UNKNOWN);
+					       OCI_MANIFEST_UNKNOWN);
 	char digest[BERTH_DIGEST_MAX], etag[BERTH_DIGEST_MAX + 3];
-	berth_digest_format(&d, digest);
+	digest_format(&d, digest);
 	snprintf(etag, sizeof etag, "\"%s\"", digest);
 	const char *h[] = {"Docker-Content-Digest", digest, "ETag", etag, NULL};
 
@@ -106,7 +106,7 @@ void api_manifest_get(berth_request *req)
 		reply_inline(req, &d, mt, h);
 	else
 		api_reply_content(req, 200, &d, 0, size, mt, h,
-				  BERTH_ERR_MANIFEST_UNKNOWN);
+				  OCI_MANIFEST_UNKNOWN);
 }
 
 /* ---- PUT ---- */
@@ -133,7 +133,7 @@ static void reply_too_big(berth_request *req)
 	char detail[96];
 	snprintf(detail, sizeof detail, "manifest exceeds the limit of %u bytes",
 		 BERTH_MANIFEST_MAX);
-	http_reply_error_status(req, 413, BERTH_ERR_SIZE_INVALID, detail);
+	http_reply_error_status(req, 413, OCI_SIZE_INVALID, detail);
 }
 
 static int put_body(berth_request *req, const char *data, size_t len)
@@ -169,40 +169,40 @@ static void put_end(berth_request *req)
 	berth_digest d;
 	char digest[BERTH_DIGEST_MAX], err[512];
 
-	berth_digest_buffer(s->is_digest ? s->want.alg : BERTH_DIGEST_SHA256,
+	digest_buffer(s->is_digest ? s->want.alg : BERTH_DIGEST_SHA256,
 			    s->buf, s->len, &d);
-	berth_digest_format(&d, digest);
-	if (s->is_digest && !berth_digest_equal(&d, &s->want)) {
+	digest_format(&d, digest);
+	if (s->is_digest && !digest_equal(&d, &s->want)) {
 		char detail[2 * BERTH_DIGEST_MAX + 64];
 		snprintf(detail, sizeof detail,
 			 "the manifest's digest is %s, not %s", digest,
 			 req->ref);
-		return http_reply_error(req, BERTH_ERR_DIGEST_INVALID, detail);
+		return http_reply_error(req, OCI_DIGEST_INVALID, detail);
 	}
 
 	berth_manifest m;
-	int rc = berth_manifest_parse(s->buf, s->len,
+	int rc = registry_manifest_parse(s->buf, s->len,
 				      http_header(req, "Content-Type"), &m,
 				      err, sizeof err);
 	if (rc == -2)
-		return http_reply_error(req, BERTH_ERR_DIGEST_INVALID, err);
+		return http_reply_error(req, OCI_DIGEST_INVALID, err);
 	if (rc)
-		return http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, err);
-	if (berth_record_fits(&m, err, sizeof err)) {
-		berth_manifest_free(&m);
-		return http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, err);
+		return http_reply_error(req, OCI_MANIFEST_INVALID, err);
+	if (registry_record_fits(&m, err, sizeof err)) {
+		registry_manifest_free(&m);
+		return http_reply_error(req, OCI_MANIFEST_INVALID, err);
 	}
 
 	repo_put_problem problem;
-	rc = repo_manifest_put(app, req->name, s->is_digest ? NULL : req->ref,
+	rc = registry_manifest_put(app, req->name, s->is_digest ? NULL : req->ref,
 			       &d, s->buf, s->len, &m, &problem);
 	if (rc == REPO_PUT_MISSING) {
 		char which[BERTH_DIGEST_MAX];
-		berth_digest_format(&problem.digest, which);
-		http_reply_error(req, BERTH_ERR_MANIFEST_BLOB_UNKNOWN, which);
+		digest_format(&problem.digest, which);
+		http_reply_error(req, OCI_MANIFEST_BLOB_UNKNOWN, which);
 	} else if (rc == REPO_PUT_SIZE_MISMATCH) {
 		char which[BERTH_DIGEST_MAX], detail[BERTH_DIGEST_MAX + 160];
-		berth_digest_format(&problem.digest, which);
+		digest_format(&problem.digest, which);
 		snprintf(detail, sizeof detail,
 			 "descriptor of %s %s gives size %lld, but the stored "
 			 "%s has %llu bytes",
@@ -210,16 +210,16 @@ static void put_end(berth_request *req)
 			 problem.declared,
 			 problem.is_manifest ? "manifest" : "blob",
 			 (unsigned long long)problem.stored);
-		http_reply_error(req, BERTH_ERR_MANIFEST_INVALID, detail);
+		http_reply_error(req, OCI_MANIFEST_INVALID, detail);
 	} else if (rc) {
-		api_reply_storage_error(req, rc, BERTH_ERR_MANIFEST_UNKNOWN);
+		api_reply_storage_error(req, rc, OCI_MANIFEST_UNKNOWN);
 	} else {
 		char path[HTTP_URL_PATH_MAX], subject[BERTH_DIGEST_MAX] = "";
 		snprintf(path, sizeof path, "/v2/%s/manifests/%s", req->name,
 			 digest);
 		char *loc = http_location(req, path);
 		if (m.has_subject)
-			berth_digest_format(&m.subject, subject);
+			digest_format(&m.subject, subject);
 		const char *h[] = {"Location", loc ? loc : path,
 				   "Docker-Content-Digest", digest,
 				   m.has_subject ? "OCI-Subject" : NULL,
@@ -227,14 +227,14 @@ static void put_end(berth_request *req)
 		http_reply_empty(req, 201, h);
 		free(loc);
 	}
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 }
 
 void api_manifest_put(berth_request *req)
 {
 	berth_app *app = req->app;
 	if (app->cfg->readonly)
-		return http_reply_error_status(req, 405, BERTH_ERR_UNSUPPORTED,
+		return http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					       "the registry is read-only");
 	berth_digest want;
 	int kind = parse_ref(req, &want, 1);
@@ -263,16 +263,16 @@ void api_manifest_delete(berth_request *req)
 {
 	berth_app *app = req->app;
 	if (!app->cfg->delete_enabled || app->cfg->readonly)
-		return http_reply_error_status(req, 405, BERTH_ERR_UNSUPPORTED,
+		return http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					       "deletes are disabled");
 	berth_digest d;
 	int kind = parse_ref(req, &d, 0);
 	if (kind < 0)
 		return;
-	int rc = kind ? repo_manifest_delete(app, req->name, &d)
-		      : repo_tag_delete(app, req->name, req->ref);
+	int rc = kind ? registry_manifest_delete(app, req->name, &d)
+		      : registry_tag_delete(app, req->name, req->ref);
 	if (rc)
 		return api_reply_storage_error(req, rc,
-					       BERTH_ERR_MANIFEST_UNKNOWN);
+					       OCI_MANIFEST_UNKNOWN);
 	http_reply_empty(req, 202, NULL);
 }

@@ -6,7 +6,7 @@
  * An unknown subject is not an error: the answer is an empty index, so
  * clients can tell "nothing refers to it" from "API not supported".
  *
- * Descriptors come from the referrers' records (repo_referrers_walk), not
+ * Descriptors come from the referrers' records (registry_referrers_walk), not
  * from parsing them, and the answer is written as text descriptor by
  * descriptor: its memory is the page, whatever the referrers' size.  A
  * page holds descriptors in digest order up to PAGE_BYTES of JSON (and
@@ -69,10 +69,10 @@ static int append(page *p, const char *s, size_t len)
 /* The descriptor of one referrer as compact JSON (malloc'd), or NULL
    when out of memory.  The annotations are the record's, which is
    compact JSON jansson wrote and read back. */
-static char *descriptor(const repo_referrer *r)
+static char *descriptor(const registry_referrer *r)
 {
 	char digest[BERTH_DIGEST_MAX];
-	berth_digest_format(&r->digest, digest);
+	digest_format(&r->digest, digest);
 	json_t *d = json_pack("{s:s, s:s, s:I}", "mediaType", r->media_type,
 			      "digest", digest, "size", (json_int_t)r->size);
 	if (d && r->artifact_type &&
@@ -95,7 +95,7 @@ static char *descriptor(const repo_referrer *r)
 	return full;
 }
 
-static int add_referrer(const repo_referrer *r, void *p)
+static int add_referrer(const registry_referrer *r, void *p)
 {
 	page *pg = p;
 	if (pg->filter && (!r->artifact_type ||
@@ -153,7 +153,7 @@ static char *next_link(berth_request *req, const char *subject,
 		       const page *pg, int has_n)
 {
 	char last[BERTH_DIGEST_MAX], n[32] = "";
-	berth_digest_format(&pg->last, last);
+	digest_format(&pg->last, last);
 	const char *prefix = req->app->cfg->prefix;
 	int plen = prefix ? (int)strlen(prefix) : 0;
 	while (plen && prefix[plen - 1] == '/')
@@ -195,7 +195,7 @@ static int page_size(berth_request *req, size_t *n, int *has)
 	*has = 1;
 	return 0;
 bad:
-	http_reply_error(req, BERTH_ERR_PAGINATION_NUMBER_INVALID,
+	http_reply_error(req, OCI_PAGINATION_NUMBER_INVALID,
 			 "n must be a non-negative integer");
 	return -1;
 }
@@ -203,8 +203,8 @@ bad:
 void api_referrers(berth_request *req)
 {
 	berth_digest subject, after;
-	if (berth_digest_parse(req->ref, &subject))
-		return http_reply_error(req, BERTH_ERR_DIGEST_INVALID,
+	if (digest_parse(req->ref, &subject))
+		return http_reply_error(req, OCI_DIGEST_INVALID,
 					"invalid digest");
 	page pg = {0};
 	int has_n;
@@ -214,20 +214,20 @@ void api_referrers(berth_request *req)
 	if (pg.filter && !*pg.filter)
 		pg.filter = NULL;
 	const char *last = http_query(req, "last");
-	if (last && *last && berth_digest_parse(last, &after))
-		return http_reply_error(req, BERTH_ERR_DIGEST_INVALID,
+	if (last && *last && digest_parse(last, &after))
+		return http_reply_error(req, OCI_DIGEST_INVALID,
 					"last must be a digest");
 
 	append(&pg, PAGE_HEAD, sizeof PAGE_HEAD - 1);
 	int rc = pg.oom ? BERTH_E_NOMEM
-			: repo_referrers_walk(req->app, req->name, &subject,
+			: registry_referrers_walk(req->app, req->name, &subject,
 					      last && *last ? &after : NULL,
 					      add_referrer, &pg);
 	if (!rc && (pg.oom || append(&pg, PAGE_TAIL, sizeof PAGE_TAIL - 1)))
 		rc = BERTH_E_NOMEM;
 	if (rc) {
 		free(pg.buf);
-		return api_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
+		return api_reply_storage_error(req, rc, OCI_UNKNOWN);
 	}
 	char *link = pg.more && pg.count
 			     ? next_link(req, req->ref, &pg, has_n)

@@ -9,7 +9,7 @@
 #include "registry/status.h"
 
 void api_reply_storage_error(berth_request *req, int status,
-			     berth_api_error not_found_err)
+			     oci_error not_found_err)
 {
 	const char *detail = registry_status_detail();
 	char buf[1200];
@@ -21,15 +21,15 @@ void api_reply_storage_error(berth_request *req, int status,
 		 *detail ? ": " : "", detail);
 	switch (status) {
 	case BERTH_E_THROTTLED:
-		http_reply_error_status(req, 503, BERTH_ERR_TOOMANYREQUESTS, buf);
+		http_reply_error_status(req, 503, OCI_TOOMANYREQUESTS, buf);
 		break;
 	case BERTH_E_UNAVAILABLE:
-		http_reply_error_status(req, 503, BERTH_ERR_UNAVAILABLE, buf);
+		http_reply_error_status(req, 503, OCI_UNAVAILABLE, buf);
 		break;
 	case BERTH_E_NO_SPACE:
-		http_reply_error_status(req, 507, BERTH_ERR_UNKNOWN, buf);
+		http_reply_error_status(req, 507, OCI_UNKNOWN, buf);
 		break;
 	default:
-		http_reply_error_status(req, 500, BERTH_ERR_UNKNOWN, buf);
+		http_reply_error_status(req, 500, OCI_UNKNOWN, buf);
 	}
 }

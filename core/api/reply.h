@@ -12,6 +12,6 @@
  * a full one, 500 otherwise, with the driver's message as the detail.
  */
 void api_reply_storage_error(berth_request *req, int status,
-			     berth_api_error not_found_err);
+			     oci_error not_found_err);
 
 #endif

@@ -93,7 +93,7 @@ static const char *api_path(berth_request *req)
 	if (path && strcmp(path, "/v2") == 0)
 		path = "/v2/";
 	if (!path || strncmp(path, "/v2/", 4) != 0) {
-		http_reply_error_status(req, 404, BERTH_ERR_UNSUPPORTED,
+		http_reply_error_status(req, 404, OCI_UNSUPPORTED,
 					"no such endpoint");
 		return NULL;
 	}
@@ -108,8 +108,8 @@ static int take_name(berth_request *req, route r, const char *name,
 	if (r == R_BASE || r == R_CATALOG)
 		return 0;
 	if (name_len == 0 || name_len >= sizeof req->name ||
-	    !berth_name_valid(name, name_len)) {
-		http_reply_error(req, BERTH_ERR_NAME_INVALID,
+	    !names_repository_valid(name, name_len)) {
+		http_reply_error(req, OCI_NAME_INVALID,
 				 "invalid repository name");
 		return -1;
 	}
@@ -131,7 +131,7 @@ static int authorize(berth_request *req, route r, int get)
 		need = 0;
 	else if (r == R_CATALOG)
 		need = BERTH_ACTION_CATALOG;
-	return berth_auth_authorize(req, r == R_BASE || r == R_CATALOG
+	return auth_authorize(req, r == R_BASE || r == R_CATALOG
 						 ? NULL
 						 : req->name,
 				    need);
@@ -197,7 +197,7 @@ void api_route(berth_request *req)
 	size_t name_len = 0;
 	route r = classify(req, path + 4, &name_len);
 	if (r == R_NONE) {
-		http_reply_error_status(req, 404, BERTH_ERR_UNSUPPORTED,
+		http_reply_error_status(req, 404, OCI_UNSUPPORTED,
 					"no such endpoint");
 		return;
 	}
@@ -208,6 +208,6 @@ void api_route(berth_request *req)
 	if (handler)
 		handler(req);
 	else
-		http_reply_error_status(req, 405, BERTH_ERR_UNSUPPORTED,
+		http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					"method not allowed on this endpoint");
 }

@@ -5,7 +5,7 @@
  * `last` skips every entry up to and including it, `n` bounds the page,
  * and when entries remain a Link header names the next page.  Without
  * `n` the whole list is returned.  The storage layer builds only the page
- * (repo_tags_page, repo_catalog_page), so a first page costs the same for
+ * (registry_tags_page, registry_catalog_page), so a first page costs the same for
  * a hundred entries or for ten thousand.
  */
 #include <jansson.h>
@@ -40,14 +40,14 @@ static int paginate(berth_request *req, page *pg)
 	if (n) {
 		unsigned long long x = 0;
 		if (!*n) {
-			http_reply_error(req, BERTH_ERR_PAGINATION_NUMBER_INVALID,
+			http_reply_error(req, OCI_PAGINATION_NUMBER_INVALID,
 					 "n must be a non-negative integer");
 			return -1;
 		}
 		for (const char *c = n; *c; c++) {
 			if (*c < '0' || *c > '9') {
 				http_reply_error(
-					req, BERTH_ERR_PAGINATION_NUMBER_INVALID,
+					req, OCI_PAGINATION_NUMBER_INVALID,
 					"n must be a non-negative integer");
 				return -1;
 			}
@@ -113,10 +113,10 @@ void api_tags_list(berth_request *req)
 	page pg;
 	if (paginate(req, &pg))
 		return;
-	int rc = repo_tags_page(req->app, req->name, pg.last, page_limit(&pg),
+	int rc = registry_tags_page(req->app, req->name, pg.last, page_limit(&pg),
 				&tags, &n, &pg.more);
 	if (rc)
-		return api_reply_storage_error(req, rc, BERTH_ERR_NAME_UNKNOWN);
+		return api_reply_storage_error(req, rc, OCI_NAME_UNKNOWN);
 	pg.count = n;
 	pg.more = pg.more && n > 0;
 	json_t *list = slice_array(tags, &pg);
@@ -126,7 +126,7 @@ void api_tags_list(berth_request *req)
 	char base[sizeof req->name + 32];
 	snprintf(base, sizeof base, "/v2/%s/tags/list", req->name);
 	reply_page(req, root, &pg, tags, base);
-	repo_strv_free(tags, n);
+	registry_strv_free(tags, n);
 }
 
 void api_catalog(berth_request *req)
@@ -136,14 +136,14 @@ void api_catalog(berth_request *req)
 	page pg;
 	if (paginate(req, &pg))
 		return;
-	int rc = repo_catalog_page(req->app, pg.last, page_limit(&pg), &names,
+	int rc = registry_catalog_page(req->app, pg.last, page_limit(&pg), &names,
 				   &n, &pg.more);
 	if (rc)
-		return api_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
+		return api_reply_storage_error(req, rc, OCI_UNKNOWN);
 	pg.count = n;
 	pg.more = pg.more && n > 0;
 	json_t *list = slice_array(names, &pg);
 	json_t *root = list ? json_pack("{s:o}", "repositories", list) : NULL;
 	reply_page(req, root, &pg, names, "/v2/_catalog");
-	repo_strv_free(names, n);
+	registry_strv_free(names, n);
 }

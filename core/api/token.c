@@ -46,7 +46,7 @@ static void reply_login(berth_request *req, const char *service)
 {
 	char challenge[512];
 	snprintf(challenge, sizeof challenge, "Basic realm=\"%s\"", service);
-	char *body = berth_api_error_json(BERTH_ERR_UNAUTHORIZED, NULL,
+	char *body = oci_error_json(OCI_UNAUTHORIZED, NULL,
 					  "invalid credentials");
 	const char *h[] = {"WWW-Authenticate", challenge, NULL};
 	http_reply_buffer(req, 401, "application/json; charset=utf-8", body,
@@ -72,26 +72,26 @@ static void reply_token(berth_request *req, const char *tok, time_t now,
 		http_reply_buffer(req, 200, "application/json", body,
 				  strlen(body), h);
 	else
-		http_reply_error(req, BERTH_ERR_UNKNOWN, "out of memory");
+		http_reply_error(req, OCI_UNKNOWN, "out of memory");
 	free(body);
 }
 
 void api_token(berth_request *req)
 {
-	const berth_auth_settings *conf = &req->app->cfg->auth;
+	const auth_settings *conf = &req->app->cfg->auth;
 	if (strcmp(req->method, "GET") && !req->is_head) {
-		http_reply_error_status(req, 405, BERTH_ERR_UNSUPPORTED,
+		http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					"the token service answers GET");
 		return;
 	}
 	char user[BERTH_AUTH_ACCOUNT_MAX];
-	if (!berth_auth_basic(req, user, sizeof user)) {
+	if (!auth_basic(req, user, sizeof user)) {
 		reply_login(req, conf->token_service);
 		return;
 	}
 	const char *service = http_query(req, "service");
 	if (service && strcmp(service, conf->token_service)) {
-		http_reply_error_status(req, 400, BERTH_ERR_DENIED,
+		http_reply_error_status(req, 400, OCI_DENIED,
 					"unknown service");
 		return;
 	}
@@ -99,10 +99,10 @@ void api_token(berth_request *req)
 	http_query_each(req, "scope", add_scope, &s);
 	time_t now = time(NULL);
 	char *tok = s.failed ? NULL
-			     : berth_token_issue(user, s.v, s.n, now);
+			     : auth_token_issue(user, s.v, s.n, now);
 	free(s.v);
 	if (!tok) {
-		http_reply_error(req, BERTH_ERR_UNKNOWN, "could not sign");
+		http_reply_error(req, OCI_UNKNOWN, "could not sign");
 		return;
 	}
 	reply_token(req, tok, now, conf->token_expiration_s);

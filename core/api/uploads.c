@@ -59,7 +59,7 @@ static void reply_progress(berth_request *req, unsigned status,
 static void reply_created(berth_request *req, const berth_digest *d)
 {
 	char digest[BERTH_DIGEST_MAX], path[HTTP_URL_PATH_MAX + 64];
-	berth_digest_format(d, digest);
+	digest_format(d, digest);
 	snprintf(path, sizeof path, "/v2/%s/blobs/%s", req->name, digest);
 	char *loc = http_location(req, path);
 	const char *h[] = {"Location", loc ? loc : path,
@@ -72,25 +72,25 @@ static void reply_created(berth_request *req, const berth_digest *d)
 /* Answer an upload module's error; `not_found_err` for a storage
    BERTH_E_NOT_FOUND. */
 static void reply_upload_error(berth_request *req, int rc,
-			       berth_api_error not_found_err)
+			       oci_error not_found_err)
 {
 	switch (rc) {
 	case REGISTRY_UPLOAD_E_UNKNOWN:
-		return http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_UNKNOWN,
+		return http_reply_error(req, OCI_BLOB_UPLOAD_UNKNOWN,
 					req->ref);
 	case REGISTRY_UPLOAD_E_BUSY:
 		return http_reply_error(
-			req, BERTH_ERR_BLOB_UPLOAD_INVALID,
+			req, OCI_BLOB_UPLOAD_INVALID,
 			"the upload is in use by another request");
 	case REGISTRY_UPLOAD_E_OWNER:
-		return http_reply_error(req, BERTH_ERR_UNKNOWN,
+		return http_reply_error(req, OCI_UNKNOWN,
 					"could not record the upload's owner");
 	case REGISTRY_UPLOAD_E_LENGTH:
 		/* Not reached while a chunk needs Content-Length
 		   (check_content_range) and the server delivers exactly
 		   that many bytes. */
 		return http_reply_error_status(
-			req, 400, BERTH_ERR_BLOB_UPLOAD_INVALID,
+			req, 400, OCI_BLOB_UPLOAD_INVALID,
 			"body length does not match Content-Range");
 	default:
 		return api_reply_storage_error(req, rc, not_found_err);
@@ -125,7 +125,7 @@ static upload_req *state_new(berth_request *req)
 static upload_req *upload_find(berth_request *req)
 {
 	if (!id_valid(req->ref)) {
-		http_reply_error(req, BERTH_ERR_BLOB_UPLOAD_UNKNOWN, req->ref);
+		http_reply_error(req, OCI_BLOB_UPLOAD_UNKNOWN, req->ref);
 		return NULL;
 	}
 	upload_req *s = state_new(req);
@@ -134,13 +134,13 @@ static upload_req *upload_find(berth_request *req)
 	int rc = registry_upload_find(req->app, req->name, req->ref, &s->u);
 	/* access control: only the account that started it */
 	char acct[256];
-	int who = rc ? 0 : berth_auth_account(req, acct, sizeof acct);
+	int who = rc ? 0 : auth_account(req, acct, sizeof acct);
 	if (rc == 0 && who == 0)
 		rc = registry_upload_owned_by(s->u, acct);
 	if (rc == 0 && who < 0)
 		rc = REGISTRY_UPLOAD_E_UNKNOWN;
 	if (rc) {
-		reply_upload_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		reply_upload_error(req, rc, OCI_BLOB_UPLOAD_UNKNOWN);
 		return NULL;
 	}
 	return s;
@@ -151,7 +151,7 @@ static int upload_open(berth_request *req, upload_req *s)
 {
 	int rc = registry_upload_open(s->u);
 	if (rc)
-		reply_upload_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		reply_upload_error(req, rc, OCI_BLOB_UPLOAD_UNKNOWN);
 	return rc ? -1 : 0;
 }
 
@@ -165,7 +165,7 @@ static void reply_range_invalid(berth_request *req, const char *cr,
 		 "Content-Range %s does not continue the upload at %" PRIu64,
 		 cr, size);
 	snprintf(range, sizeof range, "0-%" PRIu64, size ? size - 1 : 0);
-	char *body = berth_api_error_json(BERTH_ERR_RANGE_INVALID, NULL, detail);
+	char *body = oci_error_json(OCI_RANGE_INVALID, NULL, detail);
 	const char *h[] = {"Range", range,
 			   "Docker-Upload-UUID", registry_upload_id(u),
 			   NULL};
@@ -187,13 +187,13 @@ static int check_content_range(berth_request *req, upload_req *s)
 	const char *cl = http_header(req, "Content-Length");
 	if (!cl || http_header(req, "Transfer-Encoding")) {
 		http_reply_error_status(
-			req, 411, BERTH_ERR_BLOB_UPLOAD_INVALID,
+			req, 411, OCI_BLOB_UPLOAD_INVALID,
 			"Content-Range needs Content-Length (a chunk cannot "
 			"use chunked transfer encoding)");
 		return -1;
 	}
 	uint64_t first, last;
-	if (berth_content_range_parse(cr, &first, &last) ||
+	if (range_content_parse(cr, &first, &last) ||
 	    first != registry_upload_size(s->u)) {
 		reply_range_invalid(req, cr, s->u);
 		return -1;
@@ -201,7 +201,7 @@ static int check_content_range(berth_request *req, upload_req *s)
 	registry_upload_expect(s->u, last - first + 1);
 	if (strtoull(cl, NULL, 10) != last - first + 1) {
 		http_reply_error_status(
-			req, 416, BERTH_ERR_RANGE_INVALID,
+			req, 416, OCI_RANGE_INVALID,
 			"Content-Length does not match Content-Range");
 		return -1;
 	}
@@ -213,7 +213,7 @@ static int upload_body(berth_request *req, const char *data, size_t len)
 	upload_req *s = req->state;
 	int rc = registry_upload_write(s->u, data, len);
 	if (rc)
-		api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UPLOAD_INVALID);
+		api_reply_storage_error(req, rc, OCI_BLOB_UPLOAD_INVALID);
 	return rc ? -1 : 0;
 }
 
@@ -228,22 +228,22 @@ static void upload_finalize(berth_request *req, upload_req *s)
 	case BERTH_OK:
 		return reply_created(req, &res.digest);
 	case REGISTRY_UPLOAD_E_DIGEST:
-		berth_digest_format(&s->want, a);
-		berth_digest_format(&res.digest, b);
+		digest_format(&s->want, a);
+		digest_format(&res.digest, b);
 		snprintf(detail, sizeof detail,
 			 "digest %s does not match the uploaded content (%s)",
 			 a, b);
-		return http_reply_error(req, BERTH_ERR_DIGEST_INVALID, detail);
+		return http_reply_error(req, OCI_DIGEST_INVALID, detail);
 	case REGISTRY_UPLOAD_E_SIZE:
-		berth_digest_format(&res.digest, a);
+		digest_format(&res.digest, a);
 		snprintf(detail, sizeof detail,
 			 "storage holds %" PRIu64 " bytes of blob %s, %" PRIu64
 			 " were verified", res.stored, a, res.verified);
-		return http_reply_error_status(req, 500, BERTH_ERR_UNKNOWN,
+		return http_reply_error_status(req, 500, OCI_UNKNOWN,
 					       detail);
 	default:
 		return reply_upload_error(req, rc,
-					  BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+					  OCI_BLOB_UPLOAD_UNKNOWN);
 	}
 }
 
@@ -255,7 +255,7 @@ static void upload_end(berth_request *req)
 	int rc = registry_upload_end_chunk(s->u);
 	if (rc)
 		return reply_upload_error(req, rc,
-					  BERTH_ERR_BLOB_UPLOAD_INVALID);
+					  OCI_BLOB_UPLOAD_INVALID);
 	reply_progress(req, 202, registry_upload_id(s->u),
 		       registry_upload_size(s->u));
 }
@@ -263,11 +263,11 @@ static void upload_end(berth_request *req)
 /* Parse ?digest=; replies and returns -1 when missing or invalid. */
 static int want_digest(berth_request *req, const char *value, upload_req *s)
 {
-	int rc = value ? berth_digest_parse(value, &s->want) : -1;
+	int rc = value ? digest_parse(value, &s->want) : -1;
 	if (rc == 0)
 		return 0;
-	http_reply_error(req, rc == -2 ? BERTH_ERR_UNSUPPORTED
-				       : BERTH_ERR_DIGEST_INVALID,
+	http_reply_error(req, rc == -2 ? OCI_UNSUPPORTED
+				       : OCI_DIGEST_INVALID,
 			 value ? "invalid digest" : "digest parameter missing");
 	return -1;
 }
@@ -278,20 +278,20 @@ static int want_digest(berth_request *req, const char *value, upload_req *s)
 static int try_mount(berth_request *req, const char *mount, const char *from)
 {
 	berth_digest d;
-	if (berth_digest_parse(mount, &d))
+	if (digest_parse(mount, &d))
 		return 0; /* not mountable: a plain upload starts instead */
 	if (from && !*from)
 		from = NULL; /* automatic mount: from any repository */
 	/* access control: mounting needs pull on the source (auth/auth.c) */
-	if (!berth_auth_permits(req, from, BERTH_ACTION_PULL))
+	if (!auth_permits(req, from, BERTH_ACTION_PULL))
 		return 0;
-	if (from && !berth_name_valid(from, strlen(from)))
+	if (from && !names_repository_valid(from, strlen(from)))
 		return 0;
 	int rc = registry_upload_mount(req->app, req->name, &d, from);
 	if (rc == 0)
 		return 0;
 	if (rc < 0)
-		api_reply_storage_error(req, rc, BERTH_ERR_BLOB_UNKNOWN);
+		api_reply_storage_error(req, rc, OCI_BLOB_UNKNOWN);
 	else
 		reply_created(req, &d);
 	return 1;
@@ -302,14 +302,14 @@ static void start_plain(berth_request *req, registry_upload *u)
 {
 	int rc = registry_upload_start(u);
 	if (rc)
-		return api_reply_storage_error(req, rc, BERTH_ERR_UNKNOWN);
+		return api_reply_storage_error(req, rc, OCI_UNKNOWN);
 	/* access control: record who owns the upload */
 	char acct[256];
-	int who = berth_auth_account(req, acct, sizeof acct);
+	int who = auth_account(req, acct, sizeof acct);
 	rc = who < 0 ? REGISTRY_UPLOAD_E_OWNER
 		     : registry_upload_hand_out(u, who == 0 ? acct : NULL);
 	if (rc)
-		return reply_upload_error(req, rc, BERTH_ERR_UNKNOWN);
+		return reply_upload_error(req, rc, OCI_UNKNOWN);
 	reply_progress(req, 202, registry_upload_id(u), 0);
 }
 
@@ -317,7 +317,7 @@ void api_upload_start(berth_request *req)
 {
 	berth_app *app = req->app;
 	if (app->cfg->readonly)
-		return http_reply_error_status(req, 405, BERTH_ERR_UNSUPPORTED,
+		return http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					       "the registry is read-only");
 	const char *mount = http_query(req, "mount");
 	if (mount && try_mount(req, mount, http_query(req, "from")))
@@ -376,6 +376,6 @@ void api_upload_cancel(berth_request *req)
 		return;
 	int rc = registry_upload_cancel(s->u);
 	if (rc)
-		return reply_upload_error(req, rc, BERTH_ERR_BLOB_UPLOAD_UNKNOWN);
+		return reply_upload_error(req, rc, OCI_BLOB_UPLOAD_UNKNOWN);
 	http_reply_empty(req, 204, NULL);
 }

@@ -7,7 +7,7 @@
 
 #include "auth/actions.h"
 
-unsigned berth_auth_action_parse(const char *name)
+unsigned auth_action_parse(const char *name)
 {
 	if (strcmp(name, "pull") == 0)
 		return BERTH_ACTION_PULL;

@@ -16,6 +16,6 @@
 
 /** The bit of one action name ("pull", "push", "delete", "*"); 0 if
     unknown. */
-unsigned berth_auth_action_parse(const char *name);
+unsigned auth_action_parse(const char *name);
 
 #endif

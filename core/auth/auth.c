@@ -4,7 +4,7 @@
  * what a token's scopes permit.  The built-in token service's grants and
  * signature are auth/token_issue.c, its endpoint api/token.c.
  *
- * The router calls berth_auth_authorize once per request with the
+ * The router calls auth_authorize once per request with the
  * repository and the actions its method needs (pull for GET/HEAD, pull and
  * push for writes, delete for DELETE, the catalog scope for _catalog).
  * Credentials are checked on every request; there is no session state.
@@ -39,18 +39,18 @@ typedef enum scheme { SCHEME_NONE, SCHEME_HTPASSWD, SCHEME_TOKEN } scheme;
 
 static struct {
 	scheme scheme;
-	const berth_auth_settings *conf; /* the settings' auth section */
+	const auth_settings *conf; /* the settings' auth section */
 	berth_htpasswd *passwords; /* htpasswd scheme or token service */
-	berth_jwt_keys *keys;
+	auth_jwt_keys *keys;
 } A;
 
 /* ---- start and stop ---- */
 
-int berth_auth_start(const berth_auth_settings *conf, int tls, char *err,
+int auth_start(const auth_settings *conf, int tls, char *err,
 		     size_t errlen)
 {
 	A.conf = conf;
-	const berth_auth_settings *c = conf;
+	const auth_settings *c = conf;
 	int takes_passwords = c->htpasswd_path || c->token_builtin;
 	if (takes_passwords && !tls && !c->allow_insecure) {
 		snprintf(err, errlen,
@@ -61,23 +61,23 @@ int berth_auth_start(const berth_auth_settings *conf, int tls, char *err,
 	}
 	if (c->htpasswd_path) {
 		A.scheme = SCHEME_HTPASSWD;
-		if (!(A.passwords = berth_htpasswd_open(c->htpasswd_path, err,
+		if (!(A.passwords = auth_htpasswd_open(c->htpasswd_path, err,
 							errlen)))
 			goto fail;
 	} else if (c->token_realm) {
 		A.scheme = SCHEME_TOKEN;
-		if (!(A.keys = berth_jwt_keys_new()))
+		if (!(A.keys = auth_jwt_keys_new()))
 			goto fail;
 		if (c->token_rootcertbundle &&
-		    berth_jwt_keys_add_bundle(A.keys, c->token_rootcertbundle,
+		    auth_jwt_keys_add_bundle(A.keys, c->token_rootcertbundle,
 					      err, errlen))
 			goto fail;
 		if (c->token_jwks &&
-		    berth_jwt_keys_add_jwks(A.keys, c->token_jwks, err, errlen))
+		    auth_jwt_keys_add_jwks(A.keys, c->token_jwks, err, errlen))
 			goto fail;
 		if (c->token_builtin &&
-		    (berth_token_issuer_start(c, A.keys, err, errlen) ||
-		     !(A.passwords = berth_htpasswd_open(c->token_htpasswd,
+		    (auth_token_issuer_start(c, A.keys, err, errlen) ||
+		     !(A.passwords = auth_htpasswd_open(c->token_htpasswd,
 							 err, errlen))))
 			goto fail;
 	}
@@ -88,27 +88,27 @@ int berth_auth_start(const berth_auth_settings *conf, int tls, char *err,
 					  : "");
 	return 0;
 fail:
-	berth_auth_stop();
+	auth_stop();
 	return -1;
 }
 
-void berth_auth_stop(void)
+void auth_stop(void)
 {
-	berth_htpasswd_free(A.passwords);
-	berth_jwt_keys_free(A.keys);
-	berth_token_issuer_stop();
+	auth_htpasswd_free(A.passwords);
+	auth_jwt_keys_free(A.keys);
+	auth_token_issuer_stop();
 	memset(&A, 0, sizeof A);
 }
 
-int berth_auth_enabled(void)
+int auth_enabled(void)
 {
 	return A.scheme != SCHEME_NONE;
 }
 
-void berth_auth_reload(void)
+void auth_reload(void)
 {
 	if (A.passwords)
-		berth_htpasswd_invalidate(A.passwords);
+		auth_htpasswd_invalidate(A.passwords);
 }
 
 /* ---- credentials ---- */
@@ -155,12 +155,12 @@ static int basic_ok(berth_request *req, char user[USER_MAX])
 	if (!A.passwords ||
 	    parse_basic(http_header(req, "Authorization"), user, pass))
 		return 0;
-	int ok = berth_htpasswd_check(A.passwords, user, pass) == 1;
+	int ok = auth_htpasswd_check(A.passwords, user, pass) == 1;
 	OPENSSL_cleanse(pass, sizeof pass);
 	return ok;
 }
 
-int berth_auth_basic(berth_request *req, char *account, size_t cap)
+int auth_basic(berth_request *req, char *account, size_t cap)
 {
 	char user[USER_MAX];
 	if (!basic_ok(req, user))
@@ -183,10 +183,10 @@ static json_t *bearer_claims(berth_request *req, char *why, size_t whylen)
 	size_t len = strlen(h);
 	while (len && h[len - 1] == ' ')
 		len--;
-	berth_jwt_expect e = {.issuer = A.conf->token_issuer,
+	auth_jwt_expect e = {.issuer = A.conf->token_issuer,
 			      .audience = A.conf->token_service};
 	json_t *claims = NULL;
-	if (berth_jwt_verify(A.keys, h, len, &e, &claims, why, whylen))
+	if (auth_jwt_verify(A.keys, h, len, &e, &claims, why, whylen))
 		return NULL;
 	return claims;
 }
@@ -198,7 +198,7 @@ static unsigned actions_of(json_t *list)
 	json_t *v;
 	json_array_foreach(list, i, v) {
 		if (json_is_string(v))
-			a |= berth_auth_action_parse(json_string_value(v));
+			a |= auth_action_parse(json_string_value(v));
 	}
 	return a;
 }
@@ -263,7 +263,7 @@ static void scope_of(const char *repo, unsigned actions, char *buf,
 }
 
 static void reply_challenge(berth_request *req, unsigned status,
-			    berth_api_error code, const char *detail,
+			    oci_error code, const char *detail,
 			    const char *repo, unsigned actions,
 			    const char *error)
 {
@@ -283,7 +283,7 @@ static void reply_challenge(berth_request *req, unsigned status,
 			snprintf(challenge + n, sizeof challenge - n,
 				 ",error=\"%s\"", error);
 	}
-	char *body = berth_api_error_json(code, NULL, detail);
+	char *body = oci_error_json(code, NULL, detail);
 	const char *h[] = {"WWW-Authenticate", challenge, NULL};
 	http_reply_buffer(req, status, "application/json; charset=utf-8", body,
 			  body ? strlen(body) : 0, h);
@@ -292,7 +292,7 @@ static void reply_challenge(berth_request *req, unsigned status,
 
 /* ---- enforcement ---- */
 
-int berth_auth_authorize(berth_request *req, const char *repo,
+int auth_authorize(berth_request *req, const char *repo,
 			 unsigned actions)
 {
 	if (A.scheme == SCHEME_NONE)
@@ -301,7 +301,7 @@ int berth_auth_authorize(berth_request *req, const char *repo,
 		char user[USER_MAX];
 		if (basic_ok(req, user))
 			return 0;
-		reply_challenge(req, 401, BERTH_ERR_UNAUTHORIZED,
+		reply_challenge(req, 401, OCI_UNAUTHORIZED,
 				"authentication required", repo, actions, NULL);
 		return -1;
 	}
@@ -309,7 +309,7 @@ int berth_auth_authorize(berth_request *req, const char *repo,
 	json_t *claims = bearer_claims(req, why, sizeof why);
 	if (!claims) {
 		int has = http_header(req, "Authorization") != NULL;
-		reply_challenge(req, 401, BERTH_ERR_UNAUTHORIZED, why, repo,
+		reply_challenge(req, 401, OCI_UNAUTHORIZED, why, repo,
 				actions, has ? "invalid_token" : NULL);
 		return -1;
 	}
@@ -317,13 +317,13 @@ int berth_auth_authorize(berth_request *req, const char *repo,
 	json_decref(claims);
 	if (ok)
 		return 0;
-	reply_challenge(req, 403, BERTH_ERR_DENIED,
+	reply_challenge(req, 403, OCI_DENIED,
 			"the token does not grant this access", repo, actions,
 			"insufficient_scope");
 	return -1;
 }
 
-int berth_auth_permits(berth_request *req, const char *repo,
+int auth_permits(berth_request *req, const char *repo,
 		       unsigned actions)
 {
 	if (A.scheme == SCHEME_NONE)
@@ -361,7 +361,7 @@ static int account_of(berth_request *req, char out[USER_MAX])
 	return rc;
 }
 
-int berth_auth_account(berth_request *req, char *out, size_t cap)
+int auth_account(berth_request *req, char *out, size_t cap)
 {
 	char acct[USER_MAX];
 	if (A.scheme == SCHEME_NONE)

@@ -7,8 +7,8 @@
  * plus Berth's built-in token service that issues such tokens from an
  * htpasswd file and an access list.
  */
-#ifndef BERTH_CORE_AUTH_H
-#define BERTH_CORE_AUTH_H
+#ifndef BERTH_CORE_AUTH_AUTH_H
+#define BERTH_CORE_AUTH_AUTH_H
 
 #include <stddef.h>
 
@@ -23,14 +23,14 @@
  * Start access control as the auth settings say: load password files and
  * trusted keys.  `tls` says whether the server speaks HTTPS: passwords
  * over plain HTTP are refused unless allowinsecure says otherwise.  0, or
- * -1 with a message.  `conf` must outlive berth_auth_stop.
+ * -1 with a message.  `conf` must outlive auth_stop.
  */
-int berth_auth_start(const berth_auth_settings *conf, int tls, char *err,
+int auth_start(const auth_settings *conf, int tls, char *err,
 		     size_t errlen);
-void berth_auth_stop(void);
+void auth_stop(void);
 
 /** Non-zero when requests must authenticate. */
-int berth_auth_enabled(void);
+int auth_enabled(void);
 
 /**
  * May this request perform `actions` (BERTH_ACTION_*) on repository
@@ -39,12 +39,12 @@ int berth_auth_enabled(void);
  * (missing or invalid credentials) or 403 DENIED (valid credentials
  * without the permission) and returns -1.
  */
-int berth_auth_authorize(berth_request *req, const char *repo,
+int auth_authorize(berth_request *req, const char *repo,
 			 unsigned actions);
 
-/** Like berth_auth_authorize without replying: 1 if allowed.  `repo`
+/** Like auth_authorize without replying: 1 if allowed.  `repo`
     NULL asks for every repository (automatic cross-repository mount). */
-int berth_auth_permits(berth_request *req, const char *repo,
+int auth_permits(berth_request *req, const char *repo,
 		       unsigned actions);
 
 /**
@@ -52,7 +52,7 @@ int berth_auth_permits(berth_request *req, const char *repo,
  * 1 when access control is off (there are no accounts); -1 when the
  * request carries no valid credentials.
  */
-int berth_auth_account(berth_request *req, char *out, size_t cap);
+int auth_account(berth_request *req, char *out, size_t cap);
 
 /**
  * Basic credentials of the request checked against the password file in
@@ -60,9 +60,9 @@ int berth_auth_account(berth_request *req, char *out, size_t cap);
  * auth.token.htpasswd): 1 with the account in `account` (cap bytes), 0
  * if they are missing or wrong.
  */
-int berth_auth_basic(berth_request *req, char *account, size_t cap);
+int auth_basic(berth_request *req, char *account, size_t cap);
 
 /** SIGHUP: re-read password files on their next use. */
-void berth_auth_reload(void);
+void auth_reload(void);
 
 #endif

@@ -135,7 +135,7 @@ static int load(const char *path, entry **out, size_t *count, struct stat *st)
 	return 0;
 }
 
-berth_htpasswd *berth_htpasswd_open(const char *path, char *err,
+berth_htpasswd *auth_htpasswd_open(const char *path, char *err,
 				    size_t errlen)
 {
 	berth_htpasswd *h = calloc(1, sizeof *h);
@@ -166,7 +166,7 @@ fail:
 	return NULL;
 }
 
-void berth_htpasswd_free(berth_htpasswd *h)
+void auth_htpasswd_free(berth_htpasswd *h)
 {
 	if (!h)
 		return;
@@ -177,7 +177,7 @@ void berth_htpasswd_free(berth_htpasswd *h)
 	free(h);
 }
 
-size_t berth_htpasswd_count(berth_htpasswd *h)
+size_t auth_htpasswd_count(berth_htpasswd *h)
 {
 	pthread_mutex_lock(&h->mu);
 	size_t n = h->n;
@@ -185,7 +185,7 @@ size_t berth_htpasswd_count(berth_htpasswd *h)
 	return n;
 }
 
-void berth_htpasswd_invalidate(berth_htpasswd *h)
+void auth_htpasswd_invalidate(berth_htpasswd *h)
 {
 	pthread_mutex_lock(&h->mu);
 	h->checked = 0;
@@ -240,7 +240,7 @@ static void mac_of(const berth_htpasswd *h, const char *user,
 	free(msg);
 }
 
-int berth_htpasswd_check(berth_htpasswd *h, const char *user,
+int auth_htpasswd_check(berth_htpasswd *h, const char *user,
 			 const char *password)
 {
 	unsigned char mac[32];

@@ -15,7 +15,7 @@ typedef struct berth_htpasswd berth_htpasswd;
 
 /** Load `path`; NULL with a message if it cannot be read or has no
     usable entry. */
-berth_htpasswd *berth_htpasswd_open(const char *path, char *err,
+berth_htpasswd *auth_htpasswd_open(const char *path, char *err,
 				    size_t errlen);
 
 /**
@@ -23,15 +23,15 @@ berth_htpasswd *berth_htpasswd_open(const char *path, char *err,
  * file first if it changed (checked at most once per second); if the new
  * file cannot be read the previous entries stay in force.  Thread-safe.
  */
-int berth_htpasswd_check(berth_htpasswd *h, const char *user,
+int auth_htpasswd_check(berth_htpasswd *h, const char *user,
 			 const char *password);
 
 /** Force a re-read on the next check (after SIGHUP). */
-void berth_htpasswd_invalidate(berth_htpasswd *h);
+void auth_htpasswd_invalidate(berth_htpasswd *h);
 
 /** Number of usable entries. */
-size_t berth_htpasswd_count(berth_htpasswd *h);
+size_t auth_htpasswd_count(berth_htpasswd *h);
 
-void berth_htpasswd_free(berth_htpasswd *h);
+void auth_htpasswd_free(berth_htpasswd *h);
 
 #endif

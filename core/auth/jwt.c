@@ -39,7 +39,7 @@ typedef struct tkey {
 	char kid[BERTH_JWT_KID_MAX];
 } tkey;
 
-struct berth_jwt_keys {
+struct auth_jwt_keys {
 	tkey *v;
 	size_t n, cap;
 	X509_STORE *roots; /* certificates of the root bundle */
@@ -100,9 +100,9 @@ static const alg_info *alg_for_key(EVP_PKEY *pk)
 
 /* ---- trusted keys ---- */
 
-berth_jwt_keys *berth_jwt_keys_new(void)
+auth_jwt_keys *auth_jwt_keys_new(void)
 {
-	berth_jwt_keys *k = calloc(1, sizeof *k);
+	auth_jwt_keys *k = calloc(1, sizeof *k);
 	if (k && !(k->roots = X509_STORE_new())) {
 		free(k);
 		return NULL;
@@ -110,7 +110,7 @@ berth_jwt_keys *berth_jwt_keys_new(void)
 	return k;
 }
 
-void berth_jwt_keys_free(berth_jwt_keys *k)
+void auth_jwt_keys_free(auth_jwt_keys *k)
 {
 	if (!k)
 		return;
@@ -121,12 +121,12 @@ void berth_jwt_keys_free(berth_jwt_keys *k)
 	free(k);
 }
 
-size_t berth_jwt_keys_count(const berth_jwt_keys *k)
+size_t auth_jwt_keys_count(const auth_jwt_keys *k)
 {
 	return k->n;
 }
 
-int berth_jwt_keys_add_key(berth_jwt_keys *k, EVP_PKEY *pk, const char *kid)
+int auth_jwt_keys_add_key(auth_jwt_keys *k, EVP_PKEY *pk, const char *kid)
 {
 	if (!kid || strlen(kid) >= BERTH_JWT_KID_MAX || !*kid)
 		return -1;
@@ -146,7 +146,7 @@ int berth_jwt_keys_add_key(berth_jwt_keys *k, EVP_PKEY *pk, const char *kid)
 	return 0;
 }
 
-int berth_jwt_key_id(EVP_PKEY *pk, char out[BERTH_JWT_KID_MAX])
+int auth_jwt_key_id(EVP_PKEY *pk, char out[BERTH_JWT_KID_MAX])
 {
 	/* libtrust: base32 of the first 240 bits of SHA-256 over the DER
 	   SubjectPublicKeyInfo, in groups of four joined by ':'. */
@@ -181,7 +181,7 @@ int berth_jwt_key_id(EVP_PKEY *pk, char out[BERTH_JWT_KID_MAX])
 	return 0;
 }
 
-int berth_jwt_keys_add_bundle(berth_jwt_keys *k, const char *path, char *err,
+int auth_jwt_keys_add_bundle(auth_jwt_keys *k, const char *path, char *err,
 			      size_t errlen)
 {
 	BIO *bio = BIO_new_file(path, "r");
@@ -195,8 +195,8 @@ int berth_jwt_keys_add_bundle(berth_jwt_keys *k, const char *path, char *err,
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
 		char kid[BERTH_JWT_KID_MAX];
 		EVP_PKEY *pk = X509_get0_pubkey(x);
-		if (!pk || berth_jwt_key_id(pk, kid) ||
-		    berth_jwt_keys_add_key(k, pk, kid) ||
+		if (!pk || auth_jwt_key_id(pk, kid) ||
+		    auth_jwt_keys_add_key(k, pk, kid) ||
 		    !X509_STORE_add_cert(k->roots, x)) {
 			X509_free(x);
 			rc = -1;
@@ -321,7 +321,7 @@ static EVP_PKEY *jwk_okp(json_t *jwk)
 	return pk;
 }
 
-int berth_jwt_keys_add_jwks(berth_jwt_keys *k, const char *path, char *err,
+int auth_jwt_keys_add_jwks(auth_jwt_keys *k, const char *path, char *err,
 			    size_t errlen)
 {
 	json_error_t je;
@@ -350,7 +350,7 @@ int berth_jwt_keys_add_jwks(berth_jwt_keys *k, const char *path, char *err,
 			pk = jwk_ec(jwk);
 		else if (kty && strcmp(kty, "OKP") == 0)
 			pk = jwk_okp(jwk);
-		if (!pk || !kid || berth_jwt_keys_add_key(k, pk, kid))
+		if (!pk || !kid || auth_jwt_keys_add_key(k, pk, kid))
 			rc = -1;
 		EVP_PKEY_free(pk);
 	}
@@ -412,7 +412,7 @@ static int verify_sig(const alg_info *a, EVP_PKEY *pk, const char *input,
 
 /* The key of an x5c chain's leaf if the chain verifies to a trusted
    root; a new reference, or NULL. */
-static EVP_PKEY *x5c_key(const berth_jwt_keys *k, json_t *x5c)
+static EVP_PKEY *x5c_key(const auth_jwt_keys *k, json_t *x5c)
 {
 	if (!k->nroots || !json_is_array(x5c) || !json_array_size(x5c) ||
 	    json_array_size(x5c) > 10)
@@ -493,39 +493,25 @@ static int aud_matches(json_t *aud, const char *want)
 	return 0;
 }
 
-int berth_jwt_verify(const berth_jwt_keys *k, const char *tok, size_t len,
-		     const berth_jwt_expect *e, json_t **claims, char *err,
-		     size_t errlen)
+/* The key that signed a token with header `hdr`, with a reference the
+   caller frees (EVP_PKEY_free), and its algorithm in *alg; NULL with a
+   message in err when the header names no accepted algorithm or no
+   trusted key that fits it. */
+static EVP_PKEY *header_key(const auth_jwt_keys *k, json_t *hdr,
+			    const alg_info **alg, char *err, size_t errlen)
 {
-	*claims = NULL;
-	const char *d1 = memchr(tok, '.', len);
-	const char *d2 = d1 ? memchr(d1 + 1, '.', len - (d1 + 1 - tok)) : NULL;
-	if (!d1 || !d2 || memchr(d2 + 1, '.', len - (d2 + 1 - tok)) ||
-	    d2 + 1 == tok + len) {
-		seterr(err, errlen, "malformed token", NULL);
-		return -1;
-	}
-	json_t *hdr = decode_json(tok, d1 - tok);
-	json_t *cl = NULL;
-	EVP_PKEY *pk = NULL;
-	unsigned char *sig = NULL;
-	size_t siglen = 0;
-	int rc = -1;
-	if (!hdr) {
-		seterr(err, errlen, "malformed token header", NULL);
-		goto out;
-	}
 	const char *algname = json_string_value(json_object_get(hdr, "alg"));
 	const alg_info *a = algname ? alg_find(algname) : NULL;
 	if (!a) {
 		seterr(err, errlen, "token algorithm %s is not accepted",
 		       algname ? algname : "(none)");
-		goto out;
+		return NULL;
 	}
 	if (json_object_get(hdr, "crit")) {
 		seterr(err, errlen, "token has critical extensions", NULL);
-		goto out;
+		return NULL;
 	}
+	EVP_PKEY *pk = NULL;
 	json_t *x5c = json_object_get(hdr, "x5c");
 	const char *kid = json_string_value(json_object_get(hdr, "kid"));
 	if (x5c) {
@@ -542,13 +528,76 @@ int berth_jwt_verify(const berth_jwt_keys *k, const char *tok, size_t len,
 	}
 	if (!pk) {
 		seterr(err, errlen, "token is not signed by a trusted key", NULL);
-		goto out;
+		return NULL;
 	}
 	if (!alg_fits_key(a, pk)) {
 		seterr(err, errlen, "token algorithm %s does not fit its key",
 		       a->name);
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	*alg = a;
+	return pk;
+}
+
+/* Whether verified claims are for this service now: issuer, audience,
+   expiry and not-before (each with BERTH_JWT_LEEWAY); 0, or -1 with a
+   message in err. */
+static int claims_valid(json_t *cl, const auth_jwt_expect *e, char *err,
+			size_t errlen)
+{
+	const char *iss = json_string_value(json_object_get(cl, "iss"));
+	if (!iss || !e->issuer || strcmp(iss, e->issuer)) {
+		seterr(err, errlen, "token issuer is not trusted", NULL);
+		return -1;
+	}
+	if (!e->audience || !aud_matches(json_object_get(cl, "aud"),
+					 e->audience)) {
+		seterr(err, errlen, "token is meant for another service", NULL);
+		return -1;
+	}
+	time_t now = e->now ? e->now : time(NULL);
+	json_t *exp = json_object_get(cl, "exp");
+	json_t *nbf = json_object_get(cl, "nbf");
+	if (!json_is_number(exp) ||
+	    json_number_value(exp) + BERTH_JWT_LEEWAY < (double)now) {
+		seterr(err, errlen, "token has expired", NULL);
+		return -1;
+	}
+	if (nbf && (!json_is_number(nbf) ||
+		    json_number_value(nbf) - BERTH_JWT_LEEWAY > (double)now)) {
+		seterr(err, errlen, "token is not valid yet", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int auth_jwt_verify(const auth_jwt_keys *k, const char *tok, size_t len,
+		     const auth_jwt_expect *e, json_t **claims, char *err,
+		     size_t errlen)
+{
+	*claims = NULL;
+	const char *d1 = memchr(tok, '.', len);
+	const char *d2 = d1 ? memchr(d1 + 1, '.', len - (d1 + 1 - tok)) : NULL;
+	if (!d1 || !d2 || memchr(d2 + 1, '.', len - (d2 + 1 - tok)) ||
+	    d2 + 1 == tok + len) {
+		seterr(err, errlen, "malformed token", NULL);
+		return -1;
+	}
+	json_t *hdr = decode_json(tok, d1 - tok);
+	json_t *cl = NULL;
+	EVP_PKEY *pk = NULL;
+	const alg_info *a = NULL;
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	int rc = -1;
+	if (!hdr) {
+		seterr(err, errlen, "malformed token header", NULL);
 		goto out;
 	}
+	pk = header_key(k, hdr, &a, err, errlen);
+	if (!pk)
+		goto out;
 	if (berth_sdk_base64_decode(d2 + 1, len - (d2 + 1 - tok),
 				    BERTH_SDK_B64_URL, &sig, &siglen) ||
 	    !verify_sig(a, pk, tok, d2 - tok, sig, siglen)) {
@@ -560,29 +609,8 @@ int berth_jwt_verify(const berth_jwt_keys *k, const char *tok, size_t len,
 		seterr(err, errlen, "malformed token claims", NULL);
 		goto out;
 	}
-	const char *iss = json_string_value(json_object_get(cl, "iss"));
-	if (!iss || !e->issuer || strcmp(iss, e->issuer)) {
-		seterr(err, errlen, "token issuer is not trusted", NULL);
+	if (claims_valid(cl, e, err, errlen))
 		goto out;
-	}
-	if (!e->audience || !aud_matches(json_object_get(cl, "aud"),
-					 e->audience)) {
-		seterr(err, errlen, "token is meant for another service", NULL);
-		goto out;
-	}
-	time_t now = e->now ? e->now : time(NULL);
-	json_t *exp = json_object_get(cl, "exp");
-	json_t *nbf = json_object_get(cl, "nbf");
-	if (!json_is_number(exp) ||
-	    json_number_value(exp) + BERTH_JWT_LEEWAY < (double)now) {
-		seterr(err, errlen, "token has expired", NULL);
-		goto out;
-	}
-	if (nbf && (!json_is_number(nbf) ||
-		    json_number_value(nbf) - BERTH_JWT_LEEWAY > (double)now)) {
-		seterr(err, errlen, "token is not valid yet", NULL);
-		goto out;
-	}
 	*claims = cl;
 	cl = NULL;
 	rc = 0;
@@ -606,7 +634,7 @@ static char *b64_json(json_t *j)
 	return out;
 }
 
-char *berth_jwt_sign(EVP_PKEY *key, const char *kid, json_t *claims)
+char *auth_jwt_sign(EVP_PKEY *key, const char *kid, json_t *claims)
 {
 	const alg_info *a = alg_for_key(key);
 	if (!a)

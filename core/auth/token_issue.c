@@ -18,13 +18,13 @@
 #include "common/names.h"
 
 static struct {
-	const berth_auth_settings *conf;
+	const auth_settings *conf;
 	EVP_PKEY *key;
 	char kid[BERTH_JWT_KID_MAX];
 } T;
 
-int berth_token_issuer_start(const berth_auth_settings *conf,
-			     berth_jwt_keys *trust, char *err, size_t errlen)
+int auth_token_issuer_start(const auth_settings *conf,
+			     auth_jwt_keys *trust, char *err, size_t errlen)
 {
 	T.conf = conf;
 	FILE *f = fopen(conf->token_signingkey, "r");
@@ -38,8 +38,8 @@ int berth_token_issuer_start(const berth_auth_settings *conf,
 	/* A throw-away token proves the key can sign (RSA >= 2048,
 	   EC P-256/384/521 or Ed25519). */
 	json_t *probe = json_object();
-	char *tok = T.key && !berth_jwt_key_id(T.key, T.kid)
-			    ? berth_jwt_sign(T.key, T.kid, probe)
+	char *tok = T.key && !auth_jwt_key_id(T.key, T.kid)
+			    ? auth_jwt_sign(T.key, T.kid, probe)
 			    : NULL;
 	json_decref(probe);
 	if (!tok) {
@@ -50,10 +50,10 @@ int berth_token_issuer_start(const berth_auth_settings *conf,
 		return -1;
 	}
 	free(tok);
-	return berth_jwt_keys_add_key(trust, T.key, T.kid);
+	return auth_jwt_keys_add_key(trust, T.key, T.kid);
 }
 
-void berth_token_issuer_stop(void)
+void auth_token_issuer_stop(void)
 {
 	EVP_PKEY_free(T.key);
 	memset(&T, 0, sizeof T);
@@ -95,7 +95,7 @@ static json_t *granted_actions(const char *acts, unsigned g)
 	char *save = NULL, *copy = strdup(acts);
 	for (char *a = copy ? strtok_r(copy, ",", &save) : NULL; a;
 	     a = strtok_r(NULL, ",", &save)) {
-		unsigned bit = berth_auth_action_parse(a);
+		unsigned bit = auth_action_parse(a);
 		if (bit && ((g & BERTH_ACTION_ALL) ||
 			    (bit != BERTH_ACTION_ALL && (g & bit))))
 			json_array_append_new(granted, json_string(a));
@@ -121,7 +121,7 @@ static void grant_scope(json_t *access, const char *account,
 	*c2 = 0;
 	const char *type = buf, *name = c1 + 1, *acts = c2 + 1;
 	if (strcmp(type, "repository") == 0) {
-		if (!berth_name_valid(name, strlen(name)))
+		if (!names_repository_valid(name, strlen(name)))
 			return;
 	} else if (strcmp(type, "registry") || strcmp(name, "catalog")) {
 		return;
@@ -136,7 +136,7 @@ static void grant_scope(json_t *access, const char *account,
 		json_decref(granted);
 }
 
-char *berth_token_issue(const char *account, const char *const *scopes,
+char *auth_token_issue(const char *account, const char *const *scopes,
 			size_t nscopes, time_t now)
 {
 	json_t *access = json_array();
@@ -157,14 +157,14 @@ char *berth_token_issue(const char *account, const char *const *scopes,
 	RAND_bytes(rnd, sizeof rnd);
 	for (int i = 0; i < 16; i++)
 		snprintf(jti + 2 * i, 3, "%02x", rnd[i]);
-	const berth_auth_settings *c = T.conf;
+	const auth_settings *c = T.conf;
 	json_t *claims = json_pack(
 		"{s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:o}", "iss", c->token_issuer,
 		"sub", account, "aud", c->token_service, "exp",
 		(json_int_t)(now + (time_t)c->token_expiration_s), "nbf",
 		(json_int_t)now, "iat", (json_int_t)now, "jti", jti, "access",
 		access);
-	char *tok = claims ? berth_jwt_sign(T.key, T.kid, claims) : NULL;
+	char *tok = claims ? auth_jwt_sign(T.key, T.kid, claims) : NULL;
 	json_decref(claims);
 	return tok;
 }

@@ -18,11 +18,11 @@
 /**
  * Load the signing key of `conf` (RSA of 2048 bits or more, EC
  * P-256/384/521 or Ed25519, PEM) and trust it in `trust`.  `conf` must
- * outlive berth_token_issuer_stop.  0, or -1 with a message.
+ * outlive auth_token_issuer_stop.  0, or -1 with a message.
  */
-int berth_token_issuer_start(const berth_auth_settings *conf,
-			     berth_jwt_keys *trust, char *err, size_t errlen);
-void berth_token_issuer_stop(void);
+int auth_token_issuer_start(const auth_settings *conf,
+			     auth_jwt_keys *trust, char *err, size_t errlen);
+void auth_token_issuer_stop(void);
 
 /**
  * A signed token for `account` (already authenticated), issued at `now`
@@ -32,7 +32,7 @@ void berth_token_issuer_stop(void);
  * malformed or grant nothing are left out.  Returns the malloc'd compact
  * token, or NULL if it could not be signed.
  */
-char *berth_token_issue(const char *account, const char *const *scopes,
+char *auth_token_issue(const char *account, const char *const *scopes,
 			size_t nscopes, time_t now);
 
 #endif

@@ -78,7 +78,7 @@ static int encoded_well_formed(const char *s)
 	return 1;
 }
 
-int berth_digest_parse(const char *s, berth_digest *out)
+int digest_parse(const char *s, berth_digest *out)
 {
 	if (!s)
 		return -1;
@@ -87,7 +87,7 @@ int berth_digest_parse(const char *s, berth_digest *out)
 		return -1;
 	size_t alen = (size_t)(colon - s);
 	const char *hex = colon + 1;
-	berth_digest_alg alg;
+	digest_alg alg;
 	if (alen == 6 && memcmp(s, "sha256", 6) == 0)
 		alg = BERTH_DIGEST_SHA256;
 	else if (alen == 6 && memcmp(s, "sha512", 6) == 0)
@@ -97,7 +97,7 @@ int berth_digest_parse(const char *s, berth_digest *out)
 			       ? -2
 			       : -1;
 
-	size_t want = berth_digest_hex_len(alg);
+	size_t want = digest_hex_len(alg);
 	size_t i;
 	for (i = 0; i < want; i++)
 		if (!is_lower_hex(hex[i])) /* also stops at the NUL */
@@ -112,30 +112,30 @@ int berth_digest_parse(const char *s, berth_digest *out)
 	return 0;
 }
 
-const char *berth_digest_alg_name(berth_digest_alg alg)
+const char *digest_alg_name(digest_alg alg)
 {
 	return alg == BERTH_DIGEST_SHA512 ? "sha512" : "sha256";
 }
 
-size_t berth_digest_hex_len(berth_digest_alg alg)
+size_t digest_hex_len(digest_alg alg)
 {
 	return alg == BERTH_DIGEST_SHA512 ? 128 : 64;
 }
 
-void berth_digest_format(const berth_digest *d, char *buf)
+void digest_format(const berth_digest *d, char *buf)
 {
 	/* Both parts are bounded: 6 + 1 + 128 + 1 <= BERTH_DIGEST_MAX. */
-	size_t n = berth_digest_hex_len(d->alg);
-	memcpy(buf, berth_digest_alg_name(d->alg), 6);
+	size_t n = digest_hex_len(d->alg);
+	memcpy(buf, digest_alg_name(d->alg), 6);
 	buf[6] = ':';
 	memcpy(buf + 7, d->hex, n);
 	buf[7 + n] = '\0';
 }
 
-int berth_digest_equal(const berth_digest *a, const berth_digest *b)
+int digest_equal(const berth_digest *a, const berth_digest *b)
 {
 	return a->alg == b->alg &&
-	       memcmp(a->hex, b->hex, berth_digest_hex_len(a->alg)) == 0;
+	       memcmp(a->hex, b->hex, digest_hex_len(a->alg)) == 0;
 }
 
 static void to_hex(const unsigned char *md, size_t n, char *hex)
@@ -147,7 +147,7 @@ static void to_hex(const unsigned char *md, size_t n, char *hex)
 	hex[2 * n] = '\0';
 }
 
-void berth_hasher_init(berth_hasher *h, berth_digest_alg alg)
+void digest_hasher_init(berth_hasher *h, digest_alg alg)
 {
 	memset(h, 0, sizeof *h);
 	h->alg = alg == BERTH_DIGEST_SHA512 ? BERTH_DIGEST_SHA512
@@ -158,7 +158,7 @@ void berth_hasher_init(berth_hasher *h, berth_digest_alg alg)
 		SHA256_Init((SHA256_CTX *)h->state);
 }
 
-void berth_hasher_update(berth_hasher *h, const void *data, size_t len)
+void digest_hasher_update(berth_hasher *h, const void *data, size_t len)
 {
 	if (len == 0)
 		return;
@@ -169,7 +169,7 @@ void berth_hasher_update(berth_hasher *h, const void *data, size_t len)
 	h->bytes += len;
 }
 
-void berth_hasher_final(berth_hasher *h, berth_digest *out)
+void digest_hasher_final(berth_hasher *h, berth_digest *out)
 {
 	unsigned char md[SHA512_DIGEST_LENGTH];
 	size_t n;
@@ -184,13 +184,13 @@ void berth_hasher_final(berth_hasher *h, berth_digest *out)
 	to_hex(md, n, out->hex);
 }
 
-static size_t ctx_size(berth_digest_alg alg)
+static size_t ctx_size(digest_alg alg)
 {
 	return alg == BERTH_DIGEST_SHA512 ? sizeof(SHA512_CTX)
 					  : sizeof(SHA256_CTX);
 }
 
-size_t berth_hasher_save(const berth_hasher *h, unsigned char *buf)
+size_t digest_hasher_save(const berth_hasher *h, unsigned char *buf)
 {
 	size_t cs = ctx_size(h->alg);
 	memcpy(buf, STATE_MAGIC, 4);
@@ -204,7 +204,7 @@ size_t berth_hasher_save(const berth_hasher *h, unsigned char *buf)
 /* The raw context is trusted only if it is consistent with itself and
    with the byte count in the header: a truncated or foreign file must
    not make the hasher read or write outside its buffers. */
-static int ctx_consistent(berth_digest_alg alg, const unsigned char *raw,
+static int ctx_consistent(digest_alg alg, const unsigned char *raw,
 			  uint64_t bytes)
 {
 	if (alg == BERTH_DIGEST_SHA512) {
@@ -223,14 +223,14 @@ static int ctx_consistent(berth_digest_alg alg, const unsigned char *raw,
 	       c.num == bytes % SHA256_CBLOCK;
 }
 
-int berth_hasher_restore(berth_hasher *h, const unsigned char *buf,
+int digest_hasher_restore(berth_hasher *h, const unsigned char *buf,
 			 size_t len)
 {
 	if (!buf || len < STATE_HEAD || memcmp(buf, STATE_MAGIC, 4) != 0)
 		return -1;
 	if (buf[4] != BERTH_DIGEST_SHA256 && buf[4] != BERTH_DIGEST_SHA512)
 		return -1;
-	berth_digest_alg alg = (berth_digest_alg)buf[4];
+	digest_alg alg = (digest_alg)buf[4];
 	size_t cs = ctx_size(alg);
 	if (len != STATE_HEAD + cs)
 		return -1;
@@ -246,11 +246,11 @@ int berth_hasher_restore(berth_hasher *h, const unsigned char *buf,
 	return 0;
 }
 
-void berth_digest_buffer(berth_digest_alg alg, const void *data, size_t len,
+void digest_buffer(digest_alg alg, const void *data, size_t len,
 			 berth_digest *out)
 {
 	berth_hasher h;
-	berth_hasher_init(&h, alg);
-	berth_hasher_update(&h, data, len);
-	berth_hasher_final(&h, out);
+	digest_hasher_init(&h, alg);
+	digest_hasher_update(&h, data, len);
+	digest_hasher_final(&h, out);
 }

@@ -3,23 +3,23 @@
  * and a streaming hasher whose state can be saved and restored, so a
  * resumed upload keeps hashing where it stopped.
  */
-#ifndef BERTH_CORE_DIGEST_H
-#define BERTH_CORE_DIGEST_H
+#ifndef BERTH_CORE_COMMON_DIGEST_H
+#define BERTH_CORE_COMMON_DIGEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum berth_digest_alg {
+typedef enum digest_alg {
 	BERTH_DIGEST_SHA256 = 0,
 	BERTH_DIGEST_SHA512 = 1,
-} berth_digest_alg;
+} digest_alg;
 
 /** Longest digest string: "sha512:" + 128 hex + NUL. */
 #define BERTH_DIGEST_MAX 136
 
 /** A parsed, validated digest. */
 typedef struct berth_digest {
-	berth_digest_alg alg;
+	digest_alg alg;
 	char hex[129]; /**< lower-case hex, NUL-terminated */
 } berth_digest;
 
@@ -29,34 +29,34 @@ typedef struct berth_digest {
  * -2 if the algorithm is well-formed but unsupported (e.g. "sha384:..."):
  * the API answers DIGEST_INVALID for -1 and UNSUPPORTED for -2.
  */
-int berth_digest_parse(const char *s, berth_digest *out);
+int digest_parse(const char *s, berth_digest *out);
 
 /** "sha256" or "sha512". */
-const char *berth_digest_alg_name(berth_digest_alg alg);
+const char *digest_alg_name(digest_alg alg);
 
 /** Hex length of an algorithm's digest (64 or 128). */
-size_t berth_digest_hex_len(berth_digest_alg alg);
+size_t digest_hex_len(digest_alg alg);
 
 /** Write "alg:hex" into buf (at least BERTH_DIGEST_MAX bytes). */
-void berth_digest_format(const berth_digest *d, char *buf);
+void digest_format(const berth_digest *d, char *buf);
 
 /** Non-zero if both digests are equal. */
-int berth_digest_equal(const berth_digest *a, const berth_digest *b);
+int digest_equal(const berth_digest *a, const berth_digest *b);
 
 /**
  * Streaming hasher.  Opaque size is fixed so it can live on the stack or
  * inside other structs without allocation.
  */
 typedef struct berth_hasher {
-	berth_digest_alg alg;
+	digest_alg alg;
 	uint64_t bytes; /**< bytes hashed so far */
 	_Alignas(16) unsigned char state[256];
 } berth_hasher;
 
-void berth_hasher_init(berth_hasher *h, berth_digest_alg alg);
-void berth_hasher_update(berth_hasher *h, const void *data, size_t len);
+void digest_hasher_init(berth_hasher *h, digest_alg alg);
+void digest_hasher_update(berth_hasher *h, const void *data, size_t len);
 /** Finish into `out`; the hasher must be re-initialised before reuse. */
-void berth_hasher_final(berth_hasher *h, berth_digest *out);
+void digest_hasher_final(berth_hasher *h, berth_digest *out);
 
 /**
  * Serialise the hasher's state into `buf` (at least
@@ -64,17 +64,17 @@ void berth_hasher_final(berth_hasher *h, berth_digest *out);
  * is Berth's own, versioned with a magic prefix.
  */
 #define BERTH_HASHER_STATE_MAX 320
-size_t berth_hasher_save(const berth_hasher *h, unsigned char *buf);
+size_t digest_hasher_save(const berth_hasher *h, unsigned char *buf);
 
 /**
- * Restore a state written by berth_hasher_save.  Returns 0 on success,
+ * Restore a state written by digest_hasher_save.  Returns 0 on success,
  * -1 if the bytes are not a valid saved state.
  */
-int berth_hasher_restore(berth_hasher *h, const unsigned char *buf,
+int digest_hasher_restore(berth_hasher *h, const unsigned char *buf,
 			 size_t len);
 
 /** One-shot digest of a buffer. */
-void berth_digest_buffer(berth_digest_alg alg, const void *data, size_t len,
+void digest_buffer(digest_alg alg, const void *data, size_t len,
 			 berth_digest *out);
 
 #endif

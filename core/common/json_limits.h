@@ -17,8 +17,8 @@
  *
  * The limits for manifests and their numbers are in registry/manifest.h.
  */
-#ifndef BERTH_CORE_JSON_LIMITS_H
-#define BERTH_CORE_JSON_LIMITS_H
+#ifndef BERTH_CORE_COMMON_JSON_LIMITS_H
+#define BERTH_CORE_COMMON_JSON_LIMITS_H
 
 #include <jansson.h>
 #include <stddef.h>

@@ -22,7 +22,7 @@ static _Atomic int log_level = BERTH_LOG_INFO;
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const char *const level_tags[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 
-void berth_log_set_level(berth_log_level level)
+void log_set_level(berth_log_level level)
 {
 	if ((int)level < BERTH_LOG_ERROR)
 		level = BERTH_LOG_ERROR;
@@ -31,7 +31,7 @@ void berth_log_set_level(berth_log_level level)
 	atomic_store(&log_level, (int)level);
 }
 
-int berth_log_level_parse(const char *name)
+int log_level_parse(const char *name)
 {
 	if (!name)
 		return -1;
@@ -44,7 +44,7 @@ int berth_log_level_parse(const char *name)
 	return -1;
 }
 
-void berth_log(berth_log_level level, const char *fmt, ...)
+void log_write(berth_log_level level, const char *fmt, ...)
 {
 	if ((int)level > atomic_load(&log_level) || (int)level < 0)
 		return;

@@ -2,23 +2,23 @@
  * common/log.h - the core's logger: one line per event on stderr, with a level
  * filter set from `log.level`.  Thread-safe.
  */
-#ifndef BERTH_CORE_LOG_H
-#define BERTH_CORE_LOG_H
+#ifndef BERTH_CORE_COMMON_LOG_H
+#define BERTH_CORE_COMMON_LOG_H
 
 #include <berth/storage.h>
 
 /** Set the lowest level that is printed (default BERTH_LOG_INFO). */
-void berth_log_set_level(berth_log_level level);
+void log_set_level(berth_log_level level);
 
 /** Parse "error", "warn", "info", "debug"; returns -1 if unknown. */
-int berth_log_level_parse(const char *name);
+int log_level_parse(const char *name);
 
 /** printf-style log line with a level prefix and a timestamp. */
-void berth_log(berth_log_level level, const char *fmt, ...) BERTH_PRINTF(2, 3);
+void log_write(berth_log_level level, const char *fmt, ...) BERTH_PRINTF(2, 3);
 
-#define LOG_ERROR(...) berth_log(BERTH_LOG_ERROR, __VA_ARGS__)
-#define LOG_WARN(...) berth_log(BERTH_LOG_WARN, __VA_ARGS__)
-#define LOG_INFO(...) berth_log(BERTH_LOG_INFO, __VA_ARGS__)
-#define LOG_DEBUG(...) berth_log(BERTH_LOG_DEBUG, __VA_ARGS__)
+#define LOG_ERROR(...) log_write(BERTH_LOG_ERROR, __VA_ARGS__)
+#define LOG_WARN(...) log_write(BERTH_LOG_WARN, __VA_ARGS__)
+#define LOG_INFO(...) log_write(BERTH_LOG_INFO, __VA_ARGS__)
+#define LOG_DEBUG(...) log_write(BERTH_LOG_DEBUG, __VA_ARGS__)
 
 #endif

@@ -20,7 +20,7 @@ static int lower_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-int berth_name_valid(const char *name, size_t len)
+int names_repository_valid(const char *name, size_t len)
 {
 	if (!name || len == 0 || len > BERTH_NAME_MAX)
 		return 0;
@@ -62,7 +62,7 @@ static int tag_char(char c, int first)
 	return !first && (c == '.' || c == '-');
 }
 
-int berth_tag_valid(const char *tag)
+int names_tag_valid(const char *tag)
 {
 	if (!tag || !tag_char(tag[0], 1))
 		return 0;

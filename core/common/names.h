@@ -2,8 +2,8 @@
  * common/names.h - validation of repository names and tags, following the OCI
  * distribution spec's grammar.
  */
-#ifndef BERTH_CORE_NAMES_H
-#define BERTH_CORE_NAMES_H
+#ifndef BERTH_CORE_COMMON_NAMES_H
+#define BERTH_CORE_COMMON_NAMES_H
 
 #include <stddef.h>
 
@@ -18,9 +18,9 @@
  *   [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*
  * and at most BERTH_NAME_MAX bytes.
  */
-int berth_name_valid(const char *name, size_t len);
+int names_repository_valid(const char *name, size_t len);
 
 /** Non-zero if `tag` is a valid tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. */
-int berth_tag_valid(const char *tag);
+int names_tag_valid(const char *tag);
 
 #endif

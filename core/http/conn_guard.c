@@ -44,7 +44,7 @@
 
 /* HANDOFF: accepted by the accept loop and handed to libmicrohttpd, which
    has not started it yet; counted, but its descriptor is no longer the
-   guard's to shut down until berth_guard_add adopts the entry. */
+   guard's to shut down until http_guard_add adopts the entry. */
 enum phase {
 	AWAIT_FIRST,
 	AWAIT_NEXT,
@@ -86,10 +86,10 @@ typedef struct conn_list {
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t tick_cv;
-static berth_guard_limits lim;
+static http_guard_limits lim;
 static conn_list lists[NPHASES];
 static addr_count *addrs[ADDR_BUCKETS];
-static berth_guard_stats stats, reported;
+static http_guard_stats stats, reported;
 static int stopping, started;
 static pthread_t thread;
 
@@ -119,7 +119,7 @@ static void key_of(const struct sockaddr *sa, addr_key *k)
 	}
 }
 
-uint64_t berth_guard_client(const struct sockaddr *addr)
+uint64_t http_guard_client(const struct sockaddr *addr)
 {
 	addr_key k;
 	key_of(addr, &k);
@@ -259,7 +259,7 @@ static berth_conn *eviction_candidate(int64_t now)
 	return NULL;
 }
 
-int berth_guard_admit(const struct sockaddr *addr)
+int http_guard_admit(const struct sockaddr *addr)
 {
 	addr_key k;
 	key_of(addr, &k);
@@ -284,7 +284,7 @@ int berth_guard_admit(const struct sockaddr *addr)
 	return ok;
 }
 
-berth_conn *berth_guard_add(int fd, const struct sockaddr *addr)
+berth_conn *http_guard_add(int fd, const struct sockaddr *addr)
 {
 	addr_key k;
 	key_of(addr, &k);
@@ -311,12 +311,12 @@ berth_conn *berth_guard_add(int fd, const struct sockaddr *addr)
 	return c;
 }
 
-void berth_guard_handoff(berth_conn *c)
+void http_guard_handoff(berth_conn *c)
 {
 	set_phase(c, HANDOFF);
 }
 
-void berth_guard_remove(berth_conn *c)
+void http_guard_remove(berth_conn *c)
 {
 	if (!c)
 		return;
@@ -328,12 +328,12 @@ void berth_guard_remove(berth_conn *c)
 	free(c);
 }
 
-void berth_guard_headers_done(berth_conn *c)
+void http_guard_headers_done(berth_conn *c)
 {
 	set_phase(c, WORKING);
 }
 
-void berth_guard_body_start(berth_conn *c)
+void http_guard_body_start(berth_conn *c)
 {
 	if (!c)
 		return;
@@ -344,13 +344,13 @@ void berth_guard_body_start(berth_conn *c)
 	pthread_mutex_unlock(&mu);
 }
 
-void berth_guard_body_bytes(berth_conn *c, size_t n)
+void http_guard_body_bytes(berth_conn *c, size_t n)
 {
 	if (c)
 		__atomic_add_fetch(&c->bytes, n, __ATOMIC_RELAXED);
 }
 
-void berth_guard_server_wait(berth_conn *c, int waiting)
+void http_guard_server_wait(berth_conn *c, int waiting)
 {
 	if (!c)
 		return;
@@ -359,7 +359,7 @@ void berth_guard_server_wait(berth_conn *c, int waiting)
 		__atomic_store_n(&c->window_reset, 1, __ATOMIC_RELAXED);
 }
 
-void berth_guard_request_done(berth_conn *c)
+void http_guard_request_done(berth_conn *c)
 {
 	set_phase(c, AWAIT_NEXT);
 }
@@ -420,7 +420,7 @@ static void check_bodies(int64_t now)
    minute: under attack one line a minute, not one per connection. */
 static void report(void)
 {
-	berth_guard_stats d = {
+	http_guard_stats d = {
 		stats.header_timeouts - reported.header_timeouts,
 		stats.idle_timeouts - reported.idle_timeouts,
 		stats.slow_bodies - reported.slow_bodies,
@@ -475,7 +475,7 @@ static void *guard_main(void *unused)
 	return NULL;
 }
 
-int berth_guard_start(const berth_guard_limits *l)
+int http_guard_start(const http_guard_limits *l)
 {
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -498,7 +498,7 @@ int berth_guard_start(const berth_guard_limits *l)
 	return 0;
 }
 
-void berth_guard_stop(void)
+void http_guard_stop(void)
 {
 	if (!started)
 		return;
@@ -525,7 +525,7 @@ void berth_guard_stop(void)
 	pthread_cond_destroy(&tick_cv);
 }
 
-void berth_guard_get_stats(berth_guard_stats *out)
+void http_guard_get_stats(http_guard_stats *out)
 {
 	pthread_mutex_lock(&mu);
 	*out = stats;

@@ -108,7 +108,7 @@ static void job_done(live_request *lr, int failed)
 	lr->parked = 0;
 	pthread_mutex_unlock(&lr->mu);
 	if (resume) {
-		berth_guard_server_wait(lr->guard, 0);
+		http_guard_server_wait(lr->guard, 0);
 		MHD_resume_connection(req->conn);
 	}
 	request_unref(lr);
@@ -124,8 +124,8 @@ static void route_job(void *arg)
 	live_request *lr = arg;
 	berth_request *req = &lr->req;
 	char why[160];
-	if (req->tls && berth_tls_check_client(req->conn, why, sizeof why))
-		http_reply_error(req, BERTH_ERR_UNAUTHORIZED, why);
+	if (req->tls && http_tls_check_client(req->conn, why, sizeof why))
+		http_reply_error(req, OCI_UNAUTHORIZED, why);
 	else
 		lr->dc->route(req);
 	job_done(lr, 0);
@@ -159,7 +159,7 @@ static void end_job(void *arg)
 
 /* Make `fn` the request's job; with `park`, suspend the connection until
    it ends.  The mutex is held; the caller releases it, then hands the job
-   to the pool (berth_workers_run), so a worker can never resume the
+   to the pool (http_workers_run), so a worker can never resume the
    connection before it was suspended. */
 static berth_job *prepare_job(live_request *lr, berth_job_fn fn, int park)
 {
@@ -167,7 +167,7 @@ static berth_job *prepare_job(live_request *lr, berth_job_fn fn, int park)
 	lr->refs++;
 	if (park) {
 		lr->parked = 1;
-		berth_guard_server_wait(lr->guard, 1);
+		http_guard_server_wait(lr->guard, 1);
 		MHD_suspend_connection(lr->req.conn);
 	}
 	lr->node.fn = fn;
@@ -181,13 +181,13 @@ static void start_job(live_request *lr, berth_job_fn fn)
 	pthread_mutex_lock(&lr->mu);
 	berth_job *j = prepare_job(lr, fn, 1);
 	pthread_mutex_unlock(&lr->mu);
-	berth_workers_run(j);
+	http_workers_run(j);
 }
 
 static enum MHD_Result queue(berth_request *req)
 {
 	if (!req->response) {
-		http_reply_error(req, BERTH_ERR_UNKNOWN,
+		http_reply_error(req, OCI_UNKNOWN,
 				 "the handler produced no reply");
 		if (!req->response)
 			return MHD_NO;
@@ -202,7 +202,7 @@ static enum MHD_Result queue(berth_request *req)
 /* Answer at once and close the connection afterwards: nothing that
    follows on it may be read as another request. */
 static enum MHD_Result refuse(berth_request *req, unsigned status,
-			      berth_api_error err, const char *why)
+			      oci_error err, const char *why)
 {
 	http_reply_error_status(req, status, err, why);
 	if (req->response)
@@ -225,7 +225,7 @@ static uint64_t client_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
 		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	return berth_guard_client(ci ? ci->client_addr : NULL);
+	return http_guard_client(ci ? ci->client_addr : NULL);
 }
 
 static berth_conn *guard_of(struct MHD_Connection *conn)
@@ -258,17 +258,17 @@ static enum MHD_Result begin(const http_dispatch_config *dc,
 	req->is_head = strcmp(method, "HEAD") == 0;
 	req->path = url;
 	*con_cls = lr;
-	berth_guard_headers_done(lr->guard);
+	http_guard_headers_done(lr->guard);
 
 	const char *why = NULL;
 	unsigned status = http_framing_check(conn, version, &why);
 	if (status)
 		return refuse(req, status,
-			      status == 501 ? BERTH_ERR_UNSUPPORTED
-					    : BERTH_ERR_UNKNOWN,
+			      status == 501 ? OCI_UNSUPPORTED
+					    : OCI_UNKNOWN,
 			      why);
 	if (__atomic_load_n(&stopping, __ATOMIC_RELAXED))
-		return refuse(req, 503, BERTH_ERR_UNAVAILABLE,
+		return refuse(req, 503, OCI_UNAVAILABLE,
 			      "the server is shutting down");
 	lr->stage = ROUTING;
 	start_job(lr, route_job);
@@ -296,7 +296,7 @@ static enum MHD_Result routed(live_request *lr)
 		return MHD_YES;
 	}
 	lr->stage = RECEIVING;
-	berth_guard_body_start(lr->guard);
+	http_guard_body_start(lr->guard);
 	return MHD_YES;
 }
 
@@ -335,7 +335,7 @@ static enum MHD_Result receive(live_request *lr, const char *data,
 		   the reply can follow it on this connection. */
 		pthread_mutex_unlock(&lr->mu);
 		req->body_bytes += *size;
-		berth_guard_body_bytes(lr->guard, *size);
+		http_guard_body_bytes(lr->guard, *size);
 		*size = 0;
 		return MHD_YES;
 	}
@@ -352,14 +352,14 @@ static enum MHD_Result receive(live_request *lr, const char *data,
 		data += n;
 		*size -= n;
 		req->body_bytes += n;
-		berth_guard_body_bytes(lr->guard, n);
+		http_guard_body_bytes(lr->guard, n);
 		if (lr->fill.len < lr->fill.cap)
 			break;
 		if (lr->job) {
 			/* The worker still holds the other buffer: wait for
 			   it with the rest of this piece unread. */
 			lr->parked = 1;
-			berth_guard_server_wait(lr->guard, 1);
+			http_guard_server_wait(lr->guard, 1);
 			MHD_suspend_connection(req->conn);
 			break;
 		}
@@ -373,7 +373,7 @@ static enum MHD_Result receive(live_request *lr, const char *data,
 		lr->fill.len = 0;
 		berth_job *j = prepare_job(lr, body_job, 0);
 		pthread_mutex_unlock(&lr->mu);
-		berth_workers_run(j);
+		http_workers_run(j);
 		pthread_mutex_lock(&lr->mu);
 	}
 	pthread_mutex_unlock(&lr->mu);
@@ -386,7 +386,7 @@ static enum MHD_Result finish_body(live_request *lr)
 	pthread_mutex_lock(&lr->mu);
 	if (lr->job) {
 		lr->parked = 1;
-		berth_guard_server_wait(lr->guard, 1);
+		http_guard_server_wait(lr->guard, 1);
 		MHD_suspend_connection(lr->req.conn);
 		pthread_mutex_unlock(&lr->mu);
 		return MHD_YES;
@@ -394,7 +394,7 @@ static enum MHD_Result finish_body(live_request *lr)
 	lr->stage = ENDING;
 	berth_job *j = prepare_job(lr, end_job, 1);
 	pthread_mutex_unlock(&lr->mu);
-	berth_workers_run(j);
+	http_workers_run(j);
 	return MHD_YES;
 }
 
@@ -427,7 +427,7 @@ void http_dispatch_completed(void *cls, struct MHD_Connection *conn,
 {
 	live_request *lr = *con_cls;
 	(void)cls;
-	berth_guard_request_done(guard_of(conn));
+	http_guard_request_done(guard_of(conn));
 	if (!lr)
 		return;
 	*con_cls = NULL;
@@ -443,7 +443,7 @@ void http_dispatch_connection(void *cls, struct MHD_Connection *conn,
 {
 	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		berth_guard_remove(*socket_context);
+		http_guard_remove(*socket_context);
 		*socket_context = NULL;
 		return;
 	}
@@ -451,7 +451,7 @@ void http_dispatch_connection(void *cls, struct MHD_Connection *conn,
 		conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	const union MHD_ConnectionInfo *addr = MHD_get_connection_info(
 		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	*socket_context = fd ? berth_guard_add(fd->connect_fd,
+	*socket_context = fd ? http_guard_add(fd->connect_fd,
 					       addr ? addr->client_addr : NULL)
 			     : NULL;
 }
@@ -584,7 +584,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	berth_job *j = n >= 0 ? next_fetch(s) : NULL;
 	pthread_mutex_unlock(&s->mu);
 	if (j)
-		berth_workers_run(j);
+		http_workers_run(j);
 	return n;
 }
 

@@ -52,7 +52,7 @@ struct berth_listener {
 static const char tls_body[] =
 	"This port serves plain HTTP: use http://, not https://.\n";
 
-int berth_listen_socket(const struct sockaddr *addr, socklen_t len)
+int http_listen_socket(const struct sockaddr *addr, socklen_t len)
 {
 	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -83,7 +83,7 @@ static void drop(berth_listener *l, pending *p)
 	unlink_pending(l, p);
 	/* before the descriptor is closed: the guard may shut it down until
 	   then */
-	berth_guard_remove(p->guard);
+	http_guard_remove(p->guard);
 	close(p->fd);
 	free(p);
 }
@@ -118,7 +118,7 @@ static void accept_all(berth_listener *l)
 				shed(l);
 			return;
 		}
-		if (!berth_guard_admit((struct sockaddr *)&p->addr)) {
+		if (!http_guard_admit((struct sockaddr *)&p->addr)) {
 			close(p->fd);
 			free(p);
 			continue;
@@ -130,7 +130,7 @@ static void accept_all(berth_listener *l)
 			free(p);
 			continue;
 		}
-		p->guard = berth_guard_add(p->fd, (struct sockaddr *)&p->addr);
+		p->guard = http_guard_add(p->fd, (struct sockaddr *)&p->addr);
 		p->next = l->head;
 		if (l->head)
 			l->head->prev = p;
@@ -172,11 +172,11 @@ static void first_byte(berth_listener *l, pending *p)
 		return;
 	}
 	unlink_pending(l, p);
-	berth_guard_handoff(p->guard);
+	http_guard_handoff(p->guard);
 	if (MHD_add_connection(l->daemon, p->fd, (struct sockaddr *)&p->addr,
 			       p->len) != MHD_YES) {
 		/* it closed the socket and will not start the connection */
-		berth_guard_remove(p->guard);
+		http_guard_remove(p->guard);
 		LOG_DEBUG("http: connection refused by the server's limits");
 	}
 	free(p);
@@ -203,7 +203,7 @@ static void *listener_main(void *arg)
 	return NULL;
 }
 
-int berth_listener_start(berth_listener **out, int listen_fd,
+int http_listener_start(berth_listener **out, int listen_fd,
 			 struct MHD_Daemon *daemon)
 {
 	berth_listener *l = calloc(1, sizeof *l);
@@ -237,7 +237,7 @@ int berth_listener_start(berth_listener **out, int listen_fd,
 	return 0;
 }
 
-void berth_listener_stop(berth_listener *l)
+void http_listener_stop(berth_listener *l)
 {
 	if (!l)
 		return;

@@ -4,8 +4,8 @@
  * port, which is answered with a clear HTTP 400 instead of a dropped
  * connection.
  */
-#ifndef BERTH_CORE_LISTENER_H
-#define BERTH_CORE_LISTENER_H
+#ifndef BERTH_CORE_HTTP_LISTENER_H
+#define BERTH_CORE_HTTP_LISTENER_H
 
 #include <sys/socket.h>
 #include <microhttpd.h>
@@ -16,7 +16,7 @@ typedef struct berth_listener berth_listener;
  * Bind and listen on `addr` (reuse-address set); returns the socket, or -1
  * with errno set.
  */
-int berth_listen_socket(const struct sockaddr *addr, socklen_t len);
+int http_listen_socket(const struct sockaddr *addr, socklen_t len);
 
 /**
  * Start the accept thread on `listen_fd` (owned by the listener from now
@@ -25,10 +25,10 @@ int berth_listen_socket(const struct sockaddr *addr, socklen_t len);
  * guard (http/conn_guard.h), which must be running, and tracked by it while
  * they wait for their first byte.  Returns 0, or -1 with errno set.
  */
-int berth_listener_start(berth_listener **out, int listen_fd,
+int http_listener_start(berth_listener **out, int listen_fd,
 			 struct MHD_Daemon *daemon);
 
 /** Stop the thread, close the listening socket and waiting connections. */
-void berth_listener_stop(berth_listener *l);
+void http_listener_stop(berth_listener *l);
 
 #endif

@@ -86,7 +86,7 @@ static int parse_spec(const char *s, const char *end, spec *out)
 	return out->b < out->a ? -1 : 0;
 }
 
-berth_range_result berth_range_parse(const char *header, uint64_t size,
+berth_range_result range_parse(const char *header, uint64_t size,
 				     uint64_t *first, uint64_t *last)
 {
 	if (!header)
@@ -144,7 +144,7 @@ berth_range_result berth_range_parse(const char *header, uint64_t size,
 	return BERTH_RANGE_OK;
 }
 
-int berth_content_range_parse(const char *header, uint64_t *first,
+int range_content_parse(const char *header, uint64_t *first,
 			      uint64_t *last)
 {
 	if (!header)

@@ -3,8 +3,8 @@
  * hand because libmicrohttpd has no Range support; both parsers reject
  * anything but the single-range byte forms the registry serves.
  */
-#ifndef BERTH_CORE_RANGE_H
-#define BERTH_CORE_RANGE_H
+#ifndef BERTH_CORE_HTTP_RANGE_H
+#define BERTH_CORE_HTTP_RANGE_H
 
 #include <stdint.h>
 
@@ -21,7 +21,7 @@ typedef enum berth_range_result {
  * the end is clamped to size-1.  Multiple ranges are answered as NONE
  * (the full body is sent, which RFC 9110 allows).
  */
-berth_range_result berth_range_parse(const char *header, uint64_t size,
+berth_range_result range_parse(const char *header, uint64_t size,
 				     uint64_t *first, uint64_t *last);
 
 /**
@@ -29,7 +29,7 @@ berth_range_result berth_range_parse(const char *header, uint64_t size,
  * optional "/total" or "/ *" (star) suffix).  Returns 0 on success with the
  * inclusive bounds, -1 if malformed or b < a.
  */
-int berth_content_range_parse(const char *header, uint64_t *first,
+int range_content_parse(const char *header, uint64_t *first,
 			      uint64_t *last);
 
 #endif

@@ -98,9 +98,9 @@ void http_reply_empty(berth_request *req, unsigned status,
 }
 
 void http_reply_error_status(berth_request *req, unsigned status,
-			     berth_api_error err, const char *detail)
+			     oci_error err, const char *detail)
 {
-	char *body = berth_api_error_json(err, NULL, detail);
+	char *body = oci_error_json(err, NULL, detail);
 	if (!body) {
 		http_reply_empty(req, status, NULL);
 		return;
@@ -110,13 +110,13 @@ void http_reply_error_status(berth_request *req, unsigned status,
 	free(body);
 	if (status >= 500)
 		LOG_WARN("%s %s: %u %s %s", req->method, req->path, status,
-			 berth_api_error_code(err), detail ? detail : "");
+			 oci_error_code(err), detail ? detail : "");
 }
 
-void http_reply_error(berth_request *req, berth_api_error err,
+void http_reply_error(berth_request *req, oci_error err,
 		      const char *detail)
 {
-	http_reply_error_status(req, berth_api_error_status(err), err, detail);
+	http_reply_error_status(req, oci_error_status(err), err, detail);
 }
 
 char *http_location(berth_request *req, const char *path)

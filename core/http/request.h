@@ -22,15 +22,15 @@
  * body is being received, so it must not read request headers or query
  * arguments (take what it needs in the route handler).
  */
-#ifndef BERTH_CORE_HTTP_H
-#define BERTH_CORE_HTTP_H
+#ifndef BERTH_CORE_HTTP_REQUEST_H
+#define BERTH_CORE_HTTP_REQUEST_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <microhttpd.h>
 
 #include "config.h"
-#include "http/errors.h"
+#include "http/oci_error.h"
 
 struct berth_app; /* the registry's state: opaque to the HTTP layer */
 
@@ -90,11 +90,11 @@ void http_expect_body(berth_request *req, berth_body_cb on_body,
  * `headers` is a NULL-terminated array of name, value, name, value, ...
  * (may be NULL).  Strings are copied.
  */
-void http_reply_error(berth_request *req, berth_api_error err,
+void http_reply_error(berth_request *req, oci_error err,
 		      const char *detail);
 /** Like http_reply_error but with an explicit status. */
 void http_reply_error_status(berth_request *req, unsigned status,
-			     berth_api_error err, const char *detail);
+			     oci_error err, const char *detail);
 void http_reply_empty(berth_request *req, unsigned status,
 		      const char *const *headers);
 /** Body is copied; for HEAD the body is dropped but Content-Length kept. */

@@ -62,7 +62,7 @@ static enum MHD_Result admit(void *cls, const struct sockaddr *addr,
 {
 	(void)cls;
 	(void)len;
-	return berth_guard_admit(addr) ? MHD_YES : MHD_NO;
+	return http_guard_admit(addr) ? MHD_YES : MHD_NO;
 }
 
 /* Raise the descriptor limit to its hard limit and size the connection
@@ -164,18 +164,18 @@ struct berth_server {
 	unsigned limit;
 };
 
-/* Undo what berth_server_start has started so far. */
+/* Undo what http_server_start has started so far. */
 static void server_free(berth_server *srv)
 {
 	if (srv->daemon) {
-		berth_listener_stop(srv->listener);
+		http_listener_stop(srv->listener);
 		MHD_quiesce_daemon(srv->daemon);
 	}
 	http_dispatch_stopping();
-	berth_workers_stop();
+	http_workers_stop();
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
-	berth_guard_stop();
+	http_guard_stop();
 	free(srv);
 }
 
@@ -185,7 +185,7 @@ static int plain_socket(const struct sockaddr_storage *ss)
 {
 	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 						  : sizeof(struct sockaddr_in);
-	return berth_listen_socket((const struct sockaddr *)ss, len);
+	return http_listen_socket((const struct sockaddr *)ss, len);
 }
 
 /* Start libmicrohttpd (and, for plain HTTP, our accept loop on
@@ -196,10 +196,10 @@ static int start_daemon(berth_server *srv, const struct sockaddr_storage *ss,
 	const berth_settings *cfg = srv->dc.cfg;
 	unsigned limit = srv->limit;
 	struct MHD_OptionItem tls_opts[8];
-	berth_tls_mhd_options(tls_opts);
+	http_tls_mhd_options(tls_opts);
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-			 berth_tls_mhd_flags();
+			 http_tls_mhd_flags();
 	if (ss->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (listen_fd >= 0)
@@ -222,7 +222,7 @@ static int start_daemon(berth_server *srv, const struct sockaddr_storage *ss,
 		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
 	if (srv->daemon && listen_fd >= 0 &&
-	    berth_listener_start(&srv->listener, listen_fd, srv->daemon)) {
+	    http_listener_start(&srv->listener, listen_fd, srv->daemon)) {
 		int e = errno;
 		MHD_stop_daemon(srv->daemon);
 		srv->daemon = NULL;
@@ -231,7 +231,7 @@ static int start_daemon(berth_server *srv, const struct sockaddr_storage *ss,
 	return srv->daemon ? 0 : -1;
 }
 
-berth_server *berth_server_start(const berth_server_options *o, char *err,
+berth_server *http_server_start(const http_server_options *o, char *err,
 				 size_t errlen)
 {
 	const berth_settings *cfg = o->cfg;
@@ -249,7 +249,7 @@ berth_server *berth_server_start(const berth_server_options *o, char *err,
 	}
 	srv->dc = (http_dispatch_config){o->route, o->app, cfg, o->tls};
 	srv->limit = limit;
-	berth_guard_limits gl = {
+	http_guard_limits gl = {
 		.limit = limit,
 		.per_addr = cfg->max_connections_per_ip,
 		.header_timeout_s = cfg->header_timeout_s,
@@ -257,7 +257,7 @@ berth_server *berth_server_start(const berth_server_options *o, char *err,
 		.min_body_rate = cfg->min_body_rate,
 	};
 	signal(SIGPIPE, SIG_IGN);
-	if (berth_guard_start(&gl) || berth_workers_start(workers)) {
+	if (http_guard_start(&gl) || http_workers_start(workers)) {
 		snprintf(err, errlen, "cannot start threads: %s",
 			 strerror(errno));
 		server_free(srv);
@@ -280,7 +280,7 @@ berth_server *berth_server_start(const berth_server_options *o, char *err,
 	return srv;
 }
 
-void berth_server_stop(berth_server *srv)
+void http_server_stop(berth_server *srv)
 {
 	/* Order matters: no new connection, no new request; the requests
 	   under way finish their steps (every suspended connection is then

@@ -14,12 +14,12 @@
 
 typedef struct berth_server berth_server;
 
-typedef struct berth_server_options {
+typedef struct http_server_options {
 	const berth_settings *cfg; /* http.*: address, limits, timeouts */
 	int tls;                   /* serve HTTPS (http/tls.c initialised) */
 	berth_route_fn route;      /* each request's route step */
 	struct berth_app *app;     /* handed to the handlers as req->app */
-} berth_server_options;
+} http_server_options;
 
 /**
  * Start listening and serving.  The caller blocks SIGINT, SIGTERM and
@@ -27,13 +27,13 @@ typedef struct berth_server_options {
  * threads inherit the mask).  Returns the server, or NULL with a
  * message in err.
  */
-berth_server *berth_server_start(const berth_server_options *o, char *err,
+berth_server *http_server_start(const http_server_options *o, char *err,
 				 size_t errlen);
 
 /**
  * Stop: no new connection and no new request; the requests under way
  * finish their storage steps; then every connection is closed.
  */
-void berth_server_stop(berth_server *srv);
+void http_server_stop(berth_server *srv);
 
 #endif

@@ -40,7 +40,7 @@ static struct {
 	char *cert_path, *key_path;
 	char *trust_pem; /* concatenated client CAs, or NULL */
 	const char *priorities;
-	berth_tls_clientauth clientauth;
+	http_tls_clientauth clientauth;
 } tls = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static const char *const auth_names[] = {
@@ -50,7 +50,7 @@ static const char *const auth_names[] = {
 	[BERTH_TLS_CLIENT_REQUIRE_VERIFY] = "require-and-verify-client-cert",
 };
 
-int berth_tls_clientauth_parse(const char *name, size_t nclientcas)
+int http_tls_clientauth_parse(const char *name, size_t nclientcas)
 {
 	if (!name || !*name)
 		return nclientcas ? BERTH_TLS_CLIENT_REQUIRE_VERIFY
@@ -168,7 +168,7 @@ static int retrieve_cert(gnutls_session_t session,
 		break;
 	case BERTH_TLS_CLIENT_REQUEST:
 	case BERTH_TLS_CLIENT_VERIFY_IF_GIVEN:
-		/* verified per request (berth_tls_check_client) */
+		/* verified per request (http_tls_check_client) */
 		gnutls_certificate_server_set_request(session,
 						      GNUTLS_CERT_REQUEST);
 		break;
@@ -213,14 +213,14 @@ static int read_file(const char *path, char **buf, size_t *len)
 	return 0;
 }
 
-int berth_tls_init(const berth_tls_options *o, char *err, size_t errlen)
+int http_tls_init(const http_tls_options *o, char *err, size_t errlen)
 {
 	if (!o->certificate || !*o->certificate || !o->key || !*o->key) {
 		snprintf(err, errlen,
 			 "http.tls needs both certificate and key");
 		return -1;
 	}
-	int ca = berth_tls_clientauth_parse(o->clientauth, o->nclientcas);
+	int ca = http_tls_clientauth_parse(o->clientauth, o->nclientcas);
 	if (ca < 0) {
 		snprintf(err, errlen, "http.tls.clientauth: unknown value %s",
 			 o->clientauth);
@@ -244,7 +244,7 @@ int berth_tls_init(const berth_tls_options *o, char *err, size_t errlen)
 			 "tls1.3)", min);
 		return -1;
 	}
-	tls.clientauth = (berth_tls_clientauth)ca;
+	tls.clientauth = (http_tls_clientauth)ca;
 	tls.cert_path = strdup(o->certificate);
 	tls.key_path = strdup(o->key);
 	size_t len = 0;
@@ -280,21 +280,21 @@ int berth_tls_init(const berth_tls_options *o, char *err, size_t errlen)
 	tls.enabled = 1;
 	return 0;
 fail:
-	berth_tls_fini();
+	http_tls_fini();
 	return -1;
 }
 
-int berth_tls_enabled(void)
+int http_tls_enabled(void)
 {
 	return tls.enabled;
 }
 
-unsigned berth_tls_mhd_flags(void)
+unsigned http_tls_mhd_flags(void)
 {
 	return tls.enabled ? MHD_USE_TLS : 0;
 }
 
-void berth_tls_mhd_options(struct MHD_OptionItem *opts)
+void http_tls_mhd_options(struct MHD_OptionItem *opts)
 {
 	size_t i = 0;
 	if (tls.enabled) {
@@ -309,7 +309,7 @@ void berth_tls_mhd_options(struct MHD_OptionItem *opts)
 	opts[i] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 }
 
-int berth_tls_check_client(struct MHD_Connection *conn, char *err,
+int http_tls_check_client(struct MHD_Connection *conn, char *err,
 			   size_t errlen)
 {
 	if (!tls.enabled || tls.clientauth == BERTH_TLS_CLIENT_NONE ||
@@ -341,7 +341,7 @@ int berth_tls_check_client(struct MHD_Connection *conn, char *err,
 	return 0;
 }
 
-int berth_tls_reload(char *err, size_t errlen)
+int http_tls_reload(char *err, size_t errlen)
 {
 	if (!tls.enabled)
 		return 0;
@@ -361,7 +361,7 @@ int berth_tls_reload(char *err, size_t errlen)
 	return 0;
 }
 
-void berth_tls_fini(void)
+void http_tls_fini(void)
 {
 	pthread_mutex_lock(&tls.mu);
 	generation *g = tls.current;

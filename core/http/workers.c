@@ -135,7 +135,7 @@ static void *worker_main(void *unused)
 	return NULL;
 }
 
-int berth_workers_start(unsigned n)
+int http_workers_start(unsigned n)
 {
 	if (n == 0)
 		n = 1;
@@ -161,7 +161,7 @@ int berth_workers_start(unsigned n)
 			live--;
 			pthread_mutex_unlock(&mu);
 			pthread_attr_destroy(&attr);
-			berth_workers_stop();
+			http_workers_stop();
 			errno = rc;
 			return -1;
 		}
@@ -170,7 +170,7 @@ int berth_workers_start(unsigned n)
 	return 0;
 }
 
-void berth_workers_run(berth_job *j)
+void http_workers_run(berth_job *j)
 {
 	pthread_mutex_lock(&mu);
 	if (!live) {
@@ -183,7 +183,7 @@ void berth_workers_run(berth_job *j)
 	pthread_mutex_unlock(&mu);
 }
 
-void berth_workers_stop(void)
+void http_workers_stop(void)
 {
 	pthread_mutex_lock(&mu);
 	stopping = 1;
@@ -206,7 +206,7 @@ void berth_workers_stop(void)
 	pthread_mutex_unlock(&mu);
 }
 
-size_t berth_workers_queued(void)
+size_t http_workers_queued(void)
 {
 	pthread_mutex_lock(&mu);
 	size_t n = queued;

@@ -13,8 +13,8 @@
  * (hundreds of connections starting uploads at once) delays the others
  * by a job each, not by its whole backlog.
  */
-#ifndef BERTH_CORE_WORKERS_H
-#define BERTH_CORE_WORKERS_H
+#ifndef BERTH_CORE_HTTP_WORKERS_H
+#define BERTH_CORE_HTTP_WORKERS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -37,23 +37,23 @@ typedef struct berth_job {
  * Start `n` threads.  Returns 0, or -1 with errno set (no thread is left
  * running).
  */
-int berth_workers_start(unsigned n);
+int http_workers_start(unsigned n);
 
 /**
  * Queue `j`.  When the pool is not running (not started, or stopped),
  * `j->fn(j->arg)` runs at once on the calling thread instead: at shutdown
  * a request's last steps still run, just without a worker.
  */
-void berth_workers_run(berth_job *j);
+void http_workers_run(berth_job *j);
 
 /**
  * Run every job queued so far, then join the threads.  Jobs queued while
  * stopping still run, on the pool if a thread is left, else on the
- * caller of berth_workers_run.
+ * caller of http_workers_run.
  */
-void berth_workers_stop(void);
+void http_workers_stop(void);
 
 /** Jobs waiting for a thread right now (for tests and diagnostics). */
-size_t berth_workers_queued(void);
+size_t http_workers_queued(void);
 
 #endif

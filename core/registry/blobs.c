@@ -12,7 +12,7 @@
 #include "registry/blobs.h"
 #include "registry/layout.h"
 
-int repo_blob_size(berth_app *app, const berth_digest *d, uint64_t *size)
+int registry_blob_size(berth_app *app, const berth_digest *d, uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	berth_stat_info st;
@@ -25,7 +25,7 @@ int repo_blob_size(berth_app *app, const berth_digest *d, uint64_t *size)
 	return BERTH_OK;
 }
 
-int repo_read_link(berth_app *app, const char *path, berth_digest *out)
+int registry_read_link(berth_app *app, const char *path, berth_digest *out)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -36,52 +36,52 @@ int repo_read_link(berth_app *app, const char *path, berth_digest *out)
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
 		       buf[len - 1] == ' '))
 		buf[--len] = 0;
-	rc = strlen(buf) == len && berth_digest_parse(buf, out) == 0
+	rc = strlen(buf) == len && digest_parse(buf, out) == 0
 		     ? BERTH_OK
-		     : REPO_E_CORRUPT_LINK;
+		     : REGISTRY_E_CORRUPT_LINK;
 	free(buf);
 	return rc;
 }
 
-int repo_write_link(berth_app *app, const char *path, const berth_digest *d)
+int registry_write_link(berth_app *app, const char *path, const berth_digest *d)
 {
 	char text[BERTH_DIGEST_MAX];
-	berth_digest_format(d, text);
+	digest_format(d, text);
 	return store_put(&app->store, path, text, strlen(text));
 }
 
-int repo_blob_linked(berth_app *app, const char *name, const berth_digest *d)
+int registry_blob_linked(berth_app *app, const char *name, const berth_digest *d)
 {
 	uint64_t size;
-	return repo_blob_linked_size(app, name, d, &size);
+	return registry_blob_linked_size(app, name, d, &size);
 }
 
-int repo_blob_linked_size(berth_app *app, const char *name,
+int registry_blob_linked_size(berth_app *app, const char *name,
 			  const berth_digest *d, uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	berth_digest linked;
-	int rc = repo_read_link(app, layout_layer_link(path, name, d), &linked);
+	int rc = registry_read_link(app, layout_layer_link(path, name, d), &linked);
 	if (rc == BERTH_E_NOT_FOUND || (rc == BERTH_OK &&
-					!berth_digest_equal(&linked, d)))
+					!digest_equal(&linked, d)))
 		return 0;
-	if (rc == REPO_E_CORRUPT_LINK)
+	if (rc == REGISTRY_E_CORRUPT_LINK)
 		return 0; /* a corrupt link does not make the blob present */
 	if (rc)
 		return rc;
-	rc = repo_blob_size(app, d, size);
+	rc = registry_blob_size(app, d, size);
 	if (rc == BERTH_E_NOT_FOUND)
 		return 0;
 	return rc ? rc : 1;
 }
 
-int repo_link_blob(berth_app *app, const char *name, const berth_digest *d)
+int registry_link_blob(berth_app *app, const char *name, const berth_digest *d)
 {
 	char path[BERTH_PATH_MAX];
-	return repo_write_link(app, layout_layer_link(path, name, d), d);
+	return registry_write_link(app, layout_layer_link(path, name, d), d);
 }
 
-int repo_unlink_blob(berth_app *app, const char *name, const berth_digest *d)
+int registry_unlink_blob(berth_app *app, const char *name, const berth_digest *d)
 {
 	char path[BERTH_PATH_MAX];
 	layout_layer_link(path, name, d);

@@ -3,8 +3,8 @@
  * layout: what "blob X is in repository R" means, and linking.  Shared by
  * the API handlers and the offline tools.
  */
-#ifndef BERTH_CORE_REPO_H
-#define BERTH_CORE_REPO_H
+#ifndef BERTH_CORE_REGISTRY_BLOBS_H
+#define BERTH_CORE_REGISTRY_BLOBS_H
 
 #include <stdint.h>
 
@@ -15,24 +15,24 @@
  * Size of the blob's data in the global blob store.  Returns BERTH_OK,
  * BERTH_E_NOT_FOUND, or another storage error.
  */
-int repo_blob_size(berth_app *app, const berth_digest *d, uint64_t *size);
+int registry_blob_size(berth_app *app, const berth_digest *d, uint64_t *size);
 
 /**
  * Whether repository `name` holds blob `d`: its layer link exists, names
  * that digest, and the blob data exists.  Returns 1, 0, or a negative
  * storage error.
  */
-int repo_blob_linked(berth_app *app, const char *name, const berth_digest *d);
+int registry_blob_linked(berth_app *app, const char *name, const berth_digest *d);
 
-/** repo_blob_linked that also reports the blob's size when it is 1. */
-int repo_blob_linked_size(berth_app *app, const char *name,
+/** registry_blob_linked that also reports the blob's size when it is 1. */
+int registry_blob_linked_size(berth_app *app, const char *name,
 			  const berth_digest *d, uint64_t *size);
 
 /** Create (or re-write) the layer link of `d` in repository `name`. */
-int repo_link_blob(berth_app *app, const char *name, const berth_digest *d);
+int registry_link_blob(berth_app *app, const char *name, const berth_digest *d);
 
 /** Remove the layer link; BERTH_E_NOT_FOUND if there was none. */
-int repo_unlink_blob(berth_app *app, const char *name, const berth_digest *d);
+int registry_unlink_blob(berth_app *app, const char *name, const berth_digest *d);
 
 /**
  * A link file whose content is not a digest.  Core-internal, outside the
@@ -40,16 +40,16 @@ int repo_unlink_blob(berth_app *app, const char *name, const berth_digest *d);
  * an error answered with a 5xx, while a corrupt link makes what it links
  * absent.
  */
-#define REPO_E_CORRUPT_LINK (-1000)
+#define REGISTRY_E_CORRUPT_LINK (-1000)
 
 /**
  * Read a link file at `path` and parse the digest in it.  Returns
- * BERTH_OK, BERTH_E_NOT_FOUND, REPO_E_CORRUPT_LINK, or the storage error
+ * BERTH_OK, BERTH_E_NOT_FOUND, REGISTRY_E_CORRUPT_LINK, or the storage error
  * of the read.
  */
-int repo_read_link(berth_app *app, const char *path, berth_digest *out);
+int registry_read_link(berth_app *app, const char *path, berth_digest *out);
 
 /** Write a link file holding `d` (atomically, through put_content). */
-int repo_write_link(berth_app *app, const char *path, const berth_digest *d);
+int registry_write_link(berth_app *app, const char *path, const berth_digest *d);
 
 #endif

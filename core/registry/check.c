@@ -212,7 +212,7 @@ problem(checker *c, const char *remove_path, const char *fmt, ...)
 			fix = " (repaired: link removed)";
 		} else {
 			snprintf(fixbuf, sizeof fixbuf,
-				 " (repair failed: %s)", berth_status_name(rc));
+				 " (repair failed: %s)", store_status_name(rc));
 			fix = fixbuf;
 		}
 	}
@@ -249,7 +249,7 @@ static int walk_files(checker *c, const char *label, const char *dir,
 	}
 	if (rc)
 		problem(c, NULL, "%s: cannot walk %s: %s", label, dir,
-			berth_status_name(rc));
+			store_status_name(rc));
 	return rc;
 }
 
@@ -278,7 +278,7 @@ static int digest_of(const char *alg, const char *hex, berth_digest *out)
 	memcpy(text, alg, la);
 	text[la] = ':';
 	memcpy(text + la + 1, hex, lh + 1);
-	return berth_digest_parse(text, out) ? -1 : 0;
+	return digest_parse(text, out) ? -1 : 0;
 }
 
 /* `a` followed by `b` into a BERTH_PATH_MAX buffer; "" if it does not
@@ -315,17 +315,17 @@ static int rehash(checker *c, const char *path, const berth_digest *want,
 	if (rc)
 		return rc;
 	berth_hasher h;
-	berth_hasher_init(&h, want->alg);
+	digest_hasher_init(&h, want->alg);
 	for (;;) {
 		size_t n = 0;
 		rc = store_read(&c->app->store, r, c->buf, HASH_BUF, &n);
 		if (rc || n == 0)
 			break;
-		berth_hasher_update(&h, c->buf, n);
+		digest_hasher_update(&h, c->buf, n);
 	}
 	store_reader_close(&c->app->store, r);
 	if (rc == BERTH_OK)
-		berth_hasher_final(&h, got);
+		digest_hasher_final(&h, got);
 	return rc;
 }
 
@@ -353,14 +353,14 @@ static int check_blobs(checker *c)
 		if (!c->o->fast) {
 			berth_digest got;
 			char ds[BERTH_DIGEST_MAX], gs[BERTH_DIGEST_MAX];
-			berth_digest_format(&d, ds);
+			digest_format(&d, ds);
 			int hrc = rehash(c, files.v[i], &d, &got);
 			if (hrc) {
 				problem(c, NULL, "blob %s: cannot read: %s", ds,
-					berth_status_name(hrc));
-			} else if (!berth_digest_equal(&got, &d)) {
+					store_status_name(hrc));
+			} else if (!digest_equal(&got, &d)) {
 				c->blobs.v[c->blobs.n - 1].corrupt = 1;
-				berth_digest_format(&got, gs);
+				digest_format(&got, gs);
 				problem(c, NULL,
 					"blob %s: content does not match its "
 					"digest (it hashes to %s)", ds, gs);
@@ -390,22 +390,22 @@ static int check_link(checker *c, const char *what, const char *path,
 {
 	char dir[BERTH_PATH_MAX], ws[BERTH_DIGEST_MAX], gs[BERTH_DIGEST_MAX];
 	berth_digest got;
-	berth_digest_format(want, ws);
-	int rc = repo_read_link(c->app, path, &got);
+	digest_format(want, ws);
+	int rc = registry_read_link(c->app, path, &got);
 	if (rc == BERTH_E_NOT_FOUND)
 		return -1;
-	if (rc == REPO_E_CORRUPT_LINK) {
+	if (rc == REGISTRY_E_CORRUPT_LINK) {
 		problem(c, link_dir(path, dir), "%s %s: not a valid digest",
 			what, ws);
 		return 0;
 	}
 	if (rc) {
 		problem(c, NULL, "%s %s: cannot read: %s", what, ws,
-			berth_status_name(rc));
+			store_status_name(rc));
 		return 0;
 	}
-	if (!berth_digest_equal(&got, want)) {
-		berth_digest_format(&got, gs);
+	if (!digest_equal(&got, want)) {
+		digest_format(&got, gs);
 		problem(c, link_dir(path, dir), "%s %s: names %s instead", what,
 			ws, gs);
 		return 0;
@@ -447,7 +447,7 @@ static int check_link_tree(checker *c, const char *repo, const char *dir,
 		if (check_link(c, what, files.v[i], &d) <= 0)
 			continue;
 		char ds[BERTH_DIGEST_MAX];
-		berth_digest_format(&d, ds);
+		digest_format(&d, ds);
 		if (!dset_find(&c->blobs, &d)) {
 			problem(c, link_dir(files.v[i], ldir),
 				"%s: %s %s: %s data missing", repo, kind, ds,
@@ -484,7 +484,7 @@ static void check_record(checker *c, const char *repo, const char *ds,
 	berth_manifest_record want;
 	if (!have_rec)
 		return;
-	if (berth_record_from_manifest(m, len, &want)) {
+	if (registry_record_from_manifest(m, len, &want)) {
 		c->oom = 1;
 		return;
 	}
@@ -492,16 +492,16 @@ static void check_record(checker *c, const char *repo, const char *ds,
 	    same_str(rec->media_type, want.media_type) &&
 	    rec->has_subject == want.has_subject &&
 	    (!rec->has_subject ||
-	     berth_digest_equal(&rec->subject, &want.subject)) &&
+	     digest_equal(&rec->subject, &want.subject)) &&
 	    same_str(rec->artifact_type, want.artifact_type) &&
 	    same_str(rec->annotations_json, want.annotations_json)) {
-		berth_record_free(&want);
+		registry_record_free(&want);
 		return;
 	}
 	const char *fix = "";
 	if (c->o->repair) {
 		size_t tlen;
-		char *text = berth_record_format(&want, &tlen);
+		char *text = registry_record_format(&want, &tlen);
 		int rc = text ? store_put(&c->app->store, rpath, text, tlen)
 			      : BERTH_E_NOMEM;
 		free(text);
@@ -515,7 +515,7 @@ static void check_record(checker *c, const char *repo, const char *ds,
 	/* No path for problem() to remove: the fix is the rewrite. */
 	problem(c, NULL, "%s: manifest %s: its record does not match it%s",
 		repo, ds, fix);
-	berth_record_free(&want);
+	registry_record_free(&want);
 }
 
 /* Every descriptor of manifest `ds` names a manifest or a blob the
@@ -527,7 +527,7 @@ static void check_refs(checker *c, const char *repo, const char *ds,
 	char rs[BERTH_DIGEST_MAX];
 	for (size_t i = 0; i < m->nrefs; i++) {
 		const berth_manifest_ref *r = &m->refs[i];
-		berth_digest_format(&r->digest, rs);
+		digest_format(&r->digest, rs);
 		if (r->is_manifest) {
 			if (!dset_find(revisions, &r->digest))
 				problem(c, NULL,
@@ -558,10 +558,10 @@ static int parse_stored(const char *data, size_t len,
 			const berth_manifest_record *rec, berth_manifest *m,
 			char *err, size_t errlen)
 {
-	int rc = berth_manifest_parse(data, len, rec ? rec->media_type : NULL,
+	int rc = registry_manifest_parse(data, len, rec ? rec->media_type : NULL,
 				      m, err, errlen);
 	if (rc && rec)
-		rc = berth_manifest_parse(data, len, NULL, m, err, errlen);
+		rc = registry_manifest_parse(data, len, NULL, m, err, errlen);
 	return rc ? -1 : 0;
 }
 
@@ -570,7 +570,7 @@ static void check_manifest(checker *c, const char *repo,
 			   const dset *revisions)
 {
 	char ds[BERTH_DIGEST_MAX];
-	berth_digest_format(d, ds);
+	digest_format(d, ds);
 	c->st->manifests++;
 	dent *self = dset_find(&c->blobs, d);
 	if (self && self->corrupt) {
@@ -579,14 +579,14 @@ static void check_manifest(checker *c, const char *repo,
 	}
 	char *data = NULL;
 	size_t len = 0;
-	int rc = repo_manifest_read(c->app, d, &data, &len);
+	int rc = registry_manifest_read(c->app, d, &data, &len);
 	if (rc) {
 		problem(c, NULL, "%s: manifest %s: cannot read: %s", repo, ds,
-			berth_status_name(rc));
+			store_status_name(rc));
 		return;
 	}
 	char mt[256];
-	repo_manifest_media_type(data, len, mt, sizeof mt);
+	registry_manifest_media_type(data, len, mt, sizeof mt);
 	if (strstr(mt, "distribution.manifest.v1+")) {
 		/* Docker schema 1, written by old Distribution: Berth does
 		   not parse those, so it cannot vouch for their blobs. */
@@ -600,7 +600,7 @@ static void check_manifest(checker *c, const char *repo,
 	int have_rec = store_get(&c->app->store,
 				 layout_revision_record(rpath, repo, d), &rtext,
 				 &rlen) == BERTH_OK;
-	int rec_ok = have_rec && !berth_record_parse(rtext, rlen, 1, &rec);
+	int rec_ok = have_rec && !registry_record_parse(rtext, rlen, 1, &rec);
 	free(rtext);
 	berth_manifest m;
 	char err[256];
@@ -613,10 +613,10 @@ static void check_manifest(checker *c, const char *repo,
 		check_record(c, repo, ds, rpath, have_rec, rec_ok ? &rec : NULL,
 			     &m, len);
 		check_refs(c, repo, ds, &m, layers, revisions);
-		berth_manifest_free(&m);
+		registry_manifest_free(&m);
 	}
 	if (rec_ok)
-		berth_record_free(&rec);
+		registry_record_free(&rec);
 }
 
 /* ---- tags ---- */
@@ -639,7 +639,7 @@ static void check_tag(checker *c, const char *repo, const char *tag,
 	layout_tag_dir(tdir, repo, tag);
 	c->st->tags++;
 	berth_digest d;
-	int rc = repo_read_link(c->app, layout_tag_current(path, repo, tag),
+	int rc = registry_read_link(c->app, layout_tag_current(path, repo, tag),
 				&d);
 	if (rc == BERTH_E_NOT_FOUND) {
 		/* A tag write or delete cut short: invisible to clients (a
@@ -654,17 +654,17 @@ static void check_tag(checker *c, const char *repo, const char *tag,
 		}
 		return;
 	}
-	if (rc == REPO_E_CORRUPT_LINK) {
+	if (rc == REGISTRY_E_CORRUPT_LINK) {
 		problem(c, tdir, "%s: tag %s: current link is not a valid "
 			"digest", repo, tag);
 		return;
 	}
 	if (rc) {
 		problem(c, NULL, "%s: tag %s: cannot read: %s", repo, tag,
-			berth_status_name(rc));
+			store_status_name(rc));
 		return;
 	}
-	berth_digest_format(&d, ds);
+	digest_format(&d, ds);
 	if (!dset_find(revisions, &d)) {
 		problem(c, tdir, "%s: tag %s -> %s: manifest missing", repo,
 			tag, ds);
@@ -722,7 +722,7 @@ static void check_referrers(checker *c, const char *repo, const char *base,
 			}
 			if (check_link(c, what, files.v[i], &d) <= 0)
 				continue;
-			berth_digest_format(&d, ds);
+			digest_format(&d, ds);
 			if (!dset_find(revisions, &d))
 				problem(c, link_dir(files.v[i], ldir),
 					"%s: referrer link %s: manifest "
@@ -753,7 +753,7 @@ static void check_uploads(checker *c, const char *repo, const char *base)
 		c->oom = 1;
 	if (rc && rc != BERTH_E_NOT_FOUND)
 		problem(c, NULL, "%s: cannot list %s: %s", repo, dir,
-			berth_status_name(rc));
+			store_status_name(rc));
 	int64_t now = (int64_t)time(NULL);
 	for (size_t i = 0; !rc && i < ids.n; i++) {
 		c->st->uploads++;
@@ -777,7 +777,7 @@ static void check_uploads(checker *c, const char *repo, const char *base)
 		else
 			problem(c, NULL, "%s: upload %s: cannot remove: %s",
 				repo, base_name(ids.v[i]),
-				berth_status_name(r));
+				store_status_name(r));
 	}
 	pathv_free(&ids);
 }
@@ -807,13 +807,13 @@ static void check_repo(checker *c, const char *repo)
 			c->oom = 1;
 		if (lrc && lrc != BERTH_E_NOT_FOUND)
 			problem(c, NULL, "%s: cannot list tags: %s", repo,
-				berth_status_name(lrc));
+				store_status_name(lrc));
 		else if (!lrc && tags.n > 1)
 			qsort(tags.v, tags.n, sizeof *tags.v, cmp_str);
 	}
 	for (size_t i = 0; !rc && !c->oom && i < tags.n; i++) {
 		const char *tag = base_name(tags.v[i]);
-		if (!berth_tag_valid(tag)) {
+		if (!names_tag_valid(tag)) {
 			problem(c, NULL, "%s: unexpected entry %s", repo,
 				tags.v[i]);
 			continue;
@@ -829,7 +829,7 @@ static void check_repo(checker *c, const char *repo)
 	dset_free(&revisions);
 }
 
-long berth_check_storage(berth_app *app, const berth_check_options *o,
+long registry_check_storage(berth_app *app, const berth_check_options *o,
 			 berth_check_stats *st)
 {
 	checker c;
@@ -846,19 +846,19 @@ long berth_check_storage(berth_app *app, const berth_check_options *o,
 	char **names = NULL;
 	size_t n = 0;
 	if (!c.oom) {
-		int crc = repo_catalog(app, &names, &n);
+		int crc = registry_catalog(app, &names, &n);
 		if (crc == BERTH_E_NOMEM)
 			c.oom = 1;
 		else if (crc)
 			problem(&c, NULL, "repositories: cannot walk: %s",
-				berth_status_name(crc));
+				store_status_name(crc));
 	}
 	for (size_t i = 0; !c.oom && i < n; i++) {
 		check_repo(&c, names[i]);
 		st->repos++;
 		progress(&c, 0);
 	}
-	repo_strv_free(names, n);
+	registry_strv_free(names, n);
 	if (c.progress_shown) {
 		progress(&c, 1);
 		fputc('\n', o->err);

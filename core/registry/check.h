@@ -4,8 +4,8 @@
  * with an optional repair that removes dangling links and stale uploads
  * but never blob data.
  */
-#ifndef BERTH_CORE_CHECK_H
-#define BERTH_CORE_CHECK_H
+#ifndef BERTH_CORE_REGISTRY_CHECK_H
+#define BERTH_CORE_REGISTRY_CHECK_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -35,7 +35,7 @@ typedef struct berth_check_stats {
  * the number of problems found (repaired ones included), or a negative
  * berth_status when the check could not run at all (out of memory).
  */
-long berth_check_storage(berth_app *app, const berth_check_options *o,
+long registry_check_storage(berth_app *app, const berth_check_options *o,
 			 berth_check_stats *st);
 
 

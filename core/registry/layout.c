@@ -26,7 +26,7 @@ path_fmt(char *buf, const char *fmt, ...)
 	return buf;
 }
 
-#define ALG(d) berth_digest_alg_name((d)->alg)
+#define ALG(d) digest_alg_name((d)->alg)
 
 char *layout_blob_data(char *buf, const berth_digest *d)
 {
@@ -140,20 +140,20 @@ char *layout_upload_startedat(char *buf, const char *name, const char *id)
 }
 
 char *layout_upload_hashstates(char *buf, const char *name, const char *id,
-			       berth_digest_alg alg)
+			       digest_alg alg)
 {
 	return path_fmt(buf,
 			BERTH_ROOT "/repositories/%s/_uploads/%s/hashstates/%s",
-			name, id, berth_digest_alg_name(alg));
+			name, id, digest_alg_name(alg));
 }
 
 char *layout_upload_hashstate(char *buf, const char *name, const char *id,
-			      berth_digest_alg alg, unsigned long long off)
+			      digest_alg alg, unsigned long long off)
 {
 	return path_fmt(buf,
 			BERTH_ROOT
 			"/repositories/%s/_uploads/%s/hashstates/%s/%llu",
-			name, id, berth_digest_alg_name(alg), off);
+			name, id, digest_alg_name(alg), off);
 }
 
 char *layout_upload_rehash(char *buf, const char *name, const char *id)

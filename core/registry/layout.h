@@ -5,8 +5,8 @@
  * /docker/registry/v2.  Each function writes into buf (BERTH_PATH_MAX) and
  * returns buf.
  */
-#ifndef BERTH_CORE_LAYOUT_H
-#define BERTH_CORE_LAYOUT_H
+#ifndef BERTH_CORE_REGISTRY_LAYOUT_H
+#define BERTH_CORE_REGISTRY_LAYOUT_H
 
 #include "common/digest.h"
 
@@ -52,10 +52,10 @@ char *layout_upload_data(char *buf, const char *name, const char *id);
 char *layout_upload_startedat(char *buf, const char *name, const char *id);
 /* repositories/<name>/_uploads/<id>/hashstates/<alg> */
 char *layout_upload_hashstates(char *buf, const char *name, const char *id,
-			       berth_digest_alg alg);
+			       digest_alg alg);
 /* repositories/<name>/_uploads/<id>/hashstates/<alg>/<offset> */
 char *layout_upload_hashstate(char *buf, const char *name, const char *id,
-			      berth_digest_alg alg, unsigned long long off);
+			      digest_alg alg, unsigned long long off);
 /* repositories/<name>/_uploads/<id>/rehash (Berth's addition): the upload
    met a storage error, so its digest is computed from the stored data */
 char *layout_upload_rehash(char *buf, const char *name, const char *id);

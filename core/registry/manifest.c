@@ -35,7 +35,7 @@
 
 #include "registry/manifest.h"
 
-const json_limits berth_manifest_json_limits = {
+const json_limits registry_manifest_json_limits = {
 	.budget = BERTH_MANIFEST_JSON_BUDGET,
 	.max_depth = BERTH_MANIFEST_MAX_DEPTH,
 	.max_values = BERTH_MANIFEST_MAX_VALUES,
@@ -77,7 +77,7 @@ static const char *known_type(const char *mt)
 	return NULL;
 }
 
-int berth_manifest_media_type_known(const char *mt)
+int registry_manifest_media_type_known(const char *mt)
 {
 	return known_type(mt) != NULL;
 }
@@ -188,7 +188,7 @@ static int check_descriptor(json_t *d, const char *where, berth_digest *dg,
 	json_t *dj = json_object_get(d, "digest");
 	if (!json_is_string(dj))
 		return fail(e, "%s: digest must be a string", where);
-	int rc = berth_digest_parse(json_string_value(dj), dg);
+	int rc = digest_parse(json_string_value(dj), dg);
 	if (rc == -2) {
 		fail(e, "%s: unsupported digest algorithm in \"%.150s\"", where,
 		     json_string_value(dj));
@@ -357,7 +357,7 @@ static int parse_root(berth_manifest *m, json_t *root,
 					       : parse_image(m, root, e);
 }
 
-int berth_manifest_parse(const char *data, size_t len,
+int registry_manifest_parse(const char *data, size_t len,
 			 const char *content_type, berth_manifest *out,
 			 char *errbuf, size_t errlen)
 {
@@ -375,18 +375,18 @@ int berth_manifest_parse(const char *data, size_t len,
 	json_limits_status st;
 	json_t *root = json_limits_loadb(
 		data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-		&berth_manifest_json_limits, &st, why, sizeof why);
+		&registry_manifest_json_limits, &st, why, sizeof why);
 	if (!root)
 		return fail(&e, "%s%s", st == JSON_LIMITS_SYNTAX ? "" : "manifest ",
 			    why);
 	int rc = parse_root(out, root, content_type, &e);
 	json_decref(root);
 	if (rc)
-		berth_manifest_free(out);
+		registry_manifest_free(out);
 	return rc;
 }
 
-void berth_manifest_free(berth_manifest *m)
+void registry_manifest_free(berth_manifest *m)
 {
 	if (!m)
 		return;

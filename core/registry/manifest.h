@@ -2,8 +2,8 @@
  * registry/manifest.h - parsing and validation of manifests on PUT: OCI image
  * manifest, OCI image index, Docker schema 2 manifest and manifest list.
  */
-#ifndef BERTH_CORE_MANIFEST_H
-#define BERTH_CORE_MANIFEST_H
+#ifndef BERTH_CORE_REGISTRY_MANIFEST_H
+#define BERTH_CORE_REGISTRY_MANIFEST_H
 
 #include <stddef.h>
 
@@ -47,7 +47,7 @@
 #define BERTH_MANIFEST_MAX_DEPTH 32
 
 /** The limits above, as json_limits_loadb takes them. */
-extern const json_limits berth_manifest_json_limits;
+extern const json_limits registry_manifest_json_limits;
 
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -86,20 +86,20 @@ typedef struct berth_manifest {
  * agree when both are present.  Checks schemaVersion 2, required
  * descriptors, digest syntax, non-negative sizes.  Unknown media types
  * are rejected, and so is JSON beyond the limits above ("manifest JSON
- * too complex: ...").  A push also checks berth_record_fits
+ * too complex: ...").  A push also checks registry_record_fits
  * (registry/manifest_record.h).
  *
- * Returns 0 and fills *out (free with berth_manifest_free), or -1 with a
+ * Returns 0 and fills *out (free with registry_manifest_free), or -1 with a
  * human-readable reason in errbuf (MANIFEST_INVALID), or -2 when a
  * descriptor digest uses an unsupported algorithm.
  */
-int berth_manifest_parse(const char *data, size_t len,
+int registry_manifest_parse(const char *data, size_t len,
 			 const char *content_type, berth_manifest *out,
 			 char *errbuf, size_t errlen);
 
-void berth_manifest_free(berth_manifest *m);
+void registry_manifest_free(berth_manifest *m);
 
 /** Non-zero if mt is one of the four manifest media types Berth stores. */
-int berth_manifest_media_type_known(const char *mt);
+int registry_manifest_media_type_known(const char *mt);
 
 #endif

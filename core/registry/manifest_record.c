@@ -29,7 +29,7 @@ static const json_limits tail_limits = {
 	.max_values = BERTH_RECORD_REFERRER_MAX / 3 + 8,
 };
 
-void berth_record_free(berth_manifest_record *r)
+void registry_record_free(berth_manifest_record *r)
 {
 	if (!r)
 		return;
@@ -69,7 +69,7 @@ static size_t referrer_part(const char *artifact_type,
 	       (annotations_json ? strlen(annotations_json) : 0);
 }
 
-int berth_record_fits(const berth_manifest *m, char *err, size_t errlen)
+int registry_record_fits(const berth_manifest *m, char *err, size_t errlen)
 {
 	size_t n = referrer_part(m->artifact_type, m->annotations_json);
 	if (!m->has_subject || n <= BERTH_RECORD_REFERRER_MAX)
@@ -99,7 +99,7 @@ static void bound_referrer_part(berth_manifest_record *r)
 	}
 }
 
-int berth_record_from_manifest(const berth_manifest *m, uint64_t size,
+int registry_record_from_manifest(const berth_manifest *m, uint64_t size,
 			       berth_manifest_record *out)
 {
 	memset(out, 0, sizeof *out);
@@ -110,7 +110,7 @@ int berth_record_from_manifest(const berth_manifest *m, uint64_t size,
 	    (m->has_subject &&
 	     (dup_into(&out->artifact_type, m->artifact_type) ||
 	      dup_into(&out->annotations_json, m->annotations_json)))) {
-		berth_record_free(out);
+		registry_record_free(out);
 		return -1;
 	}
 	bound_referrer_part(out);
@@ -167,7 +167,7 @@ static int describe_tree(json_t *root, berth_manifest_record *out)
 	json_t *subject = json_object_get(root, "subject");
 	const char *sd = json_string_value(json_object_get(subject, "digest"));
 	if (!json_is_object(subject) || !sd ||
-	    berth_digest_parse(sd, &out->subject))
+	    digest_parse(sd, &out->subject))
 		return 0;
 	out->has_subject = 1;
 
@@ -187,7 +187,7 @@ static int describe_tree(json_t *root, berth_manifest_record *out)
 	return 0;
 }
 
-int berth_record_describe(const char *data, size_t len,
+int registry_record_describe(const char *data, size_t len,
 			  berth_manifest_record *out, char *err,
 			  size_t errlen)
 {
@@ -203,7 +203,7 @@ int berth_record_describe(const char *data, size_t len,
 				 len, BERTH_MANIFEST_MAX);
 	} else {
 		root = json_limits_loadb(data, len, JSON_DECODE_ANY,
-					 &berth_manifest_json_limits, NULL,
+					 &registry_manifest_json_limits, NULL,
 					 err, errlen);
 	}
 	if (!root)
@@ -211,7 +211,7 @@ int berth_record_describe(const char *data, size_t len,
 	int rc = describe_tree(root, out);
 	json_decref(root);
 	if (rc)
-		berth_record_free(out);
+		registry_record_free(out);
 	return rc;
 }
 
@@ -226,13 +226,13 @@ static char *line_of(char *a, const char *b)
 	return s;
 }
 
-char *berth_record_format(const berth_manifest_record *r, size_t *len)
+char *registry_record_format(const berth_manifest_record *r, size_t *len)
 {
 	char subject[BERTH_DIGEST_MAX];
 	json_t *head = json_pack("{s:i, s:s, s:I}", "version", 1, "mediaType",
 				 r->media_type, "size", (json_int_t)r->size);
 	if (head && r->has_subject) {
-		berth_digest_format(&r->subject, subject);
+		digest_format(&r->subject, subject);
 		if (json_object_set_new(head, "subject", json_string(subject))) {
 			json_decref(head);
 			head = NULL;
@@ -288,7 +288,7 @@ static int parse_head(json_t *h, berth_manifest_record *out)
 		return -1;
 	if (subject) {
 		if (!json_is_string(subject) ||
-		    berth_digest_parse(json_string_value(subject),
+		    digest_parse(json_string_value(subject),
 				       &out->subject))
 			return -1;
 		out->has_subject = 1;
@@ -322,7 +322,7 @@ static int parse_tail(json_t *t, berth_manifest_record *out)
 	return 0;
 }
 
-int berth_record_parse(const char *data, size_t len, int full,
+int registry_record_parse(const char *data, size_t len, int full,
 		       berth_manifest_record *out)
 {
 	memset(out, 0, sizeof *out);
@@ -346,6 +346,6 @@ int berth_record_parse(const char *data, size_t len, int full,
 		json_decref(t);
 	}
 	if (rc)
-		berth_record_free(out);
+		registry_record_free(out);
 	return rc;
 }

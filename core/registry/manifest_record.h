@@ -19,8 +19,8 @@
  * left behind by a delete that only removed the revision link (as
  * Distribution's delete does) is still right if the manifest comes back.
  */
-#ifndef BERTH_CORE_MANIFEST_RECORD_H
-#define BERTH_CORE_MANIFEST_RECORD_H
+#ifndef BERTH_CORE_REGISTRY_MANIFEST_RECORD_H
+#define BERTH_CORE_REGISTRY_MANIFEST_RECORD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,15 +51,15 @@ typedef struct berth_manifest_record {
  * err (errlen bytes).  A push refuses a manifest that does not fit
  * rather than list it without its annotations.
  */
-int berth_record_fits(const berth_manifest *m, char *err, size_t errlen);
+int registry_record_fits(const berth_manifest *m, char *err, size_t errlen);
 
 /**
- * The record of a manifest that passed berth_manifest_parse (`m`), of
+ * The record of a manifest that passed registry_manifest_parse (`m`), of
  * `size` bytes.  Strings are copied.  A referrer part that does not fit
- * (berth_record_fits; a stored manifest, not a push) is left out as
- * berth_record_describe leaves it out.  0, or -1 when out of memory.
+ * (registry_record_fits; a stored manifest, not a push) is left out as
+ * registry_record_describe leaves it out.  0, or -1 when out of memory.
  */
-int berth_record_from_manifest(const berth_manifest *m, uint64_t size,
+int registry_record_from_manifest(const berth_manifest *m, uint64_t size,
 			       berth_manifest_record *out);
 
 /**
@@ -73,21 +73,21 @@ int berth_record_from_manifest(const berth_manifest *m, uint64_t size,
  * the bytes were parsed, 1 when the record is that default (reason in
  * err), -1 when out of memory.
  */
-int berth_record_describe(const char *data, size_t len,
+int registry_record_describe(const char *data, size_t len,
 			  berth_manifest_record *out, char *err,
 			  size_t errlen);
 
 /** The record's text (malloc'd) and its length in *len; NULL if OOM. */
-char *berth_record_format(const berth_manifest_record *r, size_t *len);
+char *registry_record_format(const berth_manifest_record *r, size_t *len);
 
 /**
  * Parse a record's text.  With `full` zero only the first line is read
  * (artifact_type and annotations_json stay NULL).  0, or -1 if the text
  * is not a valid record (treat it as absent).
  */
-int berth_record_parse(const char *data, size_t len, int full,
+int registry_record_parse(const char *data, size_t len, int full,
 		       berth_manifest_record *out);
 
-void berth_record_free(berth_manifest_record *r);
+void registry_record_free(berth_manifest_record *r);
 
 #endif

@@ -88,7 +88,7 @@ static const char *page_start(char *buf, const char *dir, const char *last)
 	return buf;
 }
 
-void repo_strv_free(char **v, size_t n)
+void registry_strv_free(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i]);
@@ -118,77 +118,77 @@ static void lock_repo(berth_app *app, const char *name, char *key,
 
 /* ---- manifests ---- */
 
-int repo_manifest_exists_size(berth_app *app, const char *name,
+int registry_manifest_exists_size(berth_app *app, const char *name,
 			      const berth_digest *d, uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	berth_digest linked;
-	int rc = repo_read_link(app, layout_revision_link(path, name, d),
+	int rc = registry_read_link(app, layout_revision_link(path, name, d),
 				&linked);
-	if (rc == BERTH_E_NOT_FOUND || rc == REPO_E_CORRUPT_LINK ||
-	    (rc == BERTH_OK && !berth_digest_equal(&linked, d)))
+	if (rc == BERTH_E_NOT_FOUND || rc == REGISTRY_E_CORRUPT_LINK ||
+	    (rc == BERTH_OK && !digest_equal(&linked, d)))
 		return 0; /* a corrupt link does not make it present */
 	if (rc)
 		return rc;
-	rc = repo_blob_size(app, d, size);
+	rc = registry_blob_size(app, d, size);
 	if (rc == BERTH_E_NOT_FOUND)
 		return 0;
 	return rc ? rc : 1;
 }
 
-int repo_manifest_exists(berth_app *app, const char *name,
+int registry_manifest_exists(berth_app *app, const char *name,
 			 const berth_digest *d)
 {
 	uint64_t size;
-	return repo_manifest_exists_size(app, name, d, &size);
+	return registry_manifest_exists_size(app, name, d, &size);
 }
 
-int repo_manifest_resolve_size(berth_app *app, const char *name,
+int registry_manifest_resolve_size(berth_app *app, const char *name,
 			       const char *ref, berth_digest *out,
 			       uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	int rc;
 	if (strchr(ref, ':')) {
-		if (berth_digest_parse(ref, out))
+		if (digest_parse(ref, out))
 			return BERTH_E_INVALID_ARGUMENT;
 	} else {
-		if (!berth_tag_valid(ref))
+		if (!names_tag_valid(ref))
 			return BERTH_E_INVALID_ARGUMENT;
-		rc = repo_read_link(app, layout_tag_current(path, name, ref),
+		rc = registry_read_link(app, layout_tag_current(path, name, ref),
 				    out);
-		if (rc == REPO_E_CORRUPT_LINK)
+		if (rc == REGISTRY_E_CORRUPT_LINK)
 			return BERTH_E_NOT_FOUND; /* corrupt tag link */
 		if (rc)
 			return rc;
 	}
-	rc = repo_manifest_exists_size(app, name, out, size);
+	rc = registry_manifest_exists_size(app, name, out, size);
 	if (rc < 0)
 		return rc;
 	return rc ? BERTH_OK : BERTH_E_NOT_FOUND;
 }
 
-int repo_manifest_resolve(berth_app *app, const char *name, const char *ref,
+int registry_manifest_resolve(berth_app *app, const char *name, const char *ref,
 			  berth_digest *out)
 {
 	uint64_t size;
-	return repo_manifest_resolve_size(app, name, ref, out, &size);
+	return registry_manifest_resolve_size(app, name, ref, out, &size);
 }
 
-int repo_manifest_read(berth_app *app, const berth_digest *d, char **data,
+int registry_manifest_read(berth_app *app, const berth_digest *d, char **data,
 		       size_t *len)
 {
 	char path[BERTH_PATH_MAX];
 	return store_get(&app->store, layout_blob_data(path, d), data, len);
 }
 
-const char *repo_manifest_media_type(const char *data, size_t len, char *buf,
+const char *registry_manifest_media_type(const char *data, size_t len, char *buf,
 				     size_t cap)
 {
 	berth_manifest_record r;
-	int rc = berth_record_describe(data, len, &r, NULL, 0);
+	int rc = registry_record_describe(data, len, &r, NULL, 0);
 	snprintf(buf, cap, "%s", rc < 0 ? "application/json" : r.media_type);
-	berth_record_free(&r);
+	registry_record_free(&r);
 	return buf;
 }
 
@@ -202,16 +202,16 @@ static int record_rebuild(berth_app *app, const char *name,
 	char *data = NULL;
 	size_t len = 0;
 	int rc;
-	berth_digest_format(d, ds);
+	digest_format(d, ds);
 	if (size > BERTH_MANIFEST_MAX) {
 		/* Not read at all: describe only says it is too large. */
-		rc = berth_record_describe(NULL, (size_t)size, out, why,
+		rc = registry_record_describe(NULL, (size_t)size, out, why,
 					   sizeof why);
 	} else {
-		rc = repo_manifest_read(app, d, &data, &len);
+		rc = registry_manifest_read(app, d, &data, &len);
 		if (rc)
 			return rc;
-		rc = berth_record_describe(data, len, out, why, sizeof why);
+		rc = registry_record_describe(data, len, out, why, sizeof why);
 		free(data);
 	}
 	if (rc < 0)
@@ -222,7 +222,7 @@ static int record_rebuild(berth_app *app, const char *name,
 	if ((flags & REPO_RECORD_NO_WRITE) || (app->cfg && app->cfg->readonly))
 		return BERTH_OK;
 	size_t tlen;
-	char *text = berth_record_format(out, &tlen);
+	char *text = registry_record_format(out, &tlen);
 	/* Best effort: the reader has what it needs either way. */
 	int wrc = text ? store_put(&app->store,
 				   layout_revision_record(path, name, d), text,
@@ -230,12 +230,12 @@ static int record_rebuild(berth_app *app, const char *name,
 		       : BERTH_E_NOMEM;
 	if (wrc)
 		LOG_WARN("%s: manifest %s: cannot write its record: %s", name,
-			 ds, berth_status_name(wrc));
+			 ds, store_status_name(wrc));
 	free(text);
 	return BERTH_OK;
 }
 
-int repo_manifest_served_type(berth_app *app, const char *name,
+int registry_manifest_served_type(berth_app *app, const char *name,
 			      const berth_digest *d, uint64_t size, char *mt,
 			      size_t cap)
 {
@@ -243,16 +243,16 @@ int repo_manifest_served_type(berth_app *app, const char *name,
 	if (record_cache_get(key, name, d, size, mt, cap))
 		return BERTH_OK;
 	berth_manifest_record rec;
-	int rc = repo_manifest_record(app, name, d, size, 0, &rec);
+	int rc = registry_manifest_record(app, name, d, size, 0, &rec);
 	if (rc)
 		return rc;
 	snprintf(mt, cap, "%s", rec.media_type);
 	record_cache_put(key, name, d, size, rec.media_type);
-	berth_record_free(&rec);
+	registry_record_free(&rec);
 	return BERTH_OK;
 }
 
-int repo_manifest_record(berth_app *app, const char *name,
+int registry_manifest_record(berth_app *app, const char *name,
 			 const berth_digest *d, uint64_t size, int flags,
 			 berth_manifest_record *out)
 {
@@ -263,12 +263,12 @@ int repo_manifest_record(berth_app *app, const char *name,
 	int rc = store_get(&app->store, layout_revision_record(path, name, d),
 			   &text, &len);
 	if (rc == BERTH_OK) {
-		int bad = berth_record_parse(text, len,
+		int bad = registry_record_parse(text, len,
 					     flags & REPO_RECORD_FULL, out);
 		free(text);
 		if (!bad && out->size == size)
 			return BERTH_OK;
-		berth_record_free(out);
+		registry_record_free(out);
 	} else if (rc != BERTH_E_NOT_FOUND) {
 		return rc;
 	}
@@ -286,9 +286,9 @@ static int refs_present(berth_app *app, const char *name,
 		const berth_manifest_ref *r = &m->refs[i];
 		uint64_t size = 0;
 		int rc = r->is_manifest
-				 ? repo_manifest_exists_size(app, name,
+				 ? registry_manifest_exists_size(app, name,
 							     &r->digest, &size)
-				 : repo_blob_linked_size(app, name, &r->digest,
+				 : registry_blob_linked_size(app, name, &r->digest,
 							 &size);
 		if (rc < 0)
 			return rc;
@@ -304,7 +304,7 @@ static int refs_present(berth_app *app, const char *name,
 	return REPO_PUT_OK;
 }
 
-int repo_manifest_put(berth_app *app, const char *name, const char *tag,
+int registry_manifest_put(berth_app *app, const char *name, const char *tag,
 		      const berth_digest *d, const char *data, size_t len,
 		      const berth_manifest *m, repo_put_problem *problem)
 {
@@ -314,11 +314,11 @@ int repo_manifest_put(berth_app *app, const char *name, const char *tag,
 		return rc;
 
 	berth_manifest_record rec;
-	if (berth_record_from_manifest(m, len, &rec))
+	if (registry_record_from_manifest(m, len, &rec))
 		return BERTH_E_NOMEM;
 	size_t rlen;
-	char *record = berth_record_format(&rec, &rlen);
-	berth_record_free(&rec);
+	char *record = registry_record_format(&rec, &rlen);
+	registry_record_free(&rec);
 	if (!record)
 		return BERTH_E_NOMEM;
 
@@ -339,17 +339,17 @@ int repo_manifest_put(berth_app *app, const char *name, const char *tag,
 		       record, rlen);
 	record_cache_forget(app->store.inst, name, d);
 	if (!rc)
-		rc = repo_write_link(app, layout_revision_link(path, name, d),
+		rc = registry_write_link(app, layout_revision_link(path, name, d),
 				     d);
 	if (!rc && m->has_subject)
-		rc = repo_write_link(
+		rc = registry_write_link(
 			app, layout_referrer_link(path, name, &m->subject, d),
 			d);
 	if (!rc && tag)
-		rc = repo_write_link(
+		rc = registry_write_link(
 			app, layout_tag_index(path, name, tag, d), d);
 	if (!rc && tag)
-		rc = repo_write_link(app, layout_tag_current(path, name, tag),
+		rc = registry_write_link(app, layout_tag_current(path, name, tag),
 				     d);
 	app_unlock(app, key);
 	free(record);
@@ -360,7 +360,7 @@ int repo_manifest_put(berth_app *app, const char *name, const char *tag,
  * Remove tag `tag`: its current link first, then the rest of its
  * directory.  A recursive remove is not atomic, so a crash part-way
  * must not leave a current link behind with half an index: without its
- * current link a tag is invisible (repo_tags_list skips it) whatever else
+ * current link a tag is invisible (registry_tags_list skips it) whatever else
  * is left.  BERTH_E_NOT_FOUND if the tag had no current link.
  */
 static int remove_tag(berth_app *app, const char *name, const char *tag)
@@ -389,28 +389,28 @@ static int scan_tag(const char *child, void *p)
 	const char *tag = base_name(child);
 	char path[BERTH_PATH_MAX];
 	berth_digest cur;
-	if (!berth_tag_valid(tag))
+	if (!names_tag_valid(tag))
 		return 0;
-	int rc = repo_read_link(s->app, layout_tag_current(path, s->name, tag),
+	int rc = registry_read_link(s->app, layout_tag_current(path, s->name, tag),
 				&cur);
-	if (rc == BERTH_OK && berth_digest_equal(&cur, s->d))
+	if (rc == BERTH_OK && digest_equal(&cur, s->d))
 		return strv_push(&s->doomed, tag, strlen(tag));
 	/* A tag we cannot read may name d: removing the revision anyway
 	   would leave it dangling. */
-	if (rc && rc != BERTH_E_NOT_FOUND && rc != REPO_E_CORRUPT_LINK) {
+	if (rc && rc != BERTH_E_NOT_FOUND && rc != REGISTRY_E_CORRUPT_LINK) {
 		s->err = rc;
 		return 1;
 	}
 	return 0;
 }
 
-int repo_manifest_delete(berth_app *app, const char *name,
+int registry_manifest_delete(berth_app *app, const char *name,
 			 const berth_digest *d)
 {
 	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
 	uint64_t size = 0;
 	lock_repo(app, name, key, sizeof key);
-	int rc = repo_manifest_exists_size(app, name, d, &size);
+	int rc = registry_manifest_exists_size(app, name, d, &size);
 	if (rc <= 0) {
 		app_unlock(app, key);
 		return rc < 0 ? rc : BERTH_E_NOT_FOUND;
@@ -432,14 +432,14 @@ int repo_manifest_delete(berth_app *app, const char *name,
 		if (rc == BERTH_E_NOT_FOUND)
 			rc = BERTH_OK;
 	}
-	repo_strv_free(s.doomed.v, s.doomed.n);
+	registry_strv_free(s.doomed.v, s.doomed.n);
 
 	if (!rc) {
 		/* The subject says which referrer link to remove.  A record
 		   that cannot be had leaves the link, which the referrers
 		   API skips once the revision is gone. */
 		berth_manifest_record rec;
-		if (repo_manifest_record(app, name, d, size,
+		if (registry_manifest_record(app, name, d, size,
 					 REPO_RECORD_NO_WRITE,
 					 &rec) == BERTH_OK) {
 			if (rec.has_subject) {
@@ -450,7 +450,7 @@ int repo_manifest_delete(berth_app *app, const char *name,
 				if (rc == BERTH_E_NOT_FOUND)
 					rc = BERTH_OK;
 			}
-			berth_record_free(&rec);
+			registry_record_free(&rec);
 		}
 	}
 	if (!rc) {
@@ -464,10 +464,10 @@ int repo_manifest_delete(berth_app *app, const char *name,
 	return rc;
 }
 
-int repo_tag_delete(berth_app *app, const char *name, const char *tag)
+int registry_tag_delete(berth_app *app, const char *name, const char *tag)
 {
 	char key[BERTH_PATH_MAX];
-	if (!berth_tag_valid(tag))
+	if (!names_tag_valid(tag))
 		return BERTH_E_NOT_FOUND;
 	lock_repo(app, name, key, sizeof key);
 	int rc = remove_tag(app, name, tag);
@@ -477,7 +477,7 @@ int repo_tag_delete(berth_app *app, const char *name, const char *tag)
 
 /* ---- tags and catalog ---- */
 
-int repo_exists(berth_app *app, const char *name)
+int registry_repo_exists(berth_app *app, const char *name)
 {
 	static const char *const kids[] = {"_manifests", "_layers",
 					   "_uploads"};
@@ -521,7 +521,7 @@ static berth_walk_action tag_entry(const char *path,
 	if (strchr(tag, '/') || !info->is_dir)
 		return BERTH_WALK_SKIP_DIR;
 	/* start_after is a hint a driver may ignore: filter here too. */
-	if (!berth_tag_valid(tag) || (t->last && strcmp(tag, t->last) <= 0))
+	if (!names_tag_valid(tag) || (t->last && strcmp(tag, t->last) <= 0))
 		return BERTH_WALK_SKIP_DIR;
 	/* A tag exists once its current link does: a crash between the
 	   index link and the current link of a first tag write, or in the
@@ -540,7 +540,7 @@ static berth_walk_action tag_entry(const char *path,
 	return BERTH_WALK_SKIP_DIR;
 }
 
-int repo_tags_page(berth_app *app, const char *name, const char *last,
+int registry_tags_page(berth_app *app, const char *name, const char *last,
 		   size_t limit, char ***out, size_t *n, int *more)
 {
 	char dir[BERTH_PATH_MAX], after[BERTH_PATH_MAX];
@@ -567,14 +567,14 @@ int repo_tags_page(berth_app *app, const char *name, const char *last,
 	   stores do for a missing prefix): the repository may still exist
 	   without tags. */
 	if (rc == BERTH_E_NOT_FOUND || (!rc && !t.seen)) {
-		repo_strv_free(t.tags.v, t.tags.n);
+		registry_strv_free(t.tags.v, t.tags.n);
 		t.tags = (strv){0};
 		t.more = 0;
-		rc = repo_exists(app, name);
+		rc = registry_repo_exists(app, name);
 		rc = rc < 0 ? rc : rc ? BERTH_OK : BERTH_E_NOT_FOUND;
 	}
 	if (rc) {
-		repo_strv_free(t.tags.v, t.tags.n);
+		registry_strv_free(t.tags.v, t.tags.n);
 		return rc;
 	}
 	*out = t.tags.v;
@@ -583,10 +583,10 @@ int repo_tags_page(berth_app *app, const char *name, const char *last,
 	return BERTH_OK;
 }
 
-int repo_tags_list(berth_app *app, const char *name, char ***out, size_t *n)
+int registry_tags_list(berth_app *app, const char *name, char ***out, size_t *n)
 {
 	int more;
-	return repo_tags_page(app, name, NULL, SIZE_MAX, out, n, &more);
+	return registry_tags_page(app, name, NULL, SIZE_MAX, out, n, &more);
 }
 
 typedef struct catalog_walk {
@@ -630,7 +630,7 @@ static berth_walk_action catalog_entry(const char *path,
 		return BERTH_WALK_SKIP_DIR;
 	const char *name = path + c->root_len;
 	size_t len = strlen(name);
-	if (!berth_name_valid(name, len))
+	if (!names_repository_valid(name, len))
 		return BERTH_WALK_SKIP_DIR;
 	if (c->last && !strcmp(c->last, name))
 		return BERTH_WALK_CONTINUE;
@@ -646,7 +646,7 @@ static berth_walk_action catalog_entry(const char *path,
 	return BERTH_WALK_CONTINUE;
 }
 
-int repo_catalog_page(berth_app *app, const char *last, size_t limit,
+int registry_catalog_page(berth_app *app, const char *last, size_t limit,
 		      char ***out, size_t *n, int *more)
 {
 	char root[BERTH_PATH_MAX], after[BERTH_PATH_MAX];
@@ -667,7 +667,7 @@ int repo_catalog_page(berth_app *app, const char *last, size_t limit,
 	if (!rc && c.names.oom)
 		rc = BERTH_E_NOMEM;
 	if (rc) {
-		repo_strv_free(c.names.v, c.names.n);
+		registry_strv_free(c.names.v, c.names.n);
 		return rc;
 	}
 	/* Keep the walk's order, which is the order `last` resumes in
@@ -678,15 +678,15 @@ int repo_catalog_page(berth_app *app, const char *last, size_t limit,
 	return BERTH_OK;
 }
 
-int repo_catalog(berth_app *app, char ***out, size_t *n)
+int registry_catalog(berth_app *app, char ***out, size_t *n)
 {
 	int more;
-	return repo_catalog_page(app, NULL, SIZE_MAX, out, n, &more);
+	return registry_catalog_page(app, NULL, SIZE_MAX, out, n, &more);
 }
 
 /* ---- referrers ---- */
 
-static void referrer_clear(repo_referrer *r)
+static void referrer_clear(registry_referrer *r)
 {
 	free(r->media_type);
 	free(r->artifact_type);
@@ -694,7 +694,7 @@ static void referrer_clear(repo_referrer *r)
 	memset(r, 0, sizeof *r);
 }
 
-void repo_referrers_free(repo_referrer *v, size_t n)
+void registry_referrers_free(registry_referrer *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		referrer_clear(&v[i]);
@@ -726,25 +726,25 @@ static int referrer_of(const char *rel, berth_digest *d)
 	memcpy(text, rel, (size_t)(tail - rel));
 	text[tail - rel] = 0;
 	text[slash - rel] = ':';
-	return berth_digest_parse(text, d) == 0;
+	return digest_parse(text, d) == 0;
 }
 
 /* One referrer from its record; 1 if it is one (present, naming the
    subject), 0 if not (a stale link), <0. */
 static int referrer_describe(referrers_walk *w, const berth_digest *d,
-			     repo_referrer *r)
+			     registry_referrer *r)
 {
 	uint64_t size = 0;
-	int rc = repo_manifest_exists_size(w->app, w->name, d, &size);
+	int rc = registry_manifest_exists_size(w->app, w->name, d, &size);
 	if (rc <= 0)
 		return rc;
 	berth_manifest_record rec;
-	rc = repo_manifest_record(w->app, w->name, d, size, REPO_RECORD_FULL,
+	rc = registry_manifest_record(w->app, w->name, d, size, REPO_RECORD_FULL,
 				  &rec);
 	if (rc)
 		return rc == BERTH_E_NOT_FOUND ? 0 : rc;
-	if (!rec.has_subject || !berth_digest_equal(&rec.subject, w->subject)) {
-		berth_record_free(&rec);
+	if (!rec.has_subject || !digest_equal(&rec.subject, w->subject)) {
+		registry_record_free(&rec);
 		return 0;
 	}
 	memset(r, 0, sizeof *r);
@@ -768,11 +768,11 @@ static berth_walk_action referrer_entry(const char *path,
 	char ds[BERTH_DIGEST_MAX];
 	if (info->is_dir || !referrer_of(path + w->dir_len + 1, &d))
 		return BERTH_WALK_CONTINUE;
-	berth_digest_format(&d, ds);
+	digest_format(&d, ds);
 	/* start_after is a hint a driver may ignore: filter here too. */
 	if (w->after[0] && strcmp(ds, w->after) <= 0)
 		return BERTH_WALK_CONTINUE;
-	repo_referrer r;
+	registry_referrer r;
 	int rc = referrer_describe(w, &d, &r);
 	if (rc < 0) {
 		w->rc = rc;
@@ -785,7 +785,7 @@ static berth_walk_action referrer_entry(const char *path,
 	return stop ? BERTH_WALK_STOP : BERTH_WALK_CONTINUE;
 }
 
-int repo_referrers_walk(berth_app *app, const char *name,
+int registry_referrers_walk(berth_app *app, const char *name,
 			const berth_digest *subject, const berth_digest *after,
 			repo_referrer_cb cb, void *payload)
 {
@@ -796,10 +796,10 @@ int repo_referrers_walk(berth_app *app, const char *name,
 	w.dir_len = strlen(dir);
 	const char *start_after = NULL;
 	if (after) {
-		berth_digest_format(after, w.after);
+		digest_format(after, w.after);
 		/* Resume just after the previous page's last link. */
 		if (snprintf(start, sizeof start, "%s/%s/%s/link", dir,
-			     berth_digest_alg_name(after->alg),
+			     digest_alg_name(after->alg),
 			     after->hex) < (int)sizeof start)
 			start_after = start;
 	}
@@ -810,17 +810,17 @@ int repo_referrers_walk(berth_app *app, const char *name,
 }
 
 typedef struct referrers_all {
-	repo_referrer *v;
+	registry_referrer *v;
 	size_t n, cap;
 	int oom;
 } referrers_all;
 
-static int collect_referrer(const repo_referrer *r, void *p)
+static int collect_referrer(const registry_referrer *r, void *p)
 {
 	referrers_all *a = p;
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 8;
-		repo_referrer *v = realloc(a->v, cap * sizeof *v);
+		registry_referrer *v = realloc(a->v, cap * sizeof *v);
 		if (!v) {
 			a->oom = 1;
 			return 1;
@@ -828,7 +828,7 @@ static int collect_referrer(const repo_referrer *r, void *p)
 		a->v = v;
 		a->cap = cap;
 	}
-	repo_referrer *c = &a->v[a->n];
+	registry_referrer *c = &a->v[a->n];
 	memset(c, 0, sizeof *c);
 	c->digest = r->digest;
 	c->size = r->size;
@@ -845,19 +845,19 @@ static int collect_referrer(const repo_referrer *r, void *p)
 	return 0;
 }
 
-int repo_referrers(berth_app *app, const char *name,
-		   const berth_digest *subject, repo_referrer **out,
+int registry_referrers(berth_app *app, const char *name,
+		   const berth_digest *subject, registry_referrer **out,
 		   size_t *n)
 {
 	referrers_all a = {0};
 	*out = NULL;
 	*n = 0;
-	int rc = repo_referrers_walk(app, name, subject, NULL,
+	int rc = registry_referrers_walk(app, name, subject, NULL,
 				     collect_referrer, &a);
 	if (!rc && a.oom)
 		rc = BERTH_E_NOMEM;
 	if (rc) {
-		repo_referrers_free(a.v, a.n);
+		registry_referrers_free(a.v, a.n);
 		return rc;
 	}
 	*out = a.v;

@@ -4,8 +4,8 @@
  * the API handlers (api/manifests.c, api/tags.c, api/referrers.c) and
  * offline tools share these.
  */
-#ifndef BERTH_CORE_REPO_MANIFESTS_H
-#define BERTH_CORE_REPO_MANIFESTS_H
+#ifndef BERTH_CORE_REGISTRY_MANIFESTS_H
+#define BERTH_CORE_REGISTRY_MANIFESTS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -20,11 +20,11 @@
  * that digest and the manifest's blob data exists.  1, 0 or a negative
  * storage error.
  */
-int repo_manifest_exists(berth_app *app, const char *name,
+int registry_manifest_exists(berth_app *app, const char *name,
 			 const berth_digest *d);
 
-/** repo_manifest_exists that also reports the manifest's size when 1. */
-int repo_manifest_exists_size(berth_app *app, const char *name,
+/** registry_manifest_exists that also reports the manifest's size when 1. */
+int registry_manifest_exists_size(berth_app *app, const char *name,
 			      const berth_digest *d, uint64_t *size);
 
 /**
@@ -33,23 +33,23 @@ int repo_manifest_exists_size(berth_app *app, const char *name,
  * revision), BERTH_E_INVALID_ARGUMENT (neither a valid tag nor a valid
  * digest), or another storage error.
  */
-int repo_manifest_resolve(berth_app *app, const char *name, const char *ref,
+int registry_manifest_resolve(berth_app *app, const char *name, const char *ref,
 			  berth_digest *out);
 
-/** repo_manifest_resolve that also reports the manifest's size. */
-int repo_manifest_resolve_size(berth_app *app, const char *name,
+/** registry_manifest_resolve that also reports the manifest's size. */
+int registry_manifest_resolve_size(berth_app *app, const char *name,
 			       const char *ref, berth_digest *out,
 			       uint64_t *size);
 
 /** Read the stored bytes of manifest `d` (malloc'd, NUL-terminated). */
-int repo_manifest_read(berth_app *app, const berth_digest *d, char **data,
+int registry_manifest_read(berth_app *app, const berth_digest *d, char **data,
 		       size_t *len);
 
 /**
- * The media type of stored manifest bytes, as berth_record_describe
+ * The media type of stored manifest bytes, as registry_record_describe
  * finds it (a bounded parse).  Writes into buf (cap bytes), returns it.
  */
-const char *repo_manifest_media_type(const char *data, size_t len, char *buf,
+const char *registry_manifest_media_type(const char *data, size_t len, char *buf,
 				     size_t cap);
 
 enum {
@@ -59,30 +59,30 @@ enum {
 
 /**
  * The record of manifest `d` of repository `name`, which the caller found
- * present with `size` bytes (repo_manifest_exists_size).  One small read
+ * present with `size` bytes (registry_manifest_exists_size).  One small read
  * when the record is there and its size matches; otherwise (a revision
  * written by Distribution or an older Berth, or a damaged record) it is
- * rebuilt from a bounded parse of the manifest (berth_record_describe;
+ * rebuilt from a bounded parse of the manifest (registry_record_describe;
  * what cannot be parsed within the limits is described as
  * application/json, with a warning in the log) and written back, unless
  * REPO_RECORD_NO_WRITE or the registry is read-only.  Free *out with
- * berth_record_free.  BERTH_OK or a storage error.
+ * registry_record_free.  BERTH_OK or a storage error.
  */
-int repo_manifest_record(berth_app *app, const char *name,
+int registry_manifest_record(berth_app *app, const char *name,
 			 const berth_digest *d, uint64_t size, int flags,
 			 berth_manifest_record *out);
 
 /**
  * The media type manifest `d` (`size` bytes, found present by the
  * caller) is served with, into mt (cap bytes): from the in-process cache
- * of recent answers (registry/record_cache.h) or its record (repo_manifest_record,
+ * of recent answers (registry/record_cache.h) or its record (registry_manifest_record,
  * which may rebuild it).  BERTH_OK or a storage error.
  */
-int repo_manifest_served_type(berth_app *app, const char *name,
+int registry_manifest_served_type(berth_app *app, const char *name,
 			      const berth_digest *d, uint64_t size, char *mt,
 			      size_t cap);
 
-/** Why repo_manifest_put refused a manifest (a positive return). */
+/** Why registry_manifest_put refused a manifest (a positive return). */
 enum {
 	REPO_PUT_OK = 0,
 	REPO_PUT_MISSING = 1,       /* a reference is not in the repository */
@@ -107,7 +107,7 @@ typedef struct repo_put_problem {
  * tag index link, tag current link (last, so a tag only ever names a
  * complete manifest).  BERTH_OK, a REPO_PUT_* or a storage error.
  */
-int repo_manifest_put(berth_app *app, const char *name, const char *tag,
+int registry_manifest_put(berth_app *app, const char *name, const char *tag,
 		      const berth_digest *d, const char *data, size_t len,
 		      const berth_manifest *m, repo_put_problem *problem);
 
@@ -118,71 +118,71 @@ int repo_manifest_put(berth_app *app, const char *name, const char *tag,
  * (garbage collection's job).
  * BERTH_E_NOT_FOUND if the repository does not hold it.
  */
-int repo_manifest_delete(berth_app *app, const char *name,
+int registry_manifest_delete(berth_app *app, const char *name,
 			 const berth_digest *d);
 
 /** Delete tag `tag`; BERTH_E_NOT_FOUND if there is none. */
-int repo_tag_delete(berth_app *app, const char *name, const char *tag);
+int registry_tag_delete(berth_app *app, const char *name, const char *tag);
 
 /** 1 if repository `name` exists (has _manifests, _layers or _uploads). */
-int repo_exists(berth_app *app, const char *name);
+int registry_repo_exists(berth_app *app, const char *name);
 
 /**
  * The tags of repository `name`, sorted (byte order).  *out is a malloc'd
- * array of malloc'd strings (free with repo_strv_free).  A repository
+ * array of malloc'd strings (free with registry_strv_free).  A repository
  * without tags gives an empty list; an unknown one BERTH_E_NOT_FOUND.
  */
-int repo_tags_list(berth_app *app, const char *name, char ***out, size_t *n);
+int registry_tags_list(berth_app *app, const char *name, char ***out, size_t *n);
 
 /**
  * One page of tags: those after `last` (NULL: from the start), at most
  * `limit`; *more says whether tags remain after the page.
  */
-int repo_tags_page(berth_app *app, const char *name, const char *last,
+int registry_tags_page(berth_app *app, const char *name, const char *last,
 		   size_t limit, char ***out, size_t *n, int *more);
 
 /**
  * Every repository name, in walk order: component by component, each
  * level in byte order (as Distribution's catalog), e.g. "a", "a/x", "a-b".
  */
-int repo_catalog(berth_app *app, char ***out, size_t *n);
+int registry_catalog(berth_app *app, char ***out, size_t *n);
 
 /** One page of the catalog: names after `last`, at most `limit`. */
-int repo_catalog_page(berth_app *app, const char *last, size_t limit,
+int registry_catalog_page(berth_app *app, const char *last, size_t limit,
 		      char ***out, size_t *n, int *more);
 
-void repo_strv_free(char **v, size_t n);
+void registry_strv_free(char **v, size_t n);
 
 /** A manifest whose subject is some other manifest. */
-typedef struct repo_referrer {
+typedef struct registry_referrer {
 	berth_digest digest;
 	uint64_t size;
 	char *media_type;
 	char *artifact_type;    /* NULL if none */
 	char *annotations_json; /* NULL if none */
-} repo_referrer;
+} registry_referrer;
 
 /** Called per referrer; `r` is borrowed.  Non-zero stops the walk. */
-typedef int (*repo_referrer_cb)(const repo_referrer *r, void *payload);
+typedef int (*repo_referrer_cb)(const registry_referrer *r, void *payload);
 
 /**
  * The manifests of repository `name` whose subject is `subject`, in
  * digest order ("sha256:..." before "sha512:...", then by hex), those
  * after `after` only (NULL: from the first), each described from its
- * record (repo_manifest_record), never by parsing the manifest.  The
+ * record (registry_manifest_record), never by parsing the manifest.  The
  * walk resumes after `after` and stops when `cb` says so, so a page costs
  * what it holds.  An unknown subject calls nothing.  BERTH_OK or a
  * storage error.
  */
-int repo_referrers_walk(berth_app *app, const char *name,
+int registry_referrers_walk(berth_app *app, const char *name,
 			const berth_digest *subject, const berth_digest *after,
 			repo_referrer_cb cb, void *payload);
 
-/** Every referrer of `subject` (repo_referrers_walk), in digest order. */
-int repo_referrers(berth_app *app, const char *name,
-		   const berth_digest *subject, repo_referrer **out,
+/** Every referrer of `subject` (registry_referrers_walk), in digest order. */
+int registry_referrers(berth_app *app, const char *name,
+		   const berth_digest *subject, registry_referrer **out,
 		   size_t *n);
 
-void repo_referrers_free(repo_referrer *v, size_t n);
+void registry_referrers_free(registry_referrer *v, size_t n);
 
 #endif

@@ -126,7 +126,7 @@ static berth_walk_action visit(const char *path, const berth_stat_info *info,
 	return add_victim(w, w->cur) ? BERTH_WALK_STOP : BERTH_WALK_CONTINUE;
 }
 
-long berth_purge_uploads(berth_app *app, int64_t cutoff, int dryrun)
+long registry_purge_uploads(berth_app *app, int64_t cutoff, int dryrun)
 {
 	char root[BERTH_PATH_MAX];
 	purge_walk w = {.app = app, .cutoff = cutoff, .dryrun = dryrun};
@@ -149,7 +149,7 @@ long berth_purge_uploads(berth_app *app, int64_t cutoff, int dryrun)
 		rc = store_remove(&app->store, w.victims[i]);
 		if (rc && rc != BERTH_E_NOT_FOUND)
 			LOG_WARN("purge: cannot remove %s: %s", w.victims[i],
-				 berth_status_name(rc));
+				 store_status_name(rc));
 		else
 			LOG_INFO("purge: removed abandoned upload %s",
 				 w.victims[i]);
@@ -170,11 +170,11 @@ static void *purge_main(void *arg)
 	const berth_settings *cfg = app->cfg;
 	for (;;) {
 		int64_t now = (int64_t)time(NULL);
-		long n = berth_purge_uploads(app, now - cfg->purge_age_s,
+		long n = registry_purge_uploads(app, now - cfg->purge_age_s,
 					     cfg->purge_dryrun);
 		if (n < 0)
 			LOG_WARN("purge: walking the uploads failed: %s",
-				 berth_status_name((int)n));
+				 store_status_name((int)n));
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += cfg->purge_interval_s > 0 ? cfg->purge_interval_s
@@ -190,7 +190,7 @@ static void *purge_main(void *arg)
 	}
 }
 
-int berth_purge_start(berth_app *app)
+int registry_purge_start(berth_app *app)
 {
 	if (!app->cfg->purge_enabled || app->cfg->readonly)
 		return 0;
@@ -201,7 +201,7 @@ int berth_purge_start(berth_app *app)
 	return 0;
 }
 
-void berth_purge_stop(void)
+void registry_purge_stop(void)
 {
 	if (!purge_running)
 		return;

@@ -3,8 +3,8 @@
  * uploads whose `startedat` is older than the configured age are deleted,
  * once at start-up and then every interval, by a background thread.
  */
-#ifndef BERTH_CORE_PURGE_H
-#define BERTH_CORE_PURGE_H
+#ifndef BERTH_CORE_REGISTRY_PURGE_H
+#define BERTH_CORE_REGISTRY_PURGE_H
 
 #include <stdint.h>
 
@@ -15,11 +15,11 @@
  * `cutoff` (seconds since the epoch).  Returns the number of uploads
  * found, or a negative berth_status if the walk failed.
  */
-long berth_purge_uploads(berth_app *app, int64_t cutoff, int dryrun);
+long registry_purge_uploads(berth_app *app, int64_t cutoff, int dryrun);
 
 /** Start the background purger if enabled in the settings. */
-int berth_purge_start(berth_app *app);
+int registry_purge_start(berth_app *app);
 /** Stop it and wait for the thread (no-op if not started). */
-void berth_purge_stop(void);
+void registry_purge_stop(void);
 
 #endif

@@ -58,7 +58,7 @@ static size_t slot_of(const void *store, const char *name,
 static int matches(const entry *e, const void *store, const char *name,
 		   const berth_digest *d)
 {
-	return e->used && e->store == store && berth_digest_equal(&e->d, d) &&
+	return e->used && e->store == store && digest_equal(&e->d, d) &&
 	       !strcmp(e->name, name);
 }
 

@@ -15,8 +15,8 @@
  * "manifests"); a push or delete in this process forgets the entry, one
  * in another process is seen once the entry is replaced.
  */
-#ifndef BERTH_CORE_RECORD_CACHE_H
-#define BERTH_CORE_RECORD_CACHE_H
+#ifndef BERTH_CORE_REGISTRY_RECORD_CACHE_H
+#define BERTH_CORE_REGISTRY_RECORD_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>

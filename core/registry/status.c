@@ -7,11 +7,11 @@
 
 const char *registry_status_name(int status)
 {
-	return berth_status_name(status);
+	return store_status_name(status);
 }
 
 const char *registry_status_detail(void)
 {
-	const char *d = berth_host_last_error();
+	const char *d = driver_host_last_error();
 	return d ? d : "";
 }

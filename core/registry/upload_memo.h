@@ -13,8 +13,8 @@
  * digest is computed from the stored data when it closes.  The taint
  * stays until the memo is forgotten; a newer hash does not clear it.
  */
-#ifndef BERTH_UPLOAD_MEMO_H
-#define BERTH_UPLOAD_MEMO_H
+#ifndef BERTH_CORE_REGISTRY_UPLOAD_MEMO_H
+#define BERTH_CORE_REGISTRY_UPLOAD_MEMO_H
 
 #include <stdint.h>
 

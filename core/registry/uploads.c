@@ -163,7 +163,7 @@ static int upload_exists(registry_upload *u)
 static void load_hashstate(registry_upload *u)
 {
 	char path[BERTH_PATH_MAX];
-	berth_hasher_init(&u->hash, BERTH_DIGEST_SHA256);
+	digest_hasher_init(&u->hash, BERTH_DIGEST_SHA256);
 	u->hash_valid = 0;
 	if (u->size == 0) {
 		u->hash_valid = 1;
@@ -175,11 +175,11 @@ static void load_hashstate(registry_upload *u)
 				u->size);
 	if (store_get(u->store, path, &buf, &len) != BERTH_OK)
 		return;
-	if (berth_hasher_restore(&u->hash, (unsigned char *)buf, len) == 0 &&
+	if (digest_hasher_restore(&u->hash, (unsigned char *)buf, len) == 0 &&
 	    u->hash.bytes == u->size)
 		u->hash_valid = 1;
 	else
-		berth_hasher_init(&u->hash, BERTH_DIGEST_SHA256);
+		digest_hasher_init(&u->hash, BERTH_DIGEST_SHA256);
 	free(buf);
 }
 
@@ -189,7 +189,7 @@ static void save_hashstate(registry_upload *u)
 {
 	char path[BERTH_PATH_MAX];
 	unsigned char buf[BERTH_HASHER_STATE_MAX];
-	size_t len = berth_hasher_save(&u->hash, buf);
+	size_t len = digest_hasher_save(&u->hash, buf);
 	layout_upload_hashstate(path, u->name, u->id, BERTH_DIGEST_SHA256,
 				u->hash.bytes);
 	/* Earlier states stay until the upload ends and its directory is
@@ -255,7 +255,7 @@ static void discard(registry_upload *u)
 	int rc = store_remove(u->store, layout_upload_dir(path, u->name, u->id));
 	if (rc && rc != BERTH_E_NOT_FOUND)
 		LOG_WARN("could not remove upload %s of %s: %s", u->id,
-			 u->name, berth_status_name(rc));
+			 u->name, store_status_name(rc));
 }
 
 static void remove_upload(registry_upload *u)
@@ -392,7 +392,7 @@ int registry_upload_open(registry_upload *u)
 	if (u->unverified && (rc = verify_exists(u)))
 		return rc;
 	if (u->tainted)
-		berth_hasher_init(&u->hash, BERTH_DIGEST_SHA256);
+		digest_hasher_init(&u->hash, BERTH_DIGEST_SHA256);
 	else
 		load_hashstate(u);
 	return BERTH_OK;
@@ -423,7 +423,7 @@ int registry_upload_write(registry_upload *u, const void *data, size_t len)
 		return rc;
 	}
 	if (u->hash_valid)
-		berth_hasher_update(&u->hash, data, len);
+		digest_hasher_update(&u->hash, data, len);
 	u->size += len;
 	return BERTH_OK;
 }
@@ -464,7 +464,7 @@ int registry_upload_end_chunk(registry_upload *u)
 
 /* Hash the committed upload data from scratch with the wanted algorithm;
    *bytes is how many bytes that took. */
-static int rehash(registry_upload *u, const char *path, berth_digest_alg alg,
+static int rehash(registry_upload *u, const char *path, digest_alg alg,
 		  berth_digest *out, uint64_t *bytes)
 {
 	berth_reader *r = NULL;
@@ -472,7 +472,7 @@ static int rehash(registry_upload *u, const char *path, berth_digest_alg alg,
 	int rc = store_reader(u->store, path, 0, &r);
 	if (rc)
 		return rc;
-	berth_hasher_init(&h, alg);
+	digest_hasher_init(&h, alg);
 	char *buf = malloc(1 << 20);
 	if (!buf) {
 		store_reader_close(u->store, r);
@@ -483,13 +483,13 @@ static int rehash(registry_upload *u, const char *path, berth_digest_alg alg,
 		rc = store_read(u->store, r, buf, 1 << 20, &n);
 		if (rc || n == 0)
 			break;
-		berth_hasher_update(&h, buf, n);
+		digest_hasher_update(&h, buf, n);
 	}
 	free(buf);
 	store_reader_close(u->store, r);
 	if (rc == BERTH_OK) {
 		*bytes = h.bytes;
-		berth_hasher_final(&h, out);
+		digest_hasher_final(&h, out);
 	}
 	return rc;
 }
@@ -505,9 +505,9 @@ static int publish_blob(registry_upload *u, const char *data,
 			registry_upload_result *res)
 {
 	char blob[BERTH_PATH_MAX], ds[BERTH_DIGEST_MAX];
-	berth_digest_format(d, ds);
+	digest_format(d, ds);
 	uint64_t stored;
-	int rc = repo_blob_size(u->app, d, &stored);
+	int rc = registry_blob_size(u->app, d, &stored);
 	if (rc == BERTH_OK && stored == size)
 		return BERTH_OK;
 	if (rc == BERTH_OK) {
@@ -521,7 +521,7 @@ static int publish_blob(registry_upload *u, const char *data,
 	}
 	rc = store_move(u->store, data, layout_blob_data(blob, d));
 	if (rc == BERTH_OK)
-		rc = repo_blob_size(u->app, d, &stored);
+		rc = registry_blob_size(u->app, d, &stored);
 	if (rc)
 		return rc;
 	if (stored != size) {
@@ -530,7 +530,7 @@ static int publish_blob(registry_upload *u, const char *data,
 		rc = store_remove(u->store, blob);
 		LOG_ERROR("blob %s: storage holds %" PRIu64 " bytes after "
 			  "the move, %" PRIu64 " were verified; removed (%s)",
-			  ds, stored, size, berth_status_name(rc));
+			  ds, stored, size, store_status_name(rc));
 		res->stored = stored;
 		res->verified = size;
 		return REGISTRY_UPLOAD_E_SIZE;
@@ -541,7 +541,7 @@ static int publish_blob(registry_upload *u, const char *data,
 /* The digest of the committed data (`held` bytes): the incremental hash
    if it can stand for them, else a re-hash; *hashed is the byte count. */
 static int committed_digest(registry_upload *u, const char *data,
-			    berth_digest_alg alg, uint64_t held,
+			    digest_alg alg, uint64_t held,
 			    berth_digest *got, uint64_t *hashed)
 {
 	/* The incremental hash stands for the committed data only if it
@@ -559,7 +559,7 @@ static int committed_digest(registry_upload *u, const char *data,
 	*hashed = held;
 	if (!trusted)
 		return rehash(u, data, alg, got, hashed);
-	berth_hasher_final(&u->hash, got);
+	digest_hasher_final(&u->hash, got);
 	return BERTH_OK;
 }
 
@@ -583,13 +583,13 @@ int registry_upload_finalize(registry_upload *u, const berth_digest *want,
 	rc = committed_digest(u, data, want->alg, held, &res->digest, &hashed);
 	if (rc)
 		return rc;
-	if (!berth_digest_equal(&res->digest, want)) {
+	if (!digest_equal(&res->digest, want)) {
 		remove_upload(u);
 		return REGISTRY_UPLOAD_E_DIGEST;
 	}
 	rc = publish_blob(u, data, &res->digest, hashed, res);
 	if (rc == BERTH_OK)
-		rc = repo_link_blob(u->app, u->name, &res->digest);
+		rc = registry_link_blob(u->app, u->name, &res->digest);
 	if (rc)
 		return rc;
 	remove_upload(u);
@@ -637,13 +637,13 @@ int registry_upload_mount(berth_app *app, const char *name,
 {
 	int rc;
 	if (from) {
-		rc = repo_blob_linked(app, from, d);
+		rc = registry_blob_linked(app, from, d);
 	} else {
 		uint64_t size;
-		rc = repo_blob_size(app, d, &size) == BERTH_OK;
+		rc = registry_blob_size(app, d, &size) == BERTH_OK;
 	}
 	if (rc <= 0)
 		return 0;
-	rc = repo_link_blob(app, name, d);
+	rc = registry_link_blob(app, name, d);
 	return rc ? rc : 1;
 }

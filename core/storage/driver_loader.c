@@ -31,12 +31,12 @@
 
 static __thread char last_error[1024];
 
-const char *berth_host_last_error(void)
+const char *driver_host_last_error(void)
 {
 	return last_error;
 }
 
-void berth_host_clear_error(void)
+void driver_host_clear_error(void)
 {
 	last_error[0] = 0;
 }
@@ -49,7 +49,7 @@ static void host_log(const berth_host *host, berth_log_level level,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	berth_log(level, "driver: %s", buf);
+	log_write(level, "driver: %s", buf);
 }
 
 static int host_error(const berth_host *host, int code, const char *fmt, ...)
@@ -89,7 +89,7 @@ static const berth_host core_host = {
 	.now_ns = host_now_ns,
 };
 
-const berth_host *berth_core_host(void)
+const berth_host *driver_host(void)
 {
 	return &core_host;
 }
@@ -116,7 +116,7 @@ static char *exe_relative_dir(void)
 	return dir;
 }
 
-char *berth_driver_resolve(const char *name, const char *explicit_path)
+char *driver_resolve(const char *name, const char *explicit_path)
 {
 	if (explicit_path && *explicit_path)
 		return strdup(explicit_path);
@@ -131,7 +131,7 @@ char *berth_driver_resolve(const char *name, const char *explicit_path)
 	return file;
 }
 
-int berth_driver_load(const char *file, berth_driver **out, char *errbuf,
+int driver_load(const char *file, berth_driver **out, char *errbuf,
 		      size_t errlen)
 {
 	*out = NULL;
@@ -170,7 +170,7 @@ int berth_driver_load(const char *file, berth_driver **out, char *errbuf,
 	return 0;
 }
 
-void berth_driver_unload(berth_driver *d)
+void driver_unload(berth_driver *d)
 {
 	if (!d)
 		return;

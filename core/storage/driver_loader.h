@@ -2,8 +2,8 @@
  * storage/driver_loader.h - load a storage driver .so, check its descriptor head,
  * and create an instance with the core's host services table.
  */
-#ifndef BERTH_CORE_DRIVER_LOADER_H
-#define BERTH_CORE_DRIVER_LOADER_H
+#ifndef BERTH_CORE_STORAGE_DRIVER_LOADER_H
+#define BERTH_CORE_STORAGE_DRIVER_LOADER_H
 
 #include <stddef.h>
 #include <berth/storage.h>
@@ -20,7 +20,7 @@ typedef struct berth_driver {
  * "<dir>/storage-<name>.so" where dir is $BERTH_DRIVER_DIR or the
  * compiled-in default.  Returns a malloc'd string.
  */
-char *berth_driver_resolve(const char *name, const char *explicit_path);
+char *driver_resolve(const char *name, const char *explicit_path);
 
 /**
  * dlopen `file`, find BERTH_STORAGE_ENTRY and check the descriptor with
@@ -29,17 +29,17 @@ char *berth_driver_resolve(const char *name, const char *explicit_path);
  * name or version, a missing required member, a claimed capability
  * without its member.  On error returns -1 with a message in errbuf.
  */
-int berth_driver_load(const char *file, berth_driver **out, char *errbuf,
+int driver_load(const char *file, berth_driver **out, char *errbuf,
 		      size_t errlen);
 
-void berth_driver_unload(berth_driver *d);
+void driver_unload(berth_driver *d);
 
 /** The host services table the core hands to drivers. */
-const berth_host *berth_core_host(void);
+const berth_host *driver_host(void);
 
 /** The detail message the calling thread's last driver error recorded. */
-const char *berth_host_last_error(void);
+const char *driver_host_last_error(void);
 /** Clear the calling thread's driver error detail. */
-void berth_host_clear_error(void);
+void driver_host_clear_error(void);
 
 #endif

@@ -18,18 +18,18 @@ static int norm(int rc)
 	return rc > 0 || rc < BERTH_E_STATE ? BERTH_E_IO : rc;
 }
 
-int berth_store_open(berth_store *s, berth_driver *driver,
+int store_open(berth_store *s, berth_driver *driver,
 		     const berth_config *cfg, char *errbuf, size_t errlen)
 {
 	memset(s, 0, sizeof *s);
 	s->driver = driver;
 	s->d = &driver->desc;
-	berth_host_clear_error();
-	int rc = s->d->create(&s->inst, berth_core_host(), cfg);
+	driver_host_clear_error();
+	int rc = s->d->create(&s->inst, driver_host(), cfg);
 	if (rc || !s->inst) {
-		const char *detail = berth_host_last_error();
+		const char *detail = driver_host_last_error();
 		snprintf(errbuf, errlen, "storage driver %s: %s%s%s",
-			 s->d->name, berth_status_name(rc ? rc : BERTH_E_IO),
+			 s->d->name, store_status_name(rc ? rc : BERTH_E_IO),
 			 *detail ? ": " : "", detail);
 		s->inst = NULL;
 		return -1;
@@ -37,14 +37,14 @@ int berth_store_open(berth_store *s, berth_driver *driver,
 	return 0;
 }
 
-void berth_store_close(berth_store *s)
+void store_close(berth_store *s)
 {
 	if (s->inst)
 		s->d->destroy(s->inst);
 	s->inst = NULL;
 }
 
-#define CALL(expr) (berth_host_clear_error(), norm(expr))
+#define CALL(expr) (driver_host_clear_error(), norm(expr))
 
 int store_get(berth_store *s, const char *path, char **out, size_t *len)
 {
@@ -269,7 +269,7 @@ int store_redirect(berth_store *s, const char *path, const char *method,
 	return CALL(s->d->redirect_url(s->inst, path, method, out));
 }
 
-const char *berth_status_name(int status)
+const char *store_status_name(int status)
 {
 	switch (status) {
 	case BERTH_OK: return "ok";

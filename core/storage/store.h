@@ -3,8 +3,8 @@
  * loaded driver, with thin wrappers that fill in defaults for optional
  * members.  Every core module talks to storage through these.
  */
-#ifndef BERTH_CORE_STORE_H
-#define BERTH_CORE_STORE_H
+#ifndef BERTH_CORE_STORAGE_STORE_H
+#define BERTH_CORE_STORAGE_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -19,9 +19,9 @@ typedef struct berth_store {
 } berth_store;
 
 /** Create the instance; -1 with errbuf on failure. */
-int berth_store_open(berth_store *s, berth_driver *driver,
+int store_open(berth_store *s, berth_driver *driver,
 		     const berth_config *cfg, char *errbuf, size_t errlen);
-void berth_store_close(berth_store *s);
+void store_close(berth_store *s);
 
 /* Each returns BERTH_OK or a berth_status; buffers are malloc'd (free()). */
 int store_get(berth_store *s, const char *path, char **out, size_t *len);
@@ -52,6 +52,6 @@ int store_redirect(berth_store *s, const char *path, const char *method,
 		   char **out);
 
 /** Human-readable name of a berth_status. */
-const char *berth_status_name(int status);
+const char *store_status_name(int status);
 
 #endif

@@ -8,8 +8,8 @@
  * decision whether a call fails; fault_driver.c loads the wrapped driver
  * and wraps every method.
  */
-#ifndef BERTH_FAULT_H
-#define BERTH_FAULT_H
+#ifndef BERTH_DRIVERS_FAULT_FAULT_H
+#define BERTH_DRIVERS_FAULT_FAULT_H
 
 #include <pthread.h>
 #include <stdint.h>

@@ -12,8 +12,8 @@
  * list or walk that reads its directory, once it is FS_TEMP_STALE_S old
  * (fs_sweep_temp).
  */
-#ifndef BERTH_FS_H
-#define BERTH_FS_H
+#ifndef BERTH_DRIVERS_FILESYSTEM_FS_H
+#define BERTH_DRIVERS_FILESYSTEM_FS_H
 
 #include <stdarg.h>
 #include <stddef.h>

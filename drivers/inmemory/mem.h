@@ -15,8 +15,8 @@
  * Directories are implicit: a directory exists while some object lies
  * below it.
  */
-#ifndef BERTH_MEM_H
-#define BERTH_MEM_H
+#ifndef BERTH_DRIVERS_INMEMORY_MEM_H
+#define BERTH_DRIVERS_INMEMORY_MEM_H
 
 #include <pthread.h>
 #include <stddef.h>

@@ -9,8 +9,8 @@
  * '~' is outside the path grammar, so these never collide with a path and
  * list/walk hide them.
  */
-#ifndef BERTH_S3_H
-#define BERTH_S3_H
+#ifndef BERTH_DRIVERS_S3_S3_H
+#define BERTH_DRIVERS_S3_S3_H
 
 #include <pthread.h>
 #include <stddef.h>
@@ -175,4 +175,4 @@ int s3_walk(berth_instance *inst, const char *path, const char *start_after,
 int s3_remove(berth_instance *inst, const char *path);
 int s3_stat(berth_instance *inst, const char *path, berth_stat_info *out);
 
-#endif /* BERTH_S3_H */
+#endif /* BERTH_DRIVERS_S3_S3_H */

@@ -5,8 +5,8 @@
  * driver so the unit tests can check it against the published examples.
  * Depends on OpenSSL's libcrypto only.
  */
-#ifndef BERTH_S3_SIGV4_H
-#define BERTH_S3_SIGV4_H
+#ifndef BERTH_DRIVERS_S3_SIGV4_H
+#define BERTH_DRIVERS_S3_SIGV4_H
 
 #include <stddef.h>
 
@@ -58,4 +58,4 @@ char *s3_sigv4_presign(const s3_signer *sg, const char *method,
 		       const s3_kv *extra, size_t nextra, const char *amz_date,
 		       long expires);
 
-#endif /* BERTH_S3_SIGV4_H */
+#endif /* BERTH_DRIVERS_S3_SIGV4_H */

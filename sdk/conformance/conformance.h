@@ -12,8 +12,8 @@
  * Memory from ct_fmt/ct_path/ct_alloc belongs to the case and is freed by
  * the runner after the case, which keeps the cases short and leak-free.
  */
-#ifndef BERTH_CONFORMANCE_H
-#define BERTH_CONFORMANCE_H
+#ifndef BERTH_SDK_CONFORMANCE_CONFORMANCE_H
+#define BERTH_SDK_CONFORMANCE_CONFORMANCE_H
 
 #include <pthread.h>
 #include <stddef.h>

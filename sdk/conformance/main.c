@@ -323,7 +323,7 @@ int main(int argc, char **argv)
 	berth_config_item *items = NULL;
 	berth_config cfg = {0, NULL};
 	if (cfgfile) {
-		if (berth_settings_load(cfgfile, &settings, err, sizeof err) != 0) {
+		if (config_load(cfgfile, &settings, err, sizeof err) != 0) {
 			fprintf(stderr, "berth-driver-test: %s\n", err);
 			return 2;
 		}
@@ -340,7 +340,7 @@ int main(int argc, char **argv)
 	}
 
 	berth_driver *drv = NULL;
-	if (berth_driver_load(so, &drv, err, sizeof err) != 0) {
+	if (driver_load(so, &drv, err, sizeof err) != 0) {
 		fprintf(stderr, "berth-driver-test: cannot load %s: %s\n", so, err);
 		return 2;
 	}
@@ -387,17 +387,17 @@ int main(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	pthread_mutex_init(&c.mu, NULL);
 	c.d = d;
-	c.host = berth_core_host();
+	c.host = driver_host();
 	c.cfg = &cfg;
 	c.root = root_opt;
 	c.short_mode = short_mode;
 	c.long_mode = long_mode;
 
-	berth_host_clear_error();
+	driver_host_clear_error();
 	int rc = d->create(&c.in, c.host, &cfg);
 	if (rc != BERTH_OK) {
 		printf("FAIL create: %s (%s)\n", ct_status_name(rc),
-		       berth_host_last_error() ? berth_host_last_error() : "");
+		       driver_host_last_error() ? driver_host_last_error() : "");
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
@@ -466,8 +466,8 @@ int main(int argc, char **argv)
 	curl_global_cleanup();
 	free(items);
 	if (have_settings)
-		berth_settings_free(&settings);
-	berth_driver_unload(drv);
+		config_free(&settings);
+	driver_unload(drv);
 	pthread_mutex_destroy(&c.mu);
 	return n_failed || !ran ? 1 : 0;
 }

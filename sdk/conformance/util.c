@@ -46,13 +46,13 @@ void ct_fail(ct_ctx *c, const char *fmt, ...)
 
 const char *ct_detail(void)
 {
-	const char *d = berth_host_last_error();
+	const char *d = driver_host_last_error();
 	return d ? d : "";
 }
 
 void ct_clear_detail(void)
 {
-	berth_host_clear_error();
+	driver_host_clear_error();
 }
 
 void ct_fail_rc(ct_ctx *c, int got, int want, const char *what)

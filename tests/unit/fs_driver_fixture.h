@@ -3,8 +3,8 @@
  * ABI entry point, and scratch-tree removal, for unit tests that drive
  * storage-filesystem.so with a host of their own.
  */
-#ifndef BERTH_TEST_FS_DRIVER_FIXTURE_H
-#define BERTH_TEST_FS_DRIVER_FIXTURE_H
+#ifndef BERTH_TESTS_UNIT_FS_DRIVER_FIXTURE_H
+#define BERTH_TESTS_UNIT_FS_DRIVER_FIXTURE_H
 
 #include <berth/storage.h>
 

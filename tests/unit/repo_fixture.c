@@ -17,15 +17,15 @@ int repo_fixture_setup(repo_fixture *f)
 	snprintf(f->root, sizeof f->root, "/tmp/berth-repo-XXXXXX");
 	if (!mkdtemp(f->root))
 		return -1;
-	int rc = berth_driver_load(test_driver_path("filesystem"), &f->driver,
+	int rc = driver_load(test_driver_path("filesystem"), &f->driver,
 				   err, sizeof err);
 	if (rc)
 		return -1;
 	berth_config_item items[] = {{"rootdirectory", f->root}};
 	berth_config c = {1, items};
 	app_init(&f->app, &f->cfg);
-	if (berth_store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
-		berth_driver_unload(f->driver);
+	if (store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
+		driver_unload(f->driver);
 		f->driver = NULL;
 		return -1;
 	}
@@ -35,8 +35,8 @@ int repo_fixture_setup(repo_fixture *f)
 void repo_fixture_teardown(repo_fixture *f)
 {
 	store_remove(&f->app.store, "/docker");
-	berth_store_close(&f->app.store);
+	store_close(&f->app.store);
 	app_fini(&f->app);
-	berth_driver_unload(f->driver);
+	driver_unload(f->driver);
 	rmdir(f->root);
 }

@@ -2,8 +2,8 @@
  * repo_fixture.h - a registry application on the filesystem driver in a
  * scratch directory, for unit tests of the repository layer.
  */
-#ifndef BERTH_TEST_REPO_FIXTURE_H
-#define BERTH_TEST_REPO_FIXTURE_H
+#ifndef BERTH_TESTS_UNIT_REPO_FIXTURE_H
+#define BERTH_TESTS_UNIT_REPO_FIXTURE_H
 
 #include "app.h"
 #include "config.h"

@@ -3,8 +3,8 @@
  * itself at start-up; CHECK* record failures without stopping the case.
  * The runner prints one line per case and "N passed, N failed".
  */
-#ifndef BERTH_TEST_H
-#define BERTH_TEST_H
+#ifndef BERTH_TESTS_UNIT_TEST_H
+#define BERTH_TESTS_UNIT_TEST_H
 
 #include <stdio.h>
 #include <string.h>

@@ -15,7 +15,7 @@
 
 static int parse(const char *y, berth_settings *s, char *err)
 {
-	return berth_settings_parse(y, strlen(y), "config.yml", s, err, 512);
+	return config_parse(y, strlen(y), "config.yml", s, err, 512);
 }
 
 /* Parses `y` and returns what was logged on stderr meanwhile. */
@@ -27,9 +27,9 @@ static char *parse_logged(const char *y, berth_settings *s, char *err,
 	fflush(stderr);
 	int saved = dup(2);
 	dup2(fd, 2);
-	berth_log_set_level(BERTH_LOG_DEBUG);
+	log_set_level(BERTH_LOG_DEBUG);
 	*rc = parse(y, s, err);
-	berth_log_set_level(BERTH_LOG_INFO);
+	log_set_level(BERTH_LOG_INFO);
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
@@ -53,7 +53,7 @@ TEST(config_default)
 {
 	berth_settings s;
 	char err[512] = "";
-	CHECK_EQ_INT(berth_settings_load(NULL, &s, err, sizeof err), 0);
+	CHECK_EQ_INT(config_load(NULL, &s, err, sizeof err), 0);
 	CHECK_STR(s.source, "<default>");
 	CHECK_STR(s.driver, "filesystem");
 	CHECK(s.driver_path == NULL);
@@ -71,7 +71,7 @@ TEST(config_default)
 	CHECK_EQ_INT(s.connection_limit, 0); /* as descriptors allow */
 	CHECK_EQ_INT(s.timeout_s, 60);
 	CHECK(s.host == NULL && s.prefix == NULL && s.tls_certificate == NULL);
-	berth_settings_free(&s);
+	config_free(&s);
 }
 
 TEST(config_full)
@@ -127,7 +127,7 @@ TEST(config_full)
 	CHECK_STR(s.tls_key, "/k.pem");
 	CHECK_EQ_INT(s.connection_limit, 50);
 	CHECK_EQ_INT(s.timeout_s, 120);
-	berth_settings_free(&s);
+	config_free(&s);
 }
 
 TEST(config_distribution_example_warns_only)
@@ -164,7 +164,7 @@ TEST(config_distribution_example_warns_only)
 	/* accesslog is understood, not warned about */
 	CHECK(strstr(log, "accesslog") == NULL);
 	if (rc == 0)
-		berth_settings_free(&s);
+		config_free(&s);
 }
 
 TEST(config_auth_and_tls_client_keys_are_silent)
@@ -185,7 +185,7 @@ TEST(config_auth_and_tls_client_keys_are_silent)
 	CHECK_STR(s.addr, ":5000");
 	CHECK_STR(log, "");
 	if (rc == 0)
-		berth_settings_free(&s);
+		config_free(&s);
 }
 
 TEST(config_storage_as_scalar)
@@ -194,7 +194,7 @@ TEST(config_storage_as_scalar)
 	char err[512] = "";
 	CHECK_EQ_INT(parse("version: 0.1\nstorage: inmemory\n", &s, err), 0);
 	CHECK_STR(s.driver, "inmemory");
-	berth_settings_free(&s);
+	config_free(&s);
 }
 
 TEST(config_nested_driver_options_flattened)
@@ -217,7 +217,7 @@ TEST(config_nested_driver_options_flattened)
 	CHECK_STR(opt(&s, "credentials.project_id"), "p1");
 	CHECK_STR(opt(&s, "credentials.deep.x"), "1");
 	CHECK_STR(opt(&s, "chunksize"), "5242880");
-	berth_settings_free(&s);
+	config_free(&s);
 }
 
 TEST(config_durations)
@@ -242,7 +242,7 @@ TEST(config_durations)
 		CHECK_EQ_INT(rc, 0);
 		if (rc == 0) {
 			CHECK_EQ_INT(s.purge_age_s, ok[i].secs);
-			berth_settings_free(&s);
+			config_free(&s);
 		}
 	}
 	static const char *const bad[] = {"24", "x", "10 s", "1d", "-1h",
@@ -261,7 +261,7 @@ TEST(config_durations)
 			CHECK_EQ_INT(rc, 0);
 			if (rc == 0) {
 				CHECK_EQ_INT(s.purge_interval_s, 24);
-				berth_settings_free(&s);
+				config_free(&s);
 			}
 			continue;
 		}
@@ -280,7 +280,7 @@ TEST(config_http_timeout_seconds)
 			   &s, err),
 		     0);
 	CHECK_EQ_INT(s.timeout_s, 15);
-	berth_settings_free(&s);
+	config_free(&s);
 }
 
 /* Each refusal: the exact message names file, line and key. */
@@ -296,7 +296,7 @@ static void refused(const char *y, const char *want)
 		test_fail(__FILE__, __LINE__, m);
 	}
 	if (rc == 0)
-		berth_settings_free(&s);
+		config_free(&s);
 }
 
 TEST(config_unknown_key_names_line_and_key)
@@ -388,12 +388,12 @@ TEST(config_load_file_and_missing_file)
 	close(fd);
 	berth_settings s;
 	char err[512] = "", want[600];
-	CHECK_EQ_INT(berth_settings_load(path, &s, err, sizeof err), -1);
+	CHECK_EQ_INT(config_load(path, &s, err, sizeof err), -1);
 	snprintf(want, sizeof want,
 		 "%s:5: storage.delete.enabled: expected a boolean", path);
 	CHECK(strstr(err, want) == err);
 	unlink(path);
-	CHECK_EQ_INT(berth_settings_load(path, &s, err, sizeof err), -1);
+	CHECK_EQ_INT(config_load(path, &s, err, sizeof err), -1);
 	CHECK(strstr(err, "cannot open") != NULL);
 }
 
@@ -405,17 +405,17 @@ TEST(config_environment_overrides)
 	setenv("REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY", "/env/root", 1);
 	setenv("REGISTRY_STORAGE_FILESYSTEM_MAXTHREADS", "50", 1);
 	setenv("REGISTRY_STORAGE_DELETE_ENABLED", "true", 1);
-	int rc = berth_settings_load(NULL, &s, err, sizeof err);
+	int rc = config_load(NULL, &s, err, sizeof err);
 	CHECK_EQ_INT(rc, 0);
 	if (rc == 0) {
 		CHECK_STR(s.addr, "0.0.0.0:6000");
 		CHECK_STR(opt(&s, "rootdirectory"), "/env/root");
 		CHECK_STR(opt(&s, "maxthreads"), "50");
 		CHECK_EQ_INT(s.delete_enabled, 1);
-		berth_settings_free(&s);
+		config_free(&s);
 	}
 	setenv("REGISTRY_STORAGE_DELETE_ENABLED", "maybe", 1);
-	CHECK_EQ_INT(berth_settings_load(NULL, &s, err, sizeof err), -1);
+	CHECK_EQ_INT(config_load(NULL, &s, err, sizeof err), -1);
 	CHECK_STR(err, "REGISTRY_STORAGE_DELETE_ENABLED: expected a boolean, "
 		       "got \"maybe\"");
 	unsetenv("REGISTRY_HTTP_ADDR");
@@ -443,6 +443,6 @@ TEST(config_auth_unused_token_key_warns)
 	CHECK(strstr(log, "none") == NULL);
 	if (rc == 0) {
 		CHECK_STR(s.auth.token_jwks, "/j");
-		berth_settings_free(&s);
+		config_free(&s);
 	}
 }

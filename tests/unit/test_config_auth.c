@@ -18,7 +18,7 @@
 
 static int parse(const char *text, berth_settings *s, char *err)
 {
-	return berth_settings_parse(text, strlen(text), "config.yml", s, err,
+	return config_parse(text, strlen(text), "config.yml", s, err,
 				    512);
 }
 
@@ -55,7 +55,7 @@ TEST(config_auth_token_with_acl)
 	CHECK_EQ_INT(s.auth.acl[1].actions, BERTH_ACTION_ALL);
 	CHECK_STR(s.auth.acl[1].accounts.v[0], "*");
 	CHECK_STR(s.auth.acl[2].type, "registry");
-	berth_settings_free(&s);
+	config_free(&s);
 }
 
 TEST(config_auth_refusals)
@@ -120,11 +120,11 @@ TEST(config_auth_refusals)
 			test_fail(__FILE__, __LINE__, m);
 		}
 		if (rc == 0)
-			berth_settings_free(&s);
+			config_free(&s);
 	}
 	berth_settings s;
 	char err[512];
 	CHECK_EQ_INT(parse(HEAD, &s, err), 0);
 	CHECK(s.auth.htpasswd_path == NULL && s.auth.token_realm == NULL);
-	berth_settings_free(&s);
+	config_free(&s);
 }

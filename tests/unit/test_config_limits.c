@@ -14,7 +14,7 @@ static int parse_limits(const char *http, berth_settings *s, char *err)
 	snprintf(y, sizeof y,
 		 "version: 0.1\nstorage: inmemory\nhttp:\n  addr: :5000\n%s",
 		 http);
-	return berth_settings_parse(y, strlen(y), "limits.yml", s, err, 512);
+	return config_parse(y, strlen(y), "limits.yml", s, err, 512);
 }
 
 TEST(config_limits_defaults)
@@ -28,7 +28,7 @@ TEST(config_limits_defaults)
 	CHECK_EQ_INT(s.min_body_rate, 1024);
 	CHECK_EQ_INT(s.max_connections_per_ip, 256);
 	CHECK_EQ_INT(s.workers, 32);
-	berth_settings_free(&s);
+	config_free(&s);
 }
 
 TEST(config_limits_set)
@@ -47,7 +47,7 @@ TEST(config_limits_set)
 	CHECK_EQ_INT(s.header_timeout_s, 60);
 	CHECK_EQ_INT(s.min_body_rate, 100);
 	CHECK_EQ_INT(s.workers, 4);
-	berth_settings_free(&s);
+	config_free(&s);
 	/* 0 switches the per-address limit and the body rate off */
 	CHECK_EQ_INT(parse_limits("  maxconnectionsperip: 0\n"
 				  "  minbodyrate: 0\n",
@@ -55,7 +55,7 @@ TEST(config_limits_set)
 		     0);
 	CHECK_EQ_INT(s.max_connections_per_ip, 0);
 	CHECK_EQ_INT(s.min_body_rate, 0);
-	berth_settings_free(&s);
+	config_free(&s);
 }
 
 TEST(config_limits_refused)

@@ -39,43 +39,43 @@ TEST(htpasswd_bcrypt)
 		 a, b);
 	write_file(path, text);
 	char err[256];
-	berth_htpasswd *h = berth_htpasswd_open(path, err, sizeof err);
+	berth_htpasswd *h = auth_htpasswd_open(path, err, sizeof err);
 	CHECK(h != NULL);
-	CHECK_EQ_INT(berth_htpasswd_count(h), 2);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "alice", "secret"), 1);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "alice", "secret"), 1); /* cached */
-	CHECK_EQ_INT(berth_htpasswd_check(h, "alice", "Secret"), 0);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "alice", ""), 0);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "bob", "other"), 1);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "bob", "secret"), 0);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "plain", "secret"), 0);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "nobody", "secret"), 0);
+	CHECK_EQ_INT(auth_htpasswd_count(h), 2);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "alice", "secret"), 1);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "alice", "secret"), 1); /* cached */
+	CHECK_EQ_INT(auth_htpasswd_check(h, "alice", "Secret"), 0);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "alice", ""), 0);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "bob", "other"), 1);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "bob", "secret"), 0);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "plain", "secret"), 0);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "nobody", "secret"), 0);
 
 	/* Rewritten file: alice's old password stops working (the cache is
 	   dropped) once the change is seen. */
 	char *a2 = bcrypt("new");
 	snprintf(text, sizeof text, "alice:%s\n", a2);
 	write_file(path, text);
-	berth_htpasswd_invalidate(h);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "alice", "secret"), 0);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "alice", "new"), 1);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "bob", "other"), 0);
+	auth_htpasswd_invalidate(h);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "alice", "secret"), 0);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "alice", "new"), 1);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "bob", "other"), 0);
 	/* A file that vanishes keeps the entries in force. */
 	unlink(path);
-	berth_htpasswd_invalidate(h);
-	CHECK_EQ_INT(berth_htpasswd_check(h, "alice", "new"), 1);
-	berth_htpasswd_free(h);
+	auth_htpasswd_invalidate(h);
+	CHECK_EQ_INT(auth_htpasswd_check(h, "alice", "new"), 1);
+	auth_htpasswd_free(h);
 	free(a); free(b); free(a2);
 }
 
 TEST(htpasswd_refuses_unusable_files)
 {
 	char err[256];
-	CHECK(berth_htpasswd_open("/nonexistent/htpasswd", err, sizeof err) == NULL);
+	CHECK(auth_htpasswd_open("/nonexistent/htpasswd", err, sizeof err) == NULL);
 	char path[] = "/tmp/berth-htpasswd-XXXXXX";
 	close(mkstemp(path));
 	write_file(path, "plain:secret\n");
-	CHECK(berth_htpasswd_open(path, err, sizeof err) == NULL);
+	CHECK(auth_htpasswd_open(path, err, sizeof err) == NULL);
 	CHECK(strstr(err, "htpasswd -B") != NULL);
 	unlink(path);
 }

@@ -48,7 +48,7 @@ static int parse_sendfile(const char *value, berth_settings *s, char *err)
 	snprintf(y, sizeof y,
 		 "version: 0.1\nstorage: inmemory\nhttp:\n  sendfile: %s\n",
 		 value);
-	return berth_settings_parse(y, strlen(y), "sf.yml", s, err, 512);
+	return config_parse(y, strlen(y), "sf.yml", s, err, 512);
 }
 
 TEST(config_http_sendfile)
@@ -59,7 +59,7 @@ TEST(config_http_sendfile)
 	for (size_t i = 0; i < 3; i++) {
 		CHECK_EQ_INT(parse_sendfile(ok[i], &s, err), 0);
 		CHECK(s.sendfile && !strcmp(s.sendfile, ok[i]));
-		berth_settings_free(&s);
+		config_free(&s);
 	}
 	CHECK_EQ_INT(parse_sendfile("yes", &s, err), -1);
 	CHECK(strstr(err, "sf.yml:4: http.sendfile: expected auto, always or "

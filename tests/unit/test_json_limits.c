@@ -93,9 +93,9 @@ static int manifest_ok(const char *json, size_t len, char *err,
 		       size_t errlen)
 {
 	berth_manifest m;
-	int rc = berth_manifest_parse(json, len, NULL, &m, err, errlen);
+	int rc = registry_manifest_parse(json, len, NULL, &m, err, errlen);
 	if (rc == 0)
-		berth_manifest_free(&m);
+		registry_manifest_free(&m);
 	return rc;
 }
 

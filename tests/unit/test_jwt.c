@@ -26,11 +26,11 @@ static json_t *claims_for(const char *iss, const char *aud, long exp_in)
 			 "repository", "name", "team/app", "actions", "pull");
 }
 
-static int verify(berth_jwt_keys *k, const char *tok, char *err)
+static int verify(auth_jwt_keys *k, const char *tok, char *err)
 {
-	berth_jwt_expect e = {.issuer = "issuer", .audience = "registry"};
+	auth_jwt_expect e = {.issuer = "issuer", .audience = "registry"};
 	json_t *cl = NULL;
-	int rc = berth_jwt_verify(k, tok, strlen(tok), &e, &cl, err, 256);
+	int rc = auth_jwt_verify(k, tok, strlen(tok), &e, &cl, err, 256);
 	if (rc == 0)
 		CHECK_STR(json_string_value(json_object_get(cl, "sub")),
 			  "alice");
@@ -59,10 +59,10 @@ static char *forge(EVP_PKEY *key, json_t *hdr, json_t *cl, const char *md)
 	return out;
 }
 
-static void trust(berth_jwt_keys *k, EVP_PKEY *pk, char kid[BERTH_JWT_KID_MAX])
+static void trust(auth_jwt_keys *k, EVP_PKEY *pk, char kid[BERTH_JWT_KID_MAX])
 {
-	CHECK(berth_jwt_key_id(pk, kid) == 0);
-	CHECK(berth_jwt_keys_add_key(k, pk, kid) == 0);
+	CHECK(auth_jwt_key_id(pk, kid) == 0);
+	CHECK(auth_jwt_keys_add_key(k, pk, kid) == 0);
 }
 
 TEST(jwt_roundtrip_each_key_type)
@@ -73,19 +73,19 @@ TEST(jwt_roundtrip_each_key_type)
 			    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384")};
 	for (size_t i = 0; i < 4; i++) {
 		CHECK(keys[i] != NULL);
-		berth_jwt_keys *k = berth_jwt_keys_new();
+		auth_jwt_keys *k = auth_jwt_keys_new();
 		char kid[BERTH_JWT_KID_MAX], err[256] = "";
 		trust(k, keys[i], kid);
 		CHECK_EQ_INT(strlen(kid), 59);
 		json_t *cl = claims_for("issuer", "registry", 300);
-		char *tok = berth_jwt_sign(keys[i], kid, cl);
+		char *tok = auth_jwt_sign(keys[i], kid, cl);
 		CHECK(tok != NULL);
 		CHECK_EQ_INT(verify(k, tok, err), 0);
 		/* Tampered payload: the same signature over other claims. */
 		char *dot = strchr(tok, '.');
 		json_t *cl2 = claims_for("issuer", "registry", 300);
 		json_object_set_new(cl2, "sub", json_string("mallory"));
-		char *evil = berth_jwt_sign(keys[i], kid, cl2);
+		char *evil = auth_jwt_sign(keys[i], kid, cl2);
 		char *edot = strchr(evil, '.'), *edot2 = strchr(edot + 1, '.');
 		char *mixed = NULL;
 		CHECK(asprintf(&mixed, "%.*s%.*s%s", (int)(dot - tok), tok,
@@ -98,7 +98,7 @@ TEST(jwt_roundtrip_each_key_type)
 		json_decref(cl2);
 		free(tok);
 		json_decref(cl);
-		berth_jwt_keys_free(k);
+		auth_jwt_keys_free(k);
 		EVP_PKEY_free(keys[i]);
 	}
 }
@@ -106,7 +106,7 @@ TEST(jwt_roundtrip_each_key_type)
 TEST(jwt_claims_checked)
 {
 	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	berth_jwt_keys *k = berth_jwt_keys_new();
+	auth_jwt_keys *k = auth_jwt_keys_new();
 	char kid[BERTH_JWT_KID_MAX], err[256];
 	trust(k, pk, kid);
 	struct { const char *iss, *aud; long exp; const char *why; } cases[] = {
@@ -116,7 +116,7 @@ TEST(jwt_claims_checked)
 	};
 	for (size_t i = 0; i < 3; i++) {
 		json_t *cl = claims_for(cases[i].iss, cases[i].aud, cases[i].exp);
-		char *tok = berth_jwt_sign(pk, kid, cl);
+		char *tok = auth_jwt_sign(pk, kid, cl);
 		CHECK_EQ_INT(verify(k, tok, err), -1);
 		CHECK(strstr(err, cases[i].why) != NULL);
 		free(tok);
@@ -124,26 +124,26 @@ TEST(jwt_claims_checked)
 	}
 	/* Within the leeway: expired 30 s ago still passes. */
 	json_t *cl = claims_for("issuer", "registry", -30);
-	char *tok = berth_jwt_sign(pk, kid, cl);
+	char *tok = auth_jwt_sign(pk, kid, cl);
 	CHECK_EQ_INT(verify(k, tok, err), 0);
 	free(tok);
 	/* aud as an array; nbf in the future; no exp at all. */
 	json_object_set_new(cl, "exp", json_integer(time(NULL) + 300));
 	json_object_set_new(cl, "aud", json_pack("[s,s]", "x", "registry"));
-	tok = berth_jwt_sign(pk, kid, cl);
+	tok = auth_jwt_sign(pk, kid, cl);
 	CHECK_EQ_INT(verify(k, tok, err), 0);
 	free(tok);
 	json_object_set_new(cl, "nbf", json_integer(time(NULL) + 600));
-	tok = berth_jwt_sign(pk, kid, cl);
+	tok = auth_jwt_sign(pk, kid, cl);
 	CHECK_EQ_INT(verify(k, tok, err), -1);
 	free(tok);
 	json_object_del(cl, "nbf");
 	json_object_del(cl, "exp");
-	tok = berth_jwt_sign(pk, kid, cl);
+	tok = auth_jwt_sign(pk, kid, cl);
 	CHECK_EQ_INT(verify(k, tok, err), -1);
 	free(tok);
 	json_decref(cl);
-	berth_jwt_keys_free(k);
+	auth_jwt_keys_free(k);
 	EVP_PKEY_free(pk);
 }
 
@@ -151,17 +151,17 @@ TEST(jwt_forgeries_refused)
 {
 	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	EVP_PKEY *other = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	berth_jwt_keys *k = berth_jwt_keys_new();
+	auth_jwt_keys *k = auth_jwt_keys_new();
 	char kid[BERTH_JWT_KID_MAX], okid[BERTH_JWT_KID_MAX], err[256];
 	trust(k, pk, kid);
-	CHECK(berth_jwt_key_id(other, okid) == 0);
+	CHECK(auth_jwt_key_id(other, okid) == 0);
 	json_t *cl = claims_for("issuer", "registry", 300);
 
 	/* Untrusted key, whatever kid it claims. */
-	char *tok = berth_jwt_sign(other, okid, cl);
+	char *tok = auth_jwt_sign(other, okid, cl);
 	CHECK_EQ_INT(verify(k, tok, err), -1);
 	free(tok);
-	tok = berth_jwt_sign(other, kid, cl);
+	tok = auth_jwt_sign(other, kid, cl);
 	CHECK_EQ_INT(verify(k, tok, err), -1);
 	free(tok);
 
@@ -219,7 +219,7 @@ TEST(jwt_forgeries_refused)
 	CHECK_EQ_INT(verify(k, "a.b.c.d", err), -1);
 	CHECK_EQ_INT(verify(k, "a b.c.d", err), -1);
 	json_decref(cl);
-	berth_jwt_keys_free(k);
+	auth_jwt_keys_free(k);
 	EVP_PKEY_free(pk);
 	EVP_PKEY_free(other);
 }
@@ -251,15 +251,15 @@ TEST(jwt_root_bundle_and_x5c)
 	FILE *f = fdopen(fd, "w");
 	PEM_write_X509(f, cert);
 	fclose(f);
-	berth_jwt_keys *k = berth_jwt_keys_new();
+	auth_jwt_keys *k = auth_jwt_keys_new();
 	char err[256], kid[BERTH_JWT_KID_MAX];
-	CHECK_EQ_INT(berth_jwt_keys_add_bundle(k, path, err, sizeof err), 0);
-	CHECK_EQ_INT(berth_jwt_keys_add_bundle(k, "/nonexistent", err,
+	CHECK_EQ_INT(auth_jwt_keys_add_bundle(k, path, err, sizeof err), 0);
+	CHECK_EQ_INT(auth_jwt_keys_add_bundle(k, "/nonexistent", err,
 					       sizeof err), -1);
 	json_t *cl = claims_for("issuer", "registry", 300);
 	/* By libtrust key id of the certificate's key. */
-	CHECK(berth_jwt_key_id(pk, kid) == 0);
-	char *tok = berth_jwt_sign(pk, kid, cl);
+	CHECK(auth_jwt_key_id(pk, kid) == 0);
+	char *tok = auth_jwt_sign(pk, kid, cl);
 	CHECK_EQ_INT(verify(k, tok, err), 0);
 	free(tok);
 	/* By an x5c chain that is the trusted certificate. */
@@ -286,7 +286,7 @@ TEST(jwt_root_bundle_and_x5c)
 	free(b64);
 	OPENSSL_free(der);
 	json_decref(cl);
-	berth_jwt_keys_free(k);
+	auth_jwt_keys_free(k);
 	X509_free(cert);
 	X509_free(ocert);
 	EVP_PKEY_free(pk);
@@ -323,32 +323,32 @@ TEST(jwt_jwks)
 	int fd = mkstemp(path);
 	close(fd);
 	CHECK(json_dump_file(jwks, path, 0) == 0);
-	berth_jwt_keys *k = berth_jwt_keys_new();
+	auth_jwt_keys *k = auth_jwt_keys_new();
 	char err[256];
-	CHECK_EQ_INT(berth_jwt_keys_add_jwks(k, path, err, sizeof err), 0);
-	CHECK_EQ_INT(berth_jwt_keys_count(k), 2);
+	CHECK_EQ_INT(auth_jwt_keys_add_jwks(k, path, err, sizeof err), 0);
+	CHECK_EQ_INT(auth_jwt_keys_count(k), 2);
 	json_t *cl = claims_for("issuer", "registry", 300);
-	char *tok = berth_jwt_sign(rsa, "rsa-1", cl);
+	char *tok = auth_jwt_sign(rsa, "rsa-1", cl);
 	CHECK_EQ_INT(verify(k, tok, err), 0);
 	free(tok);
-	tok = berth_jwt_sign(ec, "ec-1", cl);
+	tok = auth_jwt_sign(ec, "ec-1", cl);
 	CHECK_EQ_INT(verify(k, tok, err), 0);
 	free(tok);
 	/* The EC key's token naming the RSA key id: alg does not fit. */
-	tok = berth_jwt_sign(ec, "rsa-1", cl);
+	tok = auth_jwt_sign(ec, "rsa-1", cl);
 	CHECK_EQ_INT(verify(k, tok, err), -1);
 	free(tok);
 	/* A key set without kid is refused. */
 	json_object_del(json_array_get(json_object_get(jwks, "keys"), 0), "kid");
 	CHECK(json_dump_file(jwks, path, 0) == 0);
-	berth_jwt_keys *k2 = berth_jwt_keys_new();
-	CHECK_EQ_INT(berth_jwt_keys_add_jwks(k2, path, err, sizeof err), -1);
-	berth_jwt_keys_free(k2);
+	auth_jwt_keys *k2 = auth_jwt_keys_new();
+	CHECK_EQ_INT(auth_jwt_keys_add_jwks(k2, path, err, sizeof err), -1);
+	auth_jwt_keys_free(k2);
 	unlink(path);
 	json_decref(cl);
 	json_decref(jwks);
 	free(n); free(e); free(x); free(y);
-	berth_jwt_keys_free(k);
+	auth_jwt_keys_free(k);
 	EVP_PKEY_free(rsa);
 	EVP_PKEY_free(ec);
 }

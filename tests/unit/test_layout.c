@@ -26,7 +26,7 @@ TEST(layout_blobs)
 {
 	char buf[BERTH_PATH_MAX];
 	berth_digest d;
-	CHECK_EQ_INT(berth_digest_parse("sha256:" HEX, &d), 0);
+	CHECK_EQ_INT(digest_parse("sha256:" HEX, &d), 0);
 	CHECK(layout_blob_data(buf, &d) == buf);
 	CHECK_PATH(buf, R "/blobs/sha256/ba/" HEX "/data");
 	CHECK_PATH(layout_blob_dir(buf, &d), R "/blobs/sha256/ba/" HEX);
@@ -36,7 +36,7 @@ TEST(layout_repository_paths)
 {
 	char buf[BERTH_PATH_MAX];
 	berth_digest d;
-	CHECK_EQ_INT(berth_digest_parse("sha256:" HEX, &d), 0);
+	CHECK_EQ_INT(digest_parse("sha256:" HEX, &d), 0);
 	const char *n = "library/alpine";
 	CHECK_PATH(layout_repos_root(buf), R "/repositories");
 	CHECK_PATH(layout_repo(buf, n), R "/repositories/library/alpine");
@@ -62,8 +62,8 @@ TEST(layout_referrers)
 {
 	char buf[BERTH_PATH_MAX];
 	berth_digest s, r;
-	CHECK_EQ_INT(berth_digest_parse("sha256:" HEX, &s), 0);
-	CHECK_EQ_INT(berth_digest_parse("sha256:" HEX2, &r), 0);
+	CHECK_EQ_INT(digest_parse("sha256:" HEX, &s), 0);
+	CHECK_EQ_INT(digest_parse("sha256:" HEX2, &r), 0);
 	CHECK_PATH(layout_referrers_dir(buf, "a/b", &s),
 		  R "/repositories/a/b/_manifests/referrers/sha256/" HEX);
 	CHECK_PATH(layout_referrer_link(buf, "a/b", &s, &r),
@@ -94,7 +94,7 @@ TEST(layout_sha512_blob)
 {
 	char buf[BERTH_PATH_MAX];
 	berth_digest d;
-	berth_digest_buffer(BERTH_DIGEST_SHA512, "abc", 3, &d);
+	digest_buffer(BERTH_DIGEST_SHA512, "abc", 3, &d);
 	layout_blob_data(buf, &d);
 	CHECK(strncmp(buf, R "/blobs/sha512/dd/ddaf35a1", 35) == 0);
 	CHECK_EQ_INT(strlen(buf), strlen(R "/blobs/sha512/dd/") + 128 + 5);
@@ -116,7 +116,7 @@ TEST(layout_overlong_path_is_empty_not_truncated)
 	memset(tag, 't', 128);
 	tag[128] = '\0';
 	berth_digest d;
-	berth_digest_buffer(BERTH_DIGEST_SHA512, "", 0, &d);
+	digest_buffer(BERTH_DIGEST_SHA512, "", 0, &d);
 	CHECK(layout_tag_index(buf, name, tag, &d)[0] == '/');
 	CHECK(layout_referrer_link(buf, name, &d, &d)[0] == '/');
 }

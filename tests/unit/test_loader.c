@@ -43,7 +43,7 @@ static void refused(const char *name, const char *want)
 	const char *file = fixture(name);
 	if (strcmp(name, "no_such_driver")) /* the fixture was built */
 		CHECK(access(file, R_OK) == 0);
-	CHECK_EQ_INT(berth_driver_load(file, &d, err, sizeof err), -1);
+	CHECK_EQ_INT(driver_load(file, &d, err, sizeof err), -1);
 	CHECK(d == NULL);
 	if (!strstr(err, want)) {
 		char m[1200];
@@ -73,7 +73,7 @@ TEST(loader_newer_minor_loads)
 {
 	berth_driver *d = NULL;
 	char err[512] = "";
-	int rc = berth_driver_load(fixture("new_minor"), &d, err, sizeof err);
+	int rc = driver_load(fixture("new_minor"), &d, err, sizeof err);
 	CHECK_EQ_INT(rc, 0);
 	CHECK_STR(err, "");
 	if (rc)
@@ -82,7 +82,7 @@ TEST(loader_newer_minor_loads)
 	CHECK_EQ_INT(d->desc.abi_minor, 7);
 	CHECK(d->desc.open_fd != NULL);
 	CHECK(d->desc.walk == NULL);
-	berth_driver_unload(d);
+	driver_unload(d);
 }
 
 typedef struct seen {
@@ -136,7 +136,7 @@ TEST(loader_older_minor_and_walk_fallback)
 {
 	berth_driver *d = NULL;
 	char err[512] = "";
-	int rc = berth_driver_load(fixture("old_minor"), &d, err, sizeof err);
+	int rc = driver_load(fixture("old_minor"), &d, err, sizeof err);
 	CHECK_EQ_INT(rc, 0);
 	CHECK_STR(err, "");
 	if (rc)
@@ -149,13 +149,13 @@ TEST(loader_older_minor_and_walk_fallback)
 	berth_store st;
 	berth_config_item bad_items[] = {{"greeting", "hi"}, {"colour", "red"}};
 	berth_config bad = {2, bad_items};
-	CHECK_EQ_INT(berth_store_open(&st, d, &bad, err, sizeof err), -1);
+	CHECK_EQ_INT(store_open(&st, d, &bad, err, sizeof err), -1);
 	CHECK(strstr(err, "oldminor") != NULL);
 	CHECK(strstr(err, "configuration error") != NULL);
 	CHECK(strstr(err, "unknown option colour") != NULL);
 
 	berth_config good = {1, bad_items};
-	rc = berth_store_open(&st, d, &good, err, sizeof err);
+	rc = store_open(&st, d, &good, err, sizeof err);
 	CHECK_EQ_INT(rc, 0);
 	if (rc == 0) {
 		int fd = 7;
@@ -181,25 +181,25 @@ TEST(loader_older_minor_and_walk_fallback)
 		memset(&s, 0, sizeof s);
 		CHECK_EQ_INT(store_walk(&st, "/nope", NULL, record, &s),
 			     BERTH_E_NOT_FOUND);
-		berth_store_close(&st);
+		store_close(&st);
 	}
-	berth_driver_unload(d);
+	driver_unload(d);
 }
 
 TEST(loader_resolve)
 {
 	const char *old = getenv("BERTH_DRIVER_DIR");
 	char *saved = old ? strdup(old) : NULL;
-	char *f = berth_driver_resolve("s3", "/opt/x.so");
+	char *f = driver_resolve("s3", "/opt/x.so");
 	CHECK_STR(f, "/opt/x.so");
 	free(f);
 	setenv("BERTH_DRIVER_DIR", "/some/dir", 1);
-	f = berth_driver_resolve("s3", NULL);
+	f = driver_resolve("s3", NULL);
 	CHECK_STR(f, "/some/dir/storage-s3.so");
 	free(f);
 	unsetenv("BERTH_DRIVER_DIR");
 	/* next to the executable: <bin>/../lib/berth */
-	f = berth_driver_resolve("filesystem", NULL);
+	f = driver_resolve("filesystem", NULL);
 	CHECK(f && strstr(f, "/lib/berth/storage-filesystem.so"));
 	CHECK(f && access(f, R_OK) == 0);
 	free(f);
@@ -217,10 +217,10 @@ static int count_cb(const char *path, void *p)
 
 TEST(loader_real_filesystem_driver)
 {
-	char *file = berth_driver_resolve("filesystem", NULL);
+	char *file = driver_resolve("filesystem", NULL);
 	berth_driver *d = NULL;
 	char err[512] = "";
-	int rc = berth_driver_load(file, &d, err, sizeof err);
+	int rc = driver_load(file, &d, err, sizeof err);
 	free(file);
 	CHECK_EQ_INT(rc, 0);
 	CHECK_STR(err, "");
@@ -234,7 +234,7 @@ TEST(loader_real_filesystem_driver)
 	berth_config_item items[] = {{"rootdirectory", root}};
 	berth_config cfg = {1, items};
 	berth_store st;
-	rc = berth_store_open(&st, d, &cfg, err, sizeof err);
+	rc = store_open(&st, d, &cfg, err, sizeof err);
 	CHECK_EQ_INT(rc, 0);
 	if (rc == 0) {
 		CHECK_EQ_INT(store_put(&st, "/x/hello", "world", 5), BERTH_OK);
@@ -257,14 +257,14 @@ TEST(loader_real_filesystem_driver)
 		check_walk_after(&st, "/x/hello", NULL, NULL, "");
 		CHECK_EQ_INT(store_remove(&st, "/x"), BERTH_OK);
 		CHECK_EQ_INT(store_exists(&st, "/x/hello"), 0);
-		berth_store_close(&st);
+		store_close(&st);
 	}
 	/* an unknown option is refused with the driver's detail */
 	berth_config_item bad_items[] = {{"rootdirectory", root},
 					 {"bogus", "1"}};
 	berth_config bad = {2, bad_items};
-	CHECK_EQ_INT(berth_store_open(&st, d, &bad, err, sizeof err), -1);
+	CHECK_EQ_INT(store_open(&st, d, &bad, err, sizeof err), -1);
 	CHECK(strstr(err, "bogus") != NULL);
 	rmdir(root);
-	berth_driver_unload(d);
+	driver_unload(d);
 }

@@ -12,14 +12,14 @@
 
 TEST(log_level_parse)
 {
-	CHECK_EQ_INT(berth_log_level_parse("error"), BERTH_LOG_ERROR);
-	CHECK_EQ_INT(berth_log_level_parse("warn"), BERTH_LOG_WARN);
-	CHECK_EQ_INT(berth_log_level_parse("warning"), BERTH_LOG_WARN);
-	CHECK_EQ_INT(berth_log_level_parse("info"), BERTH_LOG_INFO);
-	CHECK_EQ_INT(berth_log_level_parse("DEBUG"), BERTH_LOG_DEBUG);
-	CHECK_EQ_INT(berth_log_level_parse("verbose"), -1);
-	CHECK_EQ_INT(berth_log_level_parse(""), -1);
-	CHECK_EQ_INT(berth_log_level_parse(NULL), -1);
+	CHECK_EQ_INT(log_level_parse("error"), BERTH_LOG_ERROR);
+	CHECK_EQ_INT(log_level_parse("warn"), BERTH_LOG_WARN);
+	CHECK_EQ_INT(log_level_parse("warning"), BERTH_LOG_WARN);
+	CHECK_EQ_INT(log_level_parse("info"), BERTH_LOG_INFO);
+	CHECK_EQ_INT(log_level_parse("DEBUG"), BERTH_LOG_DEBUG);
+	CHECK_EQ_INT(log_level_parse("verbose"), -1);
+	CHECK_EQ_INT(log_level_parse(""), -1);
+	CHECK_EQ_INT(log_level_parse(NULL), -1);
 }
 
 /* Run the logger with stderr redirected; returns what it wrote. */
@@ -46,12 +46,12 @@ static char *capture(void (*fn)(void))
 
 static void emit(void)
 {
-	berth_log_set_level(BERTH_LOG_WARN);
+	log_set_level(BERTH_LOG_WARN);
 	LOG_INFO("hidden %d", 1);
 	LOG_DEBUG("hidden too");
 	LOG_WARN("shown %s\n", "warn");
 	LOG_ERROR("shown error");
-	berth_log_set_level(BERTH_LOG_INFO);
+	log_set_level(BERTH_LOG_INFO);
 }
 
 TEST(log_filter_and_format)

@@ -48,7 +48,7 @@ static int parse(const char *json, const char *ct, berth_manifest *m)
 {
 	err[0] = 'X';
 	err[1] = '\0';
-	return berth_manifest_parse(json, strlen(json), ct, m, err, sizeof err);
+	return registry_manifest_parse(json, strlen(json), ct, m, err, sizeof err);
 }
 
 /* Expect failure with `rc` and a message containing `needle`; the
@@ -67,7 +67,7 @@ static void expect_fail(const char *json, const char *ct, int rc,
 	if (m.media_type || m.refs || m.nrefs || m.artifact_type ||
 	    m.annotations_json)
 		test_fail(__FILE__, line, "output not empty after failure");
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 }
 #define FAILS(json, ct, needle) expect_fail((json), (ct), -1, (needle), __LINE__)
 
@@ -81,21 +81,21 @@ TEST(manifest_oci_image)
 	CHECK_EQ_INT(m.has_subject, 0);
 	CHECK_EQ_INT(m.nrefs, 3);
 	char s[BERTH_DIGEST_MAX];
-	berth_digest_format(&m.refs[0].digest, s);
+	digest_format(&m.refs[0].digest, s);
 	CHECK_STR(s, H1);
 	CHECK_EQ_INT(m.refs[0].size, 10);
 	CHECK_EQ_INT(m.refs[0].is_manifest, 0);
-	berth_digest_format(&m.refs[1].digest, s);
+	digest_format(&m.refs[1].digest, s);
 	CHECK_STR(s, H2);
 	CHECK_EQ_INT(m.refs[1].size, 20);
-	berth_digest_format(&m.refs[2].digest, s);
+	digest_format(&m.refs[2].digest, s);
 	CHECK_STR(s, H3);
 	CHECK_EQ_INT(m.refs[2].size, 0);
 	CHECK_STR(m.annotations_json,
 		  "{\"org.opencontainers.image.title\":\"t\",\"b\":\"x y\"}");
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 	CHECK(m.media_type == NULL && m.refs == NULL);
-	berth_manifest_free(&m); /* harmless twice */
+	registry_manifest_free(&m); /* harmless twice */
 }
 
 TEST(manifest_oci_index)
@@ -111,9 +111,9 @@ TEST(manifest_oci_index)
 	CHECK_EQ_INT(m.refs[1].is_manifest, 1);
 	CHECK_EQ_INT(m.refs[1].size, 600);
 	char s[BERTH_DIGEST_MAX];
-	berth_digest_format(&m.refs[1].digest, s);
+	digest_format(&m.refs[1].digest, s);
 	CHECK_STR(s, H2);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 }
 
 TEST(manifest_docker_schema2)
@@ -125,7 +125,7 @@ TEST(manifest_docker_schema2)
 	CHECK_STR(m.artifact_type, DOCKER_CONFIG);
 	CHECK_EQ_INT(m.nrefs, 2);
 	CHECK_EQ_INT(m.refs[1].size, 2811969);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 }
 
 TEST(manifest_docker_list)
@@ -137,7 +137,7 @@ TEST(manifest_docker_list)
 	CHECK_EQ_INT(m.nrefs, 1);
 	CHECK_EQ_INT(m.refs[0].is_manifest, 1);
 	CHECK_EQ_INT(m.refs[0].size, 528);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 }
 
 TEST(manifest_media_type_from_member_with_generic_content_type)
@@ -149,7 +149,7 @@ TEST(manifest_media_type_from_member_with_generic_content_type)
 		berth_manifest m;
 		CHECK_EQ_INT(parse(docker_manifest, cts[i], &m), 0);
 		CHECK_STR(m.media_type, MT_DOCKER_MANIFEST);
-		berth_manifest_free(&m);
+		registry_manifest_free(&m);
 	}
 }
 
@@ -161,7 +161,7 @@ TEST(manifest_content_type_parameters_and_case)
 			   &m),
 		     0);
 	CHECK_STR(m.media_type, MT_OCI_INDEX);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 }
 
 TEST(manifest_oci_without_media_type)
@@ -175,17 +175,17 @@ TEST(manifest_oci_without_media_type)
 	CHECK_STR(m.media_type, MT_OCI_MANIFEST);
 	CHECK_EQ_INT(m.kind, BERTH_MANIFEST_IMAGE);
 	CHECK_EQ_INT(m.nrefs, 1);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 	CHECK_EQ_INT(parse(idx, "application/json", &m), 0);
 	CHECK_STR(m.media_type, MT_OCI_INDEX);
 	CHECK_EQ_INT(m.kind, BERTH_MANIFEST_INDEX);
 	CHECK_EQ_INT(m.nrefs, 0);
 	CHECK(m.refs == NULL);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 	/* taken from Content-Type */
 	CHECK_EQ_INT(parse(img, MT_OCI_MANIFEST, &m), 0);
 	CHECK_STR(m.media_type, MT_OCI_MANIFEST);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 	/* Content-Type says index but it has no manifests */
 	FAILS(img, MT_OCI_INDEX, "manifests");
 	/* neither shape */
@@ -221,13 +221,13 @@ TEST(manifest_unknown_media_types)
 	      "unsupported manifest media type");
 	FAILS("{\"schemaVersion\":2,\"mediaType\":7,\"manifests\":[]}", NULL,
 	      "mediaType must be a string");
-	CHECK(berth_manifest_media_type_known(MT_OCI_MANIFEST));
-	CHECK(berth_manifest_media_type_known(MT_OCI_INDEX));
-	CHECK(berth_manifest_media_type_known(MT_DOCKER_MANIFEST));
-	CHECK(berth_manifest_media_type_known(MT_DOCKER_LIST));
-	CHECK(!berth_manifest_media_type_known(MT_OCI_EMPTY));
-	CHECK(!berth_manifest_media_type_known("application/json"));
-	CHECK(!berth_manifest_media_type_known(NULL));
+	CHECK(registry_manifest_media_type_known(MT_OCI_MANIFEST));
+	CHECK(registry_manifest_media_type_known(MT_OCI_INDEX));
+	CHECK(registry_manifest_media_type_known(MT_DOCKER_MANIFEST));
+	CHECK(registry_manifest_media_type_known(MT_DOCKER_LIST));
+	CHECK(!registry_manifest_media_type_known(MT_OCI_EMPTY));
+	CHECK(!registry_manifest_media_type_known("application/json"));
+	CHECK(!registry_manifest_media_type_known(NULL));
 }
 
 TEST(manifest_schema_version)
@@ -259,14 +259,14 @@ TEST(manifest_not_json_object)
 	      "invalid JSON");
 	berth_manifest m;
 	err[0] = 'X';
-	CHECK_EQ_INT(berth_manifest_parse(NULL, 0, NULL, &m, err, sizeof err),
+	CHECK_EQ_INT(registry_manifest_parse(NULL, 0, NULL, &m, err, sizeof err),
 		     -1);
 	/* length is honoured: a valid prefix cut short is invalid */
-	CHECK_EQ_INT(berth_manifest_parse(oci_index, sizeof oci_index - 3,
+	CHECK_EQ_INT(registry_manifest_parse(oci_index, sizeof oci_index - 3,
 					  NULL, &m, err, sizeof err),
 		     -1);
 	/* no error buffer at all is fine */
-	CHECK_EQ_INT(berth_manifest_parse("[]", 2, NULL, &m, NULL, 0), -1);
+	CHECK_EQ_INT(registry_manifest_parse("[]", 2, NULL, &m, NULL, 0), -1);
 }
 
 TEST(manifest_too_large)
@@ -275,7 +275,7 @@ TEST(manifest_too_large)
 	char *big = malloc(n);
 	memset(big, ' ', n);
 	berth_manifest m;
-	CHECK_EQ_INT(berth_manifest_parse(big, n, NULL, &m, err, sizeof err),
+	CHECK_EQ_INT(registry_manifest_parse(big, n, NULL, &m, err, sizeof err),
 		     -1);
 	CHECK(strstr(err, "too large") != NULL);
 	free(big);
@@ -358,11 +358,11 @@ TEST(manifest_oci_artifact)
 	CHECK_STR(m.artifact_type, "application/vnd.example.sbom");
 	CHECK_EQ_INT(m.has_subject, 1);
 	char s[BERTH_DIGEST_MAX];
-	berth_digest_format(&m.subject, s);
+	digest_format(&m.subject, s);
 	CHECK_STR(s, H1);
 	CHECK_EQ_INT(m.nrefs, 1); /* the empty config blob */
 	CHECK(m.annotations_json == NULL);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 
 	/* an index may carry artifactType and subject too */
 	const char *idx =
@@ -372,7 +372,7 @@ TEST(manifest_oci_artifact)
 	CHECK_EQ_INT(parse(idx, NULL, &m), 0);
 	CHECK_STR(m.artifact_type, "application/vnd.example.bundle");
 	CHECK_EQ_INT(m.has_subject, 1);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 }
 
 TEST(manifest_subject_and_fields_errors)
@@ -411,12 +411,12 @@ TEST(manifest_foreign_layers_not_referenced)
 	/* config + the non-distributable layer that has no URLs */
 	CHECK_EQ_INT(m.nrefs, 2);
 	char s[BERTH_DIGEST_MAX];
-	berth_digest_format(&m.refs[0].digest, s);
+	digest_format(&m.refs[0].digest, s);
 	CHECK_STR(s, H1);
-	berth_digest_format(&m.refs[1].digest, s);
+	digest_format(&m.refs[1].digest, s);
 	CHECK_STR(s, H4);
 	CHECK_EQ_INT(m.refs[1].size, 7);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 }
 
 TEST(manifest_sha512_descriptors)
@@ -433,5 +433,5 @@ TEST(manifest_sha512_descriptors)
 	CHECK_EQ_INT(parse(json, NULL, &m), 0);
 	CHECK_EQ_INT(m.nrefs, 1);
 	CHECK_EQ_INT(m.refs[0].digest.alg, BERTH_DIGEST_SHA512);
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 }

@@ -28,19 +28,19 @@ static int round_trip(const char *json, const char *ct,
 {
 	berth_manifest m;
 	char err[256];
-	if (berth_manifest_parse(json, strlen(json), ct, &m, err, sizeof err)) {
+	if (registry_manifest_parse(json, strlen(json), ct, &m, err, sizeof err)) {
 		fprintf(stderr, "    parse: %s\n", err);
 		return -1;
 	}
-	int rc = berth_record_from_manifest(&m, strlen(json), made);
-	berth_manifest_free(&m);
+	int rc = registry_record_from_manifest(&m, strlen(json), made);
+	registry_manifest_free(&m);
 	if (rc)
 		return -1;
 	size_t len;
-	*text = berth_record_format(made, &len);
+	*text = registry_record_format(made, &len);
 	if (!*text || strlen(*text) != len)
 		return -1;
-	return berth_record_parse(*text, len, 1, back);
+	return registry_record_parse(*text, len, 1, back);
 }
 
 TEST(record_round_trip_artifact_with_subject)
@@ -57,7 +57,7 @@ TEST(record_round_trip_artifact_with_subject)
 	CHECK_EQ_INT(back.size, strlen(json));
 	CHECK(back.has_subject);
 	char s[BERTH_DIGEST_MAX];
-	berth_digest_format(&back.subject, s);
+	digest_format(&back.subject, s);
 	CHECK_STR(s, H2);
 	CHECK_STR(back.artifact_type, "application/vnd.example.sig");
 	/* annotations kept in their order, escapes intact */
@@ -67,14 +67,14 @@ TEST(record_round_trip_artifact_with_subject)
 	CHECK(text && strchr(text, '\n') &&
 	      strchr(text, '\n') - text < 300);
 	CHECK(strchr(strchr(text, '\n') + 1, '\n') != NULL);
-	berth_record_free(&back);
+	registry_record_free(&back);
 	/* the first line alone has no artifact type or annotations */
-	CHECK_EQ_INT(berth_record_parse(text, strlen(text), 0, &back), 0);
+	CHECK_EQ_INT(registry_record_parse(text, strlen(text), 0, &back), 0);
 	CHECK_STR(back.media_type, MT_OCI_MANIFEST);
 	CHECK(back.has_subject);
 	CHECK(back.artifact_type == NULL && back.annotations_json == NULL);
-	berth_record_free(&back);
-	berth_record_free(&made);
+	registry_record_free(&back);
+	registry_record_free(&made);
 	free(text);
 }
 
@@ -100,8 +100,8 @@ TEST(record_round_trip_without_subject_keeps_one_line)
 		 "\",\"size\":%zu}\n",
 		 strlen(json));
 	CHECK_STR(text, want);
-	berth_record_free(&back);
-	berth_record_free(&made);
+	registry_record_free(&back);
+	registry_record_free(&made);
 	free(text);
 
 	/* an image with a subject lists config.mediaType */
@@ -110,8 +110,8 @@ TEST(record_round_trip_without_subject_keeps_one_line)
 	CHECK_EQ_INT(round_trip(ref, NULL, &made, &back, &text), 0);
 	CHECK_STR(back.artifact_type, "application/vnd.y");
 	CHECK(back.annotations_json == NULL);
-	berth_record_free(&back);
-	berth_record_free(&made);
+	registry_record_free(&back);
+	registry_record_free(&made);
 	free(text);
 }
 
@@ -137,7 +137,7 @@ TEST(record_parse_refuses_damaged_text)
 		"\"}\n{\"artifactType\":\"x\"", /* second line cut short */
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		int rc = berth_record_parse(bad[i], strlen(bad[i]), 1, &r);
+		int rc = registry_record_parse(bad[i], strlen(bad[i]), 1, &r);
 		if (rc != -1) {
 			char m[64];
 			snprintf(m, sizeof m, "damaged record %zu accepted", i);
@@ -152,13 +152,13 @@ TEST(record_parse_refuses_damaged_text)
 	snprintf(text, sizeof text,
 		 "{\"version\":1,\"mediaType\":\"%.300s\",\"size\":1}\n",
 		 longtype);
-	CHECK_EQ_INT(berth_record_parse(text, strlen(text), 0, &r), -1);
+	CHECK_EQ_INT(registry_record_parse(text, strlen(text), 0, &r), -1);
 	/* unknown members are ignored (a later version may add some) */
 	const char *ok = "{\"version\":1,\"mediaType\":\"a/b\",\"size\":3,"
 			 "\"extra\":true}\n";
-	CHECK_EQ_INT(berth_record_parse(ok, strlen(ok), 1, &r), 0);
+	CHECK_EQ_INT(registry_record_parse(ok, strlen(ok), 1, &r), 0);
 	CHECK_STR(r.media_type, "a/b");
-	berth_record_free(&r);
+	registry_record_free(&r);
 }
 
 TEST(record_describe_stored_bytes)
@@ -183,53 +183,53 @@ TEST(record_describe_stored_bytes)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *j = cases[i].json;
-		CHECK_EQ_INT(berth_record_describe(j, strlen(j), &r, err,
+		CHECK_EQ_INT(registry_record_describe(j, strlen(j), &r, err,
 						   sizeof err),
 			     0);
 		CHECK_STR(r.media_type, cases[i].type);
 		CHECK_EQ_INT(r.size, strlen(j));
-		berth_record_free(&r);
+		registry_record_free(&r);
 	}
 	/* not JSON, or over the limits: the default, and why */
-	CHECK_EQ_INT(berth_record_describe("nope", 4, &r, err, sizeof err), 1);
+	CHECK_EQ_INT(registry_record_describe("nope", 4, &r, err, sizeof err), 1);
 	CHECK_STR(r.media_type, "application/json");
 	CHECK(strstr(err, "invalid JSON") != NULL);
-	berth_record_free(&r);
-	CHECK_EQ_INT(berth_record_describe(NULL, BERTH_MANIFEST_MAX + 1, &r,
+	registry_record_free(&r);
+	CHECK_EQ_INT(registry_record_describe(NULL, BERTH_MANIFEST_MAX + 1, &r,
 					   err, sizeof err),
 		     1);
 	CHECK(strstr(err, "over the manifest limit") != NULL);
 	CHECK_EQ_INT(r.size, BERTH_MANIFEST_MAX + 1);
-	berth_record_free(&r);
+	registry_record_free(&r);
 	char *deep = malloc(2 * 100 + 1);
 	memset(deep, '[', 100);
 	memset(deep + 100, ']', 100);
-	CHECK_EQ_INT(berth_record_describe(deep, 200, &r, err, sizeof err), 1);
+	CHECK_EQ_INT(registry_record_describe(deep, 200, &r, err, sizeof err), 1);
 	CHECK(strstr(err, "nested") != NULL);
-	berth_record_free(&r);
+	registry_record_free(&r);
 	free(deep);
 
 	/* a stored referrer: subject, artifactType from the config, the
 	   annotations; lenient where PUT is strict (no schemaVersion) */
 	const char *ref = "{" CONFIG("application/vnd.z") "," SUBJECT
 			  ",\"annotations\":{\"k\":\"v\"}}";
-	CHECK_EQ_INT(berth_record_describe(ref, strlen(ref), &r, err,
+	CHECK_EQ_INT(registry_record_describe(ref, strlen(ref), &r, err,
 					   sizeof err),
 		     0);
 	CHECK_STR(r.media_type, MT_OCI_MANIFEST);
 	CHECK(r.has_subject);
 	CHECK_STR(r.artifact_type, "application/vnd.z");
 	CHECK_STR(r.annotations_json, "{\"k\":\"v\"}");
-	berth_record_free(&r);
+	registry_record_free(&r);
 	/* annotations that are not all strings are not listed */
 	const char *odd = "{\"manifests\":[]," SUBJECT
 			  ",\"annotations\":{\"k\":1}}";
-	CHECK_EQ_INT(berth_record_describe(odd, strlen(odd), &r, err,
+	CHECK_EQ_INT(registry_record_describe(odd, strlen(odd), &r, err,
 					   sizeof err),
 		     0);
 	CHECK_STR(r.media_type, MT_OCI_INDEX);
 	CHECK(r.has_subject && !r.artifact_type && !r.annotations_json);
-	berth_record_free(&r);
+	registry_record_free(&r);
 }
 
 TEST(record_describe_bounds_what_referrers_list)
@@ -244,16 +244,16 @@ TEST(record_describe_bounds_what_referrers_list)
 			   (int)n, 0);
 	berth_manifest_record r;
 	char err[200];
-	CHECK_EQ_INT(berth_record_describe(json, (size_t)len, &r, err,
+	CHECK_EQ_INT(registry_record_describe(json, (size_t)len, &r, err,
 					   sizeof err),
 		     0);
 	CHECK_STR(r.artifact_type, "a/b");
 	CHECK(r.annotations_json == NULL);
 	size_t tl;
-	char *text = berth_record_format(&r, &tl);
+	char *text = registry_record_format(&r, &tl);
 	CHECK(text && tl < BERTH_RECORD_MAX);
 	free(text);
-	berth_record_free(&r);
+	registry_record_free(&r);
 	free(json);
 }
 
@@ -263,12 +263,12 @@ static int fits(const char *json, size_t len, char *err, size_t errlen,
 		berth_manifest_record *r)
 {
 	berth_manifest m;
-	if (berth_manifest_parse(json, len, NULL, &m, err, errlen))
+	if (registry_manifest_parse(json, len, NULL, &m, err, errlen))
 		return -100;
-	int rc = berth_record_fits(&m, err, errlen);
-	if (berth_record_from_manifest(&m, len, r))
+	int rc = registry_record_fits(&m, err, errlen);
+	if (registry_record_from_manifest(&m, len, r))
 		rc = -100;
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 	return rc;
 }
 
@@ -288,7 +288,7 @@ TEST(record_referrer_part_is_bounded_at_put)
 			   at, (int)value, 0);
 	CHECK_EQ_INT(fits(json, (size_t)len, err, sizeof err, &r), 0);
 	CHECK(r.annotations_json != NULL);
-	berth_record_free(&r);
+	registry_record_free(&r);
 	/* one byte more does not fit, and the push says so with both
 	   numbers; a record made anyway (of stored bytes) leaves the
 	   annotations out, as describing them does */
@@ -302,14 +302,14 @@ TEST(record_referrer_part_is_bounded_at_put)
 	CHECK(strstr(err, "has 65537") != NULL);
 	CHECK_STR(r.artifact_type, "a/b");
 	CHECK(r.annotations_json == NULL);
-	berth_record_free(&r);
+	registry_record_free(&r);
 	berth_manifest_record d;
-	CHECK_EQ_INT(berth_record_describe(json, (size_t)len, &d, err,
+	CHECK_EQ_INT(registry_record_describe(json, (size_t)len, &d, err,
 					   sizeof err),
 		     0);
 	CHECK_STR(d.artifact_type, "a/b");
 	CHECK(d.annotations_json == NULL);
-	berth_record_free(&d);
+	registry_record_free(&d);
 	/* without a subject nothing is listed, nothing is bounded */
 	len = snprintf(json, n + 400,
 		       "{\"schemaVersion\":2," CONFIG(MT_OCI_EMPTY)
@@ -317,6 +317,6 @@ TEST(record_referrer_part_is_bounded_at_put)
 		       "\"annotations\":{\"k\":\"%0*d\"}}",
 		       at, (int)value + 1, 0);
 	CHECK_EQ_INT(fits(json, (size_t)len, err, sizeof err, &r), 0);
-	berth_record_free(&r);
+	registry_record_free(&r);
 	free(json);
 }

@@ -9,7 +9,7 @@
 
 static int nv(const char *s)
 {
-	return berth_name_valid(s, strlen(s));
+	return names_repository_valid(s, strlen(s));
 }
 
 TEST(names_valid)
@@ -41,55 +41,55 @@ TEST(names_invalid)
 			test_fail(__FILE__, __LINE__, m);
 		}
 	}
-	CHECK(!berth_name_valid(NULL, 0));
+	CHECK(!names_repository_valid(NULL, 0));
 }
 
 TEST(names_length_is_respected)
 {
 	/* The length bounds the match, so a slice of a path works and a
 	   NUL inside the length is rejected. */
-	CHECK(berth_name_valid("library/alpine/tags/list", 14));
-	CHECK(!berth_name_valid("library/", 8));
-	CHECK(!berth_name_valid("ab\0cd", 5));
-	CHECK(berth_name_valid("ab\0cd", 2));
-	CHECK(!berth_name_valid("abc", 0));
+	CHECK(names_repository_valid("library/alpine/tags/list", 14));
+	CHECK(!names_repository_valid("library/", 8));
+	CHECK(!names_repository_valid("ab\0cd", 5));
+	CHECK(names_repository_valid("ab\0cd", 2));
+	CHECK(!names_repository_valid("abc", 0));
 }
 
 TEST(names_max_length)
 {
 	char buf[BERTH_NAME_MAX + 2];
 	memset(buf, 'a', sizeof buf);
-	CHECK(berth_name_valid(buf, BERTH_NAME_MAX));
-	CHECK(!berth_name_valid(buf, BERTH_NAME_MAX + 1));
+	CHECK(names_repository_valid(buf, BERTH_NAME_MAX));
+	CHECK(!names_repository_valid(buf, BERTH_NAME_MAX + 1));
 	/* Many components up to the limit. */
 	for (int i = 1; i < BERTH_NAME_MAX; i += 2)
 		buf[i] = '/';
-	CHECK(berth_name_valid(buf, BERTH_NAME_MAX));
-	CHECK(!berth_name_valid(buf, BERTH_NAME_MAX - 1)); /* ends in '/' */
+	CHECK(names_repository_valid(buf, BERTH_NAME_MAX));
+	CHECK(!names_repository_valid(buf, BERTH_NAME_MAX - 1)); /* ends in '/' */
 }
 
 TEST(tags_valid)
 {
-	CHECK(berth_tag_valid("latest"));
-	CHECK(berth_tag_valid("v1.2.3-rc.1"));
-	CHECK(berth_tag_valid("_private"));
-	CHECK(berth_tag_valid("A"));
-	CHECK(berth_tag_valid("3.19_x-Y"));
-	CHECK(berth_tag_valid("sha256-abcdef.sig"));
+	CHECK(names_tag_valid("latest"));
+	CHECK(names_tag_valid("v1.2.3-rc.1"));
+	CHECK(names_tag_valid("_private"));
+	CHECK(names_tag_valid("A"));
+	CHECK(names_tag_valid("3.19_x-Y"));
+	CHECK(names_tag_valid("sha256-abcdef.sig"));
 }
 
 TEST(tags_invalid)
 {
-	CHECK(!berth_tag_valid(NULL));
-	CHECK(!berth_tag_valid(""));
-	CHECK(!berth_tag_valid(".hidden"));
-	CHECK(!berth_tag_valid("-x"));
-	CHECK(!berth_tag_valid("a/b"));
-	CHECK(!berth_tag_valid("a:b"));
-	CHECK(!berth_tag_valid("a b"));
-	CHECK(!berth_tag_valid("sha256:abc"));
-	CHECK(!berth_tag_valid("a+b"));
-	CHECK(!berth_tag_valid(".."));
+	CHECK(!names_tag_valid(NULL));
+	CHECK(!names_tag_valid(""));
+	CHECK(!names_tag_valid(".hidden"));
+	CHECK(!names_tag_valid("-x"));
+	CHECK(!names_tag_valid("a/b"));
+	CHECK(!names_tag_valid("a:b"));
+	CHECK(!names_tag_valid("a b"));
+	CHECK(!names_tag_valid("sha256:abc"));
+	CHECK(!names_tag_valid("a+b"));
+	CHECK(!names_tag_valid(".."));
 }
 
 TEST(tags_max_length)
@@ -97,8 +97,8 @@ TEST(tags_max_length)
 	char buf[BERTH_TAG_MAX + 2];
 	memset(buf, 'x', sizeof buf);
 	buf[BERTH_TAG_MAX] = '\0';
-	CHECK(berth_tag_valid(buf));
+	CHECK(names_tag_valid(buf));
 	buf[BERTH_TAG_MAX] = 'x';
 	buf[BERTH_TAG_MAX + 1] = '\0';
-	CHECK(!berth_tag_valid(buf));
+	CHECK(!names_tag_valid(buf));
 }

@@ -9,7 +9,7 @@ static berth_range_result rp(const char *h, uint64_t size, uint64_t *f,
 			     uint64_t *l)
 {
 	*f = *l = 12345; /* sentinel: must be overwritten on OK */
-	return berth_range_parse(h, size, f, l);
+	return range_parse(h, size, f, l);
 }
 
 TEST(range_basic_forms)
@@ -116,7 +116,7 @@ TEST(range_whitespace_and_case)
 static int crp(const char *h, uint64_t *f, uint64_t *l)
 {
 	*f = *l = 777;
-	return berth_content_range_parse(h, f, l);
+	return range_content_parse(h, f, l);
 }
 
 TEST(content_range_valid)

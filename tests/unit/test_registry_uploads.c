@@ -23,7 +23,7 @@
 
 static void sha256_of(const char *s, berth_digest *d)
 {
-	berth_digest_buffer(BERTH_DIGEST_SHA256, s, strlen(s), d);
+	digest_buffer(BERTH_DIGEST_SHA256, s, strlen(s), d);
 }
 
 /* A started upload the client has the id of; 0 or -1. */
@@ -140,12 +140,12 @@ TEST(registry_upload_start_append_finalize)
 	sha256_of("hello world", &want);
 	registry_upload_result res;
 	CHECK_EQ_INT(registry_upload_finalize(u, &want, &res), BERTH_OK);
-	CHECK(berth_digest_equal(&res.digest, &want));
+	CHECK(digest_equal(&res.digest, &want));
 	registry_upload_close(u);
 
-	CHECK_EQ_INT(repo_blob_linked(app, "lib/a", &want), 1);
+	CHECK_EQ_INT(registry_blob_linked(app, "lib/a", &want), 1);
 	uint64_t size = 0;
-	CHECK_EQ_INT(repo_blob_size(app, &want, &size), BERTH_OK);
+	CHECK_EQ_INT(registry_blob_size(app, &want, &size), BERTH_OK);
 	CHECK_EQ_INT(size, 11);
 	CHECK_EQ_INT(upload_dir_exists(app, "lib/a", id), 0);
 	CHECK_EQ_INT(registry_upload_find(app, "lib/a", id, &u),
@@ -207,12 +207,12 @@ TEST(registry_upload_digest_mismatch_removes_it)
 	berth_digest right, wrong;
 	sha256_of("right", &right);
 	sha256_of("wrong", &wrong);
-	CHECK(berth_digest_equal(&res.digest, &right));
+	CHECK(digest_equal(&res.digest, &right));
 	CHECK_EQ_INT(upload_dir_exists(app, "r", id), 0);
 	uint64_t size;
-	CHECK_EQ_INT(repo_blob_size(app, &right, &size), BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(repo_blob_size(app, &wrong, &size), BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(repo_blob_linked(app, "r", &right), 0);
+	CHECK_EQ_INT(registry_blob_size(app, &right, &size), BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(registry_blob_size(app, &wrong, &size), BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(registry_blob_linked(app, "r", &right), 0);
 	upload_memo_clear();
 	repo_fixture_teardown(&f);
 }
@@ -304,7 +304,7 @@ TEST(registry_upload_monolithic_leaves_nothing_on_failure)
 	CHECK_EQ_INT(registry_upload_write(u, "whole", 5), BERTH_OK);
 	CHECK_EQ_INT(registry_upload_finalize(u, &want, &res), BERTH_OK);
 	registry_upload_close(u);
-	CHECK_EQ_INT(repo_blob_linked(app, "m", &want), 1);
+	CHECK_EQ_INT(registry_blob_linked(app, "m", &want), 1);
 	CHECK_EQ_INT(upload_dir_exists(app, "m", id), 0);
 	repo_fixture_teardown(&f);
 }
@@ -358,11 +358,11 @@ TEST(registry_upload_mount)
 	CHECK_EQ_INT(put(app, "src", id, "layer", &res), BERTH_OK);
 
 	CHECK_EQ_INT(registry_upload_mount(app, "dst", &d, "elsewhere"), 0);
-	CHECK_EQ_INT(repo_blob_linked(app, "dst", &d), 0);
+	CHECK_EQ_INT(registry_blob_linked(app, "dst", &d), 0);
 	CHECK_EQ_INT(registry_upload_mount(app, "dst", &d, "src"), 1);
-	CHECK_EQ_INT(repo_blob_linked(app, "dst", &d), 1);
+	CHECK_EQ_INT(registry_blob_linked(app, "dst", &d), 1);
 	CHECK_EQ_INT(registry_upload_mount(app, "auto", &d, NULL), 1);
-	CHECK_EQ_INT(repo_blob_linked(app, "auto", &d), 1);
+	CHECK_EQ_INT(registry_blob_linked(app, "auto", &d), 1);
 	CHECK_EQ_INT(registry_upload_mount(app, "auto", &absent, NULL), 0);
 	repo_fixture_teardown(&f);
 }
@@ -385,8 +385,8 @@ static int fault_setup(fault_fixture *f)
 		return -1;
 	snprintf(f->data, sizeof f->data, "%s/data", f->root);
 	snprintf(f->control, sizeof f->control, "%s/faults", f->root);
-	char *file = berth_driver_resolve("fault", NULL);
-	int rc = berth_driver_load(file, &f->driver, err, sizeof err);
+	char *file = driver_resolve("fault", NULL);
+	int rc = driver_load(file, &f->driver, err, sizeof err);
 	free(file);
 	if (rc) {
 		fprintf(stderr, "    %s\n", err);
@@ -396,11 +396,11 @@ static int fault_setup(fault_fixture *f)
 				     {"inner.rootdirectory", f->data},
 				     {"controlfile", f->control}};
 	berth_config c = {3, items};
-	berth_log_set_level(BERTH_LOG_WARN); /* the driver's notes */
+	log_set_level(BERTH_LOG_WARN); /* the driver's notes */
 	app_init(&f->app, &f->cfg);
-	if (berth_store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
+	if (store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
 		fprintf(stderr, "    %s\n", err);
-		berth_driver_unload(f->driver);
+		driver_unload(f->driver);
 		return -1;
 	}
 	return 0;
@@ -420,13 +420,13 @@ static void fault_teardown(fault_fixture *f)
 {
 	faults(f, "");
 	store_remove(&f->app.store, "/docker");
-	berth_store_close(&f->app.store);
+	store_close(&f->app.store);
 	app_fini(&f->app);
-	berth_driver_unload(f->driver);
+	driver_unload(f->driver);
 	unlink(f->control);
 	rmdir(f->data);
 	rmdir(f->root);
-	berth_log_set_level(BERTH_LOG_INFO);
+	log_set_level(BERTH_LOG_INFO);
 }
 
 TEST(registry_upload_write_error_taints)
@@ -508,7 +508,7 @@ TEST(registry_upload_failed_flush_saves_no_state)
 		     REGISTRY_UPLOAD_E_DIGEST);
 	berth_digest a;
 	sha256_of("AAAAAAAA", &a);
-	CHECK_EQ_INT(repo_blob_linked(app, "r", &a), 0);
+	CHECK_EQ_INT(registry_blob_linked(app, "r", &a), 0);
 	upload_memo_clear();
 	fault_teardown(&f);
 }

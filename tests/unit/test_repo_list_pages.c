@@ -78,7 +78,7 @@ static void page_text(char **v, size_t n, int more, char *out, size_t cap)
 			 i ? "," : "", v[i]);
 	if (more)
 		snprintf(out + strlen(out), cap - strlen(out), ";more");
-	repo_strv_free(v, n);
+	registry_strv_free(v, n);
 }
 
 /* A tag page as page_text writes it. */
@@ -88,7 +88,7 @@ static void tags_page(repo_fixture *f, const char *repo, const char *last,
 	char **v = NULL;
 	size_t n = 0;
 	int more = 0;
-	CHECK_EQ_INT(repo_tags_page(&f->app, repo, last, limit, &v, &n, &more),
+	CHECK_EQ_INT(registry_tags_page(&f->app, repo, last, limit, &v, &n, &more),
 		     want_rc);
 	page_text(v, n, more, out, cap);
 }
@@ -99,7 +99,7 @@ static void catalog_page(repo_fixture *f, const char *last, size_t limit,
 	char **v = NULL;
 	size_t n = 0;
 	int more = 0;
-	CHECK_EQ_INT(repo_catalog_page(&f->app, last, limit, &v, &n, &more),
+	CHECK_EQ_INT(registry_catalog_page(&f->app, last, limit, &v, &n, &more),
 		     BERTH_OK);
 	page_text(v, n, more, out, cap);
 }
@@ -156,7 +156,7 @@ TEST(repo_list_pages_see_changes_at_once)
 	tags_page(&f, "big", "t099", 3, BERTH_OK, out, sizeof out);
 	CHECK_STR(out, "t0995,t100,t101;more");
 	/* Deleted through the repository layer. */
-	CHECK_EQ_INT(repo_tag_delete(app, "big", "t100"), BERTH_OK);
+	CHECK_EQ_INT(registry_tag_delete(app, "big", "t100"), BERTH_OK);
 	tags_page(&f, "big", "t0995", 2, BERTH_OK, out, sizeof out);
 	CHECK_STR(out, "t101,t102;more");
 	/* Added and removed by another process. */
@@ -193,11 +193,11 @@ TEST(repo_list_pages_see_changes_at_once)
 	/* Every tag, in order. */
 	char **v = NULL;
 	size_t n = 0;
-	CHECK_EQ_INT(repo_tags_list(app, "big", &v, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_tags_list(app, "big", &v, &n), BERTH_OK);
 	CHECK_EQ_INT(n, NTAGS); /* + t0995 - t100 */
 	for (size_t i = 1; i < n; i++)
 		CHECK(strcmp(v[i - 1], v[i]) < 0);
-	repo_strv_free(v, n);
+	registry_strv_free(v, n);
 
 	/* The catalog, with the repositories' parent cached. */
 	catalog_page(&f, NULL, 3, out, sizeof out);

@@ -23,11 +23,11 @@ static void add_blob(fixture *f, const char *name, const char *data,
 		     berth_digest *d)
 {
 	char path[BERTH_PATH_MAX];
-	berth_digest_buffer(BERTH_DIGEST_SHA256, data, strlen(data), d);
+	digest_buffer(BERTH_DIGEST_SHA256, data, strlen(data), d);
 	CHECK_EQ_INT(store_put(&f->app.store, layout_blob_data(path, d), data,
 			       strlen(data)),
 		     BERTH_OK);
-	CHECK_EQ_INT(repo_link_blob(&f->app, name, d), BERTH_OK);
+	CHECK_EQ_INT(registry_link_blob(&f->app, name, d), BERTH_OK);
 }
 
 /* Parse and put `json` into `name` under `tag` (may be NULL); the
@@ -38,17 +38,17 @@ static int put(fixture *f, const char *name, const char *tag,
 	berth_manifest m;
 	repo_put_problem problem;
 	char err[256];
-	if (berth_manifest_parse(json, strlen(json), NULL, &m, err,
+	if (registry_manifest_parse(json, strlen(json), NULL, &m, err,
 				 sizeof err)) {
 		fprintf(stderr, "parse: %s\n", err);
 		return -100;
 	}
-	berth_digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), d);
-	int rc = repo_manifest_put(&f->app, name, tag, d, json, strlen(json),
+	digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), d);
+	int rc = registry_manifest_put(&f->app, name, tag, d, json, strlen(json),
 				   &m, &problem);
 	if (rc > 0)
 		*missing = problem.digest;
-	berth_manifest_free(&m);
+	registry_manifest_free(&m);
 	return rc;
 }
 
@@ -56,9 +56,9 @@ static char *image(const berth_digest *cfg, const berth_digest *subject,
 		   const char *extra)
 {
 	char c[BERTH_DIGEST_MAX], s[BERTH_DIGEST_MAX], sub[256] = "";
-	berth_digest_format(cfg, c);
+	digest_format(cfg, c);
 	if (subject) {
-		berth_digest_format(subject, s);
+		digest_format(subject, s);
 		snprintf(sub, sizeof sub,
 			 ",\"subject\":{\"mediaType\":\"" MT_OCI_MANIFEST
 			 "\",\"digest\":\"%s\",\"size\":1}",
@@ -74,29 +74,29 @@ static char *image(const berth_digest *cfg, const berth_digest *subject,
 	return out;
 }
 
-TEST(repo_manifest_media_type_inference)
+TEST(registry_manifest_media_type_inference)
 {
 	char buf[128];
 	const char *oci = "{\"schemaVersion\":2,\"config\":{},\"layers\":[]}";
 	const char *idx = "{\"schemaVersion\":2,\"manifests\":[]}";
 	const char *dock = "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_MANIFEST "\"}";
 	const char *v1 = "{\"schemaVersion\":1,\"signatures\":[]}";
-	CHECK_STR(repo_manifest_media_type(oci, strlen(oci), buf, sizeof buf),
+	CHECK_STR(registry_manifest_media_type(oci, strlen(oci), buf, sizeof buf),
 		  MT_OCI_MANIFEST);
-	CHECK_STR(repo_manifest_media_type(idx, strlen(idx), buf, sizeof buf),
+	CHECK_STR(registry_manifest_media_type(idx, strlen(idx), buf, sizeof buf),
 		  MT_OCI_INDEX);
-	CHECK_STR(repo_manifest_media_type(dock, strlen(dock), buf, sizeof buf),
+	CHECK_STR(registry_manifest_media_type(dock, strlen(dock), buf, sizeof buf),
 		  MT_DOCKER_MANIFEST);
-	CHECK_STR(repo_manifest_media_type(v1, strlen(v1), buf, sizeof buf),
+	CHECK_STR(registry_manifest_media_type(v1, strlen(v1), buf, sizeof buf),
 		  "application/vnd.docker.distribution.manifest.v1+prettyjws");
-	CHECK_STR(repo_manifest_media_type("nope", 4, buf, sizeof buf),
+	CHECK_STR(registry_manifest_media_type("nope", 4, buf, sizeof buf),
 		  "application/json");
 	const char *evil = "{\"mediaType\":\"a\\r\\nX: y\"}";
-	CHECK_STR(repo_manifest_media_type(evil, strlen(evil), buf, sizeof buf),
+	CHECK_STR(registry_manifest_media_type(evil, strlen(evil), buf, sizeof buf),
 		  "application/json");
 }
 
-TEST(repo_manifest_put_resolve_delete)
+TEST(registry_manifest_put_resolve_delete)
 {
 	fixture f;
 	CHECK(repo_fixture_setup(&f) == 0);
@@ -112,33 +112,33 @@ TEST(repo_manifest_put_resolve_delete)
 	add_blob(&f, "r/two", "other", &other);
 	char *m = image(&other, NULL, NULL);
 	CHECK_EQ_INT(put(&f, "r/one", "t", m, &d, &missing), 1);
-	CHECK(berth_digest_equal(&missing, &other));
+	CHECK(digest_equal(&missing, &other));
 	CHECK_EQ_INT(store_exists(&app->store, layout_blob_data(path, &d)), 0);
-	CHECK_EQ_INT(repo_manifest_exists(app, "r/one", &d), 0);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "t", &got),
+	CHECK_EQ_INT(registry_manifest_exists(app, "r/one", &d), 0);
+	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "t", &got),
 		     BERTH_E_NOT_FOUND);
 	free(m);
 
 	m = image(&cfg, NULL, NULL);
 	CHECK_EQ_INT(put(&f, "r/one", "t", m, &d, &missing), BERTH_OK);
 	CHECK_EQ_INT(put(&f, "r/one", "alias", m, &d, &missing), BERTH_OK);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "t", &got), BERTH_OK);
-	CHECK(berth_digest_equal(&got, &d));
+	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "t", &got), BERTH_OK);
+	CHECK(digest_equal(&got, &d));
 	char dg[BERTH_DIGEST_MAX];
-	berth_digest_format(&d, dg);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", dg, &got), BERTH_OK);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "r/two", dg, &got),
+	digest_format(&d, dg);
+	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", dg, &got), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_resolve(app, "r/two", dg, &got),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "../x", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "../x", &got),
 		     BERTH_E_INVALID_ARGUMENT);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "sha256:12", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "sha256:12", &got),
 		     BERTH_E_INVALID_ARGUMENT);
 	CHECK_EQ_INT(store_exists(&app->store,
 				  layout_tag_index(path, "r/one", "t", &d)),
 		     1);
 	char *data = NULL;
 	size_t len = 0;
-	CHECK_EQ_INT(repo_manifest_read(app, &d, &data, &len), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_read(app, &d, &data, &len), BERTH_OK);
 	CHECK(data && len == strlen(m) && memcmp(data, m, len) == 0);
 	free(data);
 	free(m);
@@ -150,39 +150,39 @@ TEST(repo_manifest_put_resolve_delete)
 
 	char **tags = NULL;
 	size_t n = 0;
-	CHECK_EQ_INT(repo_tags_list(app, "r/one", &tags, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_tags_list(app, "r/one", &tags, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 3);
 	if (n == 3) {
 		CHECK_STR(tags[0], "alias");
 		CHECK_STR(tags[1], "keep");
 		CHECK_STR(tags[2], "t");
 	}
-	repo_strv_free(tags, n);
-	CHECK_EQ_INT(repo_tags_list(app, "r/none", &tags, &n),
+	registry_strv_free(tags, n);
+	CHECK_EQ_INT(registry_tags_list(app, "r/none", &tags, &n),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(repo_tags_list(app, "r/two", &tags, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_tags_list(app, "r/two", &tags, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 0);
-	repo_strv_free(tags, n);
+	registry_strv_free(tags, n);
 
 	/* delete by digest removes both tags naming it, not the other */
-	CHECK_EQ_INT(repo_manifest_delete(app, "r/one", &d), BERTH_OK);
-	CHECK_EQ_INT(repo_manifest_exists(app, "r/one", &d), 0);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "t", &got),
+	CHECK_EQ_INT(registry_manifest_delete(app, "r/one", &d), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_exists(app, "r/one", &d), 0);
+	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "t", &got),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "alias", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "alias", &got),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "r/one", "keep", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "keep", &got),
 		     BERTH_OK);
 	CHECK_EQ_INT(store_exists(&app->store, layout_blob_data(path, &d)), 1);
-	CHECK_EQ_INT(repo_manifest_delete(app, "r/one", &d),
+	CHECK_EQ_INT(registry_manifest_delete(app, "r/one", &d),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(repo_tag_delete(app, "r/one", "keep"), BERTH_OK);
-	CHECK_EQ_INT(repo_tag_delete(app, "r/one", "keep"), BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(repo_manifest_exists(app, "r/one", &d2), 1);
+	CHECK_EQ_INT(registry_tag_delete(app, "r/one", "keep"), BERTH_OK);
+	CHECK_EQ_INT(registry_tag_delete(app, "r/one", "keep"), BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(registry_manifest_exists(app, "r/one", &d2), 1);
 	repo_fixture_teardown(&f);
 }
 
-TEST(repo_manifest_partial_state_never_resolves)
+TEST(registry_manifest_partial_state_never_resolves)
 {
 	fixture f;
 	CHECK(repo_fixture_setup(&f) == 0);
@@ -193,32 +193,32 @@ TEST(repo_manifest_partial_state_never_resolves)
 	char path[BERTH_PATH_MAX];
 	add_blob(&f, "p", "{}", &cfg);
 	char *m = image(&cfg, NULL, NULL);
-	berth_digest_buffer(BERTH_DIGEST_SHA256, m, strlen(m), &d);
+	digest_buffer(BERTH_DIGEST_SHA256, m, strlen(m), &d);
 	/* a crash after the tag links but before the revision link (the
 	   order is the other way round; this is what an external tool or
 	   a delete of the revision could leave) */
-	CHECK_EQ_INT(repo_write_link(app, layout_tag_current(path, "p", "x"),
+	CHECK_EQ_INT(registry_write_link(app, layout_tag_current(path, "p", "x"),
 				     &d),
 		     BERTH_OK);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "p", "x", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(app, "p", "x", &got),
 		     BERTH_E_NOT_FOUND);
 	/* revision link without the blob data */
-	CHECK_EQ_INT(repo_write_link(app, layout_revision_link(path, "p", &d),
+	CHECK_EQ_INT(registry_write_link(app, layout_revision_link(path, "p", &d),
 				     &d),
 		     BERTH_OK);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "p", "x", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(app, "p", "x", &got),
 		     BERTH_E_NOT_FOUND);
 	/* a corrupt tag link is unknown, not an error */
 	CHECK_EQ_INT(store_put(&app->store, layout_tag_current(path, "p", "y"),
 			       "garbage", 7),
 		     BERTH_OK);
-	CHECK_EQ_INT(repo_manifest_resolve(app, "p", "y", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(app, "p", "y", &got),
 		     BERTH_E_NOT_FOUND);
 	free(m);
 	repo_fixture_teardown(&f);
 }
 
-TEST(repo_catalog_and_referrers)
+TEST(registry_catalog_and_referrers)
 {
 	fixture f;
 	CHECK(repo_fixture_setup(&f) == 0);
@@ -235,7 +235,7 @@ TEST(repo_catalog_and_referrers)
 		     BERTH_OK);
 	char **v = NULL;
 	size_t n = 0;
-	CHECK_EQ_INT(repo_catalog(app, &v, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_catalog(app, &v, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 4);
 	if (n == 4) {
 		/* walk order, component by component, as Distribution's
@@ -245,7 +245,7 @@ TEST(repo_catalog_and_referrers)
 		CHECK_STR(v[2], "a-c");
 		CHECK_STR(v[3], "z/y/x");
 	}
-	repo_strv_free(v, n);
+	registry_strv_free(v, n);
 
 	char *m = image(&cfg, NULL, NULL);
 	CHECK_EQ_INT(put(&f, "a", "s", m, &subject, &missing), BERTH_OK);
@@ -257,47 +257,47 @@ TEST(repo_catalog_and_referrers)
 	CHECK_EQ_INT(put(&f, "a", NULL, m, &r2, &missing), BERTH_OK);
 	free(m);
 
-	repo_referrer *refs = NULL;
-	CHECK_EQ_INT(repo_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
+	registry_referrer *refs = NULL;
+	CHECK_EQ_INT(registry_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 2);
 	for (size_t i = 0; i < n; i++) {
 		CHECK_STR(refs[i].media_type, MT_OCI_MANIFEST);
-		if (berth_digest_equal(&refs[i].digest, &r1)) {
+		if (digest_equal(&refs[i].digest, &r1)) {
 			CHECK_STR(refs[i].artifact_type, "application/vnd.sig");
 			CHECK(refs[i].annotations_json == NULL);
 		} else {
-			CHECK(berth_digest_equal(&refs[i].digest, &r2));
+			CHECK(digest_equal(&refs[i].digest, &r2));
 			CHECK_STR(refs[i].artifact_type, "application/vnd.x");
 			CHECK_STR(refs[i].annotations_json, "{\"k\":\"v\"}");
 		}
 	}
 	if (n == 2)
 		CHECK(strcmp(refs[0].digest.hex, refs[1].digest.hex) < 0);
-	repo_referrers_free(refs, n);
+	registry_referrers_free(refs, n);
 
 	/* referrers are per repository; a stale link is skipped */
-	CHECK_EQ_INT(repo_referrers(app, "a-c", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_referrers(app, "a-c", &subject, &refs, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 0);
-	repo_referrers_free(refs, n);
+	registry_referrers_free(refs, n);
 	char path[BERTH_PATH_MAX];
 	CHECK_EQ_INT(store_remove(&app->store,
 				  layout_revision_dir(path, "a", &r1)),
 		     BERTH_OK);
-	CHECK_EQ_INT(repo_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 1);
-	repo_referrers_free(refs, n);
+	registry_referrers_free(refs, n);
 	/* deleting a referrer removes its link */
-	CHECK_EQ_INT(repo_manifest_delete(app, "a", &r2), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_delete(app, "a", &r2), BERTH_OK);
 	CHECK_EQ_INT(store_exists(&app->store,
 				  layout_referrer_link(path, "a", &subject, &r2)),
 		     0);
-	CHECK_EQ_INT(repo_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 0);
-	repo_referrers_free(refs, n);
+	registry_referrers_free(refs, n);
 	repo_fixture_teardown(&f);
 }
 
-TEST(repo_manifest_record_written_at_put_and_rebuilt)
+TEST(registry_manifest_record_written_at_put_and_rebuilt)
 {
 	fixture f;
 	CHECK(repo_fixture_setup(&f) == 0);
@@ -323,15 +323,15 @@ TEST(repo_manifest_record_written_at_put_and_rebuilt)
 			       &len),
 		     BERTH_OK);
 	berth_manifest_record rec;
-	CHECK_EQ_INT(berth_record_parse(text, len, 1, &rec), 0);
+	CHECK_EQ_INT(registry_record_parse(text, len, 1, &rec), 0);
 	CHECK_EQ_INT(rec.size, rlen);
-	CHECK(rec.has_subject && berth_digest_equal(&rec.subject, &subject));
+	CHECK(rec.has_subject && digest_equal(&rec.subject, &subject));
 	CHECK_STR(rec.annotations_json, "{\"k\":\"v\"}");
-	berth_record_free(&rec);
+	registry_record_free(&rec);
 	uint64_t size = 0;
-	CHECK_EQ_INT(repo_manifest_exists_size(app, "rec", &r, &size), 1);
+	CHECK_EQ_INT(registry_manifest_exists_size(app, "rec", &r, &size), 1);
 	CHECK_EQ_INT(size, rlen);
-	CHECK_EQ_INT(repo_manifest_served_type(app, "rec", &r, size, mt,
+	CHECK_EQ_INT(registry_manifest_served_type(app, "rec", &r, size, mt,
 					       sizeof mt),
 		     BERTH_OK);
 	CHECK_STR(mt, MT_OCI_MANIFEST);
@@ -341,12 +341,12 @@ TEST(repo_manifest_record_written_at_put_and_rebuilt)
 	CHECK_EQ_INT(store_remove(&app->store,
 				  layout_revision_record(path, "rec", &r)),
 		     BERTH_OK);
-	CHECK_EQ_INT(repo_manifest_record(app, "rec", &r, size,
+	CHECK_EQ_INT(registry_manifest_record(app, "rec", &r, size,
 					  REPO_RECORD_FULL, &rec),
 		     BERTH_OK);
-	CHECK(rec.has_subject && berth_digest_equal(&rec.subject, &subject));
+	CHECK(rec.has_subject && digest_equal(&rec.subject, &subject));
 	CHECK_STR(rec.artifact_type, "application/vnd.x");
-	berth_record_free(&rec);
+	registry_record_free(&rec);
 	char *again = NULL;
 	CHECK_EQ_INT(store_get(&app->store,
 			       layout_revision_record(path, "rec", &r), &again,
@@ -361,24 +361,24 @@ TEST(repo_manifest_record_written_at_put_and_rebuilt)
 			       layout_revision_record(path, "rec", &r), stale,
 			       strlen(stale)),
 		     BERTH_OK);
-	CHECK_EQ_INT(repo_manifest_record(app, "rec", &r, size, 0, &rec),
+	CHECK_EQ_INT(registry_manifest_record(app, "rec", &r, size, 0, &rec),
 		     BERTH_OK);
 	CHECK_STR(rec.media_type, MT_OCI_MANIFEST);
-	berth_record_free(&rec);
+	registry_record_free(&rec);
 
 	/* not written back when asked not to, nor when read-only */
 	CHECK_EQ_INT(store_remove(&app->store,
 				  layout_revision_record(path, "rec", &r)),
 		     BERTH_OK);
-	CHECK_EQ_INT(repo_manifest_record(app, "rec", &r, size,
+	CHECK_EQ_INT(registry_manifest_record(app, "rec", &r, size,
 					  REPO_RECORD_NO_WRITE, &rec),
 		     BERTH_OK);
-	berth_record_free(&rec);
+	registry_record_free(&rec);
 	f.cfg.readonly = 1;
-	CHECK_EQ_INT(repo_manifest_record(app, "rec", &r, size, 0, &rec),
+	CHECK_EQ_INT(registry_manifest_record(app, "rec", &r, size, 0, &rec),
 		     BERTH_OK);
 	CHECK_STR(rec.media_type, MT_OCI_MANIFEST);
-	berth_record_free(&rec);
+	registry_record_free(&rec);
 	CHECK_EQ_INT(store_exists(&app->store,
 				  layout_revision_record(path, "rec", &r)),
 		     0);
@@ -386,7 +386,7 @@ TEST(repo_manifest_record_written_at_put_and_rebuilt)
 
 	/* a delete without the record still finds the subject, and removes
 	   the record with the revision */
-	CHECK_EQ_INT(repo_manifest_delete(app, "rec", &r), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_delete(app, "rec", &r), BERTH_OK);
 	CHECK_EQ_INT(store_exists(&app->store,
 				  layout_referrer_link(path, "rec", &subject,
 						       &r)),
@@ -398,7 +398,7 @@ TEST(repo_manifest_record_written_at_put_and_rebuilt)
 	repo_fixture_teardown(&f);
 }
 
-TEST(repo_manifest_put_checks_descriptor_sizes)
+TEST(registry_manifest_put_checks_descriptor_sizes)
 {
 	fixture f;
 	CHECK(repo_fixture_setup(&f) == 0);
@@ -416,7 +416,7 @@ TEST(repo_manifest_put_checks_descriptor_sizes)
 
 	/* the config blob is 2 bytes; a descriptor saying 3 is refused */
 	char c[BERTH_DIGEST_MAX], json[1024];
-	berth_digest_format(&cfg, c);
+	digest_format(&cfg, c);
 	snprintf(json, sizeof json,
 		 "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST
 		 "\",\"config\":{\"mediaType\":\"application/vnd.x\","
@@ -424,18 +424,18 @@ TEST(repo_manifest_put_checks_descriptor_sizes)
 		 c);
 	berth_manifest parsed;
 	repo_put_problem problem;
-	CHECK_EQ_INT(berth_manifest_parse(json, strlen(json), NULL, &parsed,
+	CHECK_EQ_INT(registry_manifest_parse(json, strlen(json), NULL, &parsed,
 					  NULL, 0),
 		     0);
-	berth_digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), &d);
-	CHECK_EQ_INT(repo_manifest_put(app, "sz", "t", &d, json, strlen(json),
+	digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), &d);
+	CHECK_EQ_INT(registry_manifest_put(app, "sz", "t", &d, json, strlen(json),
 				       &parsed, &problem),
 		     REPO_PUT_SIZE_MISMATCH);
-	CHECK(berth_digest_equal(&problem.digest, &cfg));
+	CHECK(digest_equal(&problem.digest, &cfg));
 	CHECK_EQ_INT(problem.is_manifest, 0);
 	CHECK_EQ_INT(problem.declared, 3);
 	CHECK_EQ_INT(problem.stored, 2);
-	berth_manifest_free(&parsed);
+	registry_manifest_free(&parsed);
 	/* nothing written */
 	CHECK_EQ_INT(store_exists(&app->store, layout_blob_data(path, &d)), 0);
 	CHECK_EQ_INT(store_exists(&app->store,
@@ -443,22 +443,22 @@ TEST(repo_manifest_put_checks_descriptor_sizes)
 		     0);
 
 	/* an index entry with the child's size + 1 */
-	berth_digest_format(&child, c);
+	digest_format(&child, c);
 	snprintf(json, sizeof json,
 		 "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
 		 "\",\"digest\":\"%s\",\"size\":%zu}]}",
 		 c, child_len + 1);
-	CHECK_EQ_INT(berth_manifest_parse(json, strlen(json), NULL, &parsed,
+	CHECK_EQ_INT(registry_manifest_parse(json, strlen(json), NULL, &parsed,
 					  NULL, 0),
 		     0);
-	berth_digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), &d);
-	CHECK_EQ_INT(repo_manifest_put(app, "sz", NULL, &d, json, strlen(json),
+	digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), &d);
+	CHECK_EQ_INT(registry_manifest_put(app, "sz", NULL, &d, json, strlen(json),
 				       &parsed, &problem),
 		     REPO_PUT_SIZE_MISMATCH);
 	CHECK_EQ_INT(problem.is_manifest, 1);
 	CHECK_EQ_INT(problem.declared, child_len + 1);
 	CHECK_EQ_INT(problem.stored, child_len);
-	berth_manifest_free(&parsed);
+	registry_manifest_free(&parsed);
 	repo_fixture_teardown(&f);
 }
 
@@ -467,14 +467,14 @@ typedef struct page_walk {
 	size_t n, stop_after;
 } page_walk;
 
-static int take(const repo_referrer *r, void *p)
+static int take(const registry_referrer *r, void *p)
 {
 	page_walk *w = p;
 	w->got[w->n++] = r->digest;
 	return w->n == w->stop_after;
 }
 
-TEST(repo_referrers_walk_resumes_in_digest_order)
+TEST(registry_referrers_walk_resumes_in_digest_order)
 {
 	fixture f;
 	CHECK(repo_fixture_setup(&f) == 0);
@@ -494,7 +494,7 @@ TEST(repo_referrers_walk_resumes_in_digest_order)
 		free(m);
 	}
 	page_walk all = {.stop_after = 0};
-	CHECK_EQ_INT(repo_referrers_walk(&f.app, "pg", &subject, NULL, take,
+	CHECK_EQ_INT(registry_referrers_walk(&f.app, "pg", &subject, NULL, take,
 					 &all),
 		     BERTH_OK);
 	CHECK_EQ_INT(all.n, 5);
@@ -502,19 +502,19 @@ TEST(repo_referrers_walk_resumes_in_digest_order)
 		CHECK(strcmp(all.got[i - 1].hex, all.got[i].hex) < 0);
 	/* a page of two, then the walk resumed after its last */
 	page_walk p1 = {.stop_after = 2}, p2 = {.stop_after = 0};
-	CHECK_EQ_INT(repo_referrers_walk(&f.app, "pg", &subject, NULL, take,
+	CHECK_EQ_INT(registry_referrers_walk(&f.app, "pg", &subject, NULL, take,
 					 &p1),
 		     BERTH_OK);
 	CHECK_EQ_INT(p1.n, 2);
-	CHECK_EQ_INT(repo_referrers_walk(&f.app, "pg", &subject, &p1.got[1],
+	CHECK_EQ_INT(registry_referrers_walk(&f.app, "pg", &subject, &p1.got[1],
 					 take, &p2),
 		     BERTH_OK);
 	CHECK_EQ_INT(p2.n, 3);
 	for (size_t i = 0; i < 3 && i < p2.n; i++)
-		CHECK(berth_digest_equal(&p2.got[i], &all.got[i + 2]));
+		CHECK(digest_equal(&p2.got[i], &all.got[i + 2]));
 	/* after the last one: nothing */
 	page_walk p3 = {.stop_after = 0};
-	CHECK_EQ_INT(repo_referrers_walk(&f.app, "pg", &subject, &all.got[4],
+	CHECK_EQ_INT(registry_referrers_walk(&f.app, "pg", &subject, &all.got[4],
 					 take, &p3),
 		     BERTH_OK);
 	CHECK_EQ_INT(p3.n, 0);

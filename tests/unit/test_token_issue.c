@@ -28,13 +28,13 @@ static void write_key(char *path)
 }
 
 /* The access claim of `tok` verified with `keys`, compact and sorted. */
-static char *access_of(berth_jwt_keys *keys, const char *tok, time_t now)
+static char *access_of(auth_jwt_keys *keys, const char *tok, time_t now)
 {
-	berth_jwt_expect e = {.issuer = "berth-tokens", .audience = "berth",
+	auth_jwt_expect e = {.issuer = "berth-tokens", .audience = "berth",
 			      .now = now};
 	json_t *claims = NULL;
 	char err[256] = "";
-	if (berth_jwt_verify(keys, tok, strlen(tok), &e, &claims, err,
+	if (auth_jwt_verify(keys, tok, strlen(tok), &e, &claims, err,
 			     sizeof err)) {
 		test_fail(__FILE__, __LINE__, err);
 		return NULL;
@@ -64,7 +64,7 @@ TEST(token_issue_grants_what_the_acl_allows)
 		 "actions: [\"*\"]}\n",
 		 key);
 	berth_settings s;
-	int rc = berth_settings_parse(y, strlen(y), "config.yml", &s, err,
+	int rc = config_parse(y, strlen(y), "config.yml", &s, err,
 				      sizeof err);
 	CHECK_EQ_INT(rc, 0);
 	if (rc) {
@@ -72,15 +72,15 @@ TEST(token_issue_grants_what_the_acl_allows)
 		return;
 	}
 	CHECK_STR(s.auth.token_path, "/token");
-	berth_jwt_keys *keys = berth_jwt_keys_new();
-	CHECK_EQ_INT(berth_token_issuer_start(&s.auth, keys, err, sizeof err),
+	auth_jwt_keys *keys = auth_jwt_keys_new();
+	CHECK_EQ_INT(auth_token_issuer_start(&s.auth, keys, err, sizeof err),
 		     0);
 	const char *scopes[] = {
 		"repository:team/app:pull,push,delete repository:other/x:pull",
 		"repository:alice/tool:delete registry:catalog:*",
 		"repository:team/app\r\nX: 1:pull"};
 	time_t now = time(NULL);
-	char *tok = berth_token_issue("alice", scopes, 3, now);
+	char *tok = auth_token_issue("alice", scopes, 3, now);
 	CHECK(tok != NULL);
 	char *access = tok ? access_of(keys, tok, now) : NULL;
 	CHECK_STR(access,
@@ -89,9 +89,9 @@ TEST(token_issue_grants_what_the_acl_allows)
 		  "\"name\":\"alice/tool\",\"type\":\"repository\"}]");
 	free(access);
 	free(tok);
-	berth_token_issuer_stop();
-	berth_jwt_keys_free(keys);
-	berth_settings_free(&s);
+	auth_token_issuer_stop();
+	auth_jwt_keys_free(keys);
+	config_free(&s);
 	unlink(key);
 }
 
@@ -116,7 +116,7 @@ TEST(token_issue_realm_needs_a_path_outside_v2)
 			 "    htpasswd: /h\n",
 			 bad[i].realm);
 		berth_settings s;
-		CHECK_EQ_INT(berth_settings_parse(y, strlen(y), "config.yml",
+		CHECK_EQ_INT(config_parse(y, strlen(y), "config.yml",
 						  &s, err, sizeof err),
 			     -1);
 		if (!strstr(err, bad[i].want)) {

@@ -9,8 +9,8 @@
 static berth_hasher hashed(const char *text)
 {
 	berth_hasher h;
-	berth_hasher_init(&h, BERTH_DIGEST_SHA256);
-	berth_hasher_update(&h, text, strlen(text));
+	digest_hasher_init(&h, BERTH_DIGEST_SHA256);
+	digest_hasher_update(&h, text, strlen(text));
 	return h;
 }
 

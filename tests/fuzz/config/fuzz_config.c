@@ -1,5 +1,5 @@
 /*
- * fuzz_config.c - berth_settings_parse on arbitrary YAML.  A bad
+ * fuzz_config.c - config_parse on arbitrary YAML.  A bad
  * configuration must end in an error message naming what is wrong, never
  * a crash; a good one must leave the settings the server needs set.
  */
@@ -16,7 +16,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	/* warnings for accepted-but-unused keys would flood the output */
-	berth_log_set_level(BERTH_LOG_ERROR);
+	log_set_level(BERTH_LOG_ERROR);
 	return 0;
 }
 
@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(yaml, data, size);
 	berth_settings s;
 	char err[1024];
-	if (berth_settings_parse(yaml, size, "fuzz.yml", &s, err, sizeof err) ==
+	if (config_parse(yaml, size, "fuzz.yml", &s, err, sizeof err) ==
 	    0) {
 		if (!s.driver || !*s.driver || !s.addr || !s.source ||
 		    s.timeout_s == 0 || s.header_timeout_s == 0 ||
@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (s.noptions && !s.options)
 			abort();
-		berth_settings_free(&s);
+		config_free(&s);
 	} else if (!err[0]) {
 		abort();
 	}

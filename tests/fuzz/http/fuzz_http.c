@@ -160,8 +160,8 @@ static void populate(void)
 	static const char blob[] = "{}";
 	berth_digest d;
 	char dg[BERTH_DIGEST_MAX], req[1024];
-	berth_digest_buffer(BERTH_DIGEST_SHA256, blob, 2, &d);
-	berth_digest_format(&d, dg);
+	digest_buffer(BERTH_DIGEST_SHA256, blob, 2, &d);
+	digest_format(&d, dg);
 	snprintf(req, sizeof req,
 		 "POST /v2/fuzz/app/blobs/uploads/?digest=%s HTTP/1.1\r\n"
 		 "Host: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n",
@@ -192,7 +192,7 @@ static void stop(void)
 	started = 0;
 	app_unserve(&app);
 	app_close(&app);
-	berth_settings_free(&settings);
+	config_free(&settings);
 }
 
 static void find_driver_dir(void)
@@ -240,10 +240,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		 "      age: 30s\n      interval: 10s\n"
 		 "http:\n  addr: 127.0.0.1:%d\n  timeout: 5s\n", port);
 	/* no auth and no TLS: plain HTTP with open access */
-	if (berth_settings_parse(yaml, strlen(yaml), "<fuzz>", &settings, err,
+	if (config_parse(yaml, strlen(yaml), "<fuzz>", &settings, err,
 				 sizeof err))
 		die(err);
-	berth_log_set_level((berth_log_level)settings.log_level);
+	log_set_level((berth_log_level)settings.log_level);
 	find_driver_dir();
 	/* the start-up berth serve has, without its signal wait */
 	if (app_open(&app, &settings, err, sizeof err) ||

@@ -1,5 +1,5 @@
 /*
- * fuzz_manifest.c - berth_manifest_parse on arbitrary bytes: the manifest
+ * fuzz_manifest.c - registry_manifest_parse on arbitrary bytes: the manifest
  * body of a PUT is the largest piece of untrusted structured input the
  * registry reads.  The first byte picks the request's Content-Type (none,
  * each manifest type, a generic type, or a wrong one), the rest is the
@@ -49,18 +49,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	berth_manifest m;
 	char err[256];
 	err[0] = 0;
-	int rc = berth_manifest_parse(body, len, ct, &m, err, sizeof err);
+	int rc = registry_manifest_parse(body, len, ct, &m, err, sizeof err);
 	if (rc == 0) {
-		if (!berth_manifest_media_type_known(m.media_type))
+		if (!registry_manifest_media_type_known(m.media_type))
 			abort();
 		if (m.nrefs && !m.refs)
 			abort();
 		for (size_t i = 0; i < m.nrefs; i++) {
 			char s[BERTH_DIGEST_MAX];
 			berth_digest back;
-			berth_digest_format(&m.refs[i].digest, s);
-			if (berth_digest_parse(s, &back) ||
-			    !berth_digest_equal(&back, &m.refs[i].digest))
+			digest_format(&m.refs[i].digest, s);
+			if (digest_parse(s, &back) ||
+			    !digest_equal(&back, &m.refs[i].digest))
 				abort();
 			if (m.refs[i].size < 0)
 				abort();
@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (m.kind == BERTH_MANIFEST_INDEX))
 				abort();
 		}
-		berth_manifest_free(&m);
+		registry_manifest_free(&m);
 	} else if (rc != -1 && rc != -2) {
 		abort();
 	} else if (!err[0]) {

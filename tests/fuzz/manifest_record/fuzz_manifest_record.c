@@ -68,19 +68,19 @@ static int plain(const char *t)
 static void round_trip(const berth_manifest_record *r)
 {
 	size_t len;
-	char *text = berth_record_format(r, &len);
+	char *text = registry_record_format(r, &len);
 	if (!text)
 		return; /* out of memory */
 	if (len > BERTH_RECORD_MAX || strlen(text) != len)
 		abort();
 	berth_manifest_record back, head;
-	if (berth_record_parse(text, len, 1, &back) ||
-	    berth_record_parse(text, len, 0, &head))
+	if (registry_record_parse(text, len, 1, &back) ||
+	    registry_record_parse(text, len, 0, &head))
 		abort();
 	if (!same(back.media_type, r->media_type) || back.size != r->size ||
 	    back.has_subject != r->has_subject ||
 	    (r->has_subject &&
-	     !berth_digest_equal(&back.subject, &r->subject)) ||
+	     !digest_equal(&back.subject, &r->subject)) ||
 	    !same(back.artifact_type,
 		  r->has_subject ? r->artifact_type : NULL) ||
 	    !same(back.annotations_json,
@@ -90,8 +90,8 @@ static void round_trip(const berth_manifest_record *r)
 	    head.has_subject != r->has_subject || head.artifact_type ||
 	    head.annotations_json)
 		abort();
-	berth_record_free(&back);
-	berth_record_free(&head);
+	registry_record_free(&back);
+	registry_record_free(&head);
 	free(text);
 }
 
@@ -150,17 +150,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 	err[0] = 0;
 	json_limits_thread_peak();
-	int rc = berth_manifest_parse(body, len, ct, &m, err, sizeof err);
+	int rc = registry_manifest_parse(body, len, ct, &m, err, sizeof err);
 	if (json_limits_thread_peak() > BERTH_MANIFEST_JSON_BUDGET)
 		abort();
 	if (rc == 0) {
-		if (!berth_manifest_media_type_known(m.media_type))
+		if (!registry_manifest_media_type_known(m.media_type))
 			abort();
-		int fits = berth_record_fits(&m, err, sizeof err) == 0;
+		int fits = registry_record_fits(&m, err, sizeof err) == 0;
 		if (!fits && (!m.has_subject || !err[0]))
 			abort();
 		berth_manifest_record r;
-		if (berth_record_from_manifest(&m, len, &r) == 0) {
+		if (registry_record_from_manifest(&m, len, &r) == 0) {
 			if (!same(r.media_type, m.media_type) ||
 			    r.has_subject != m.has_subject ||
 			    (fits && r.has_subject &&
@@ -168,16 +168,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			      !same(r.annotations_json, m.annotations_json))))
 				abort();
 			round_trip(&r);
-			berth_record_free(&r);
+			registry_record_free(&r);
 		}
-		berth_manifest_free(&m);
+		registry_manifest_free(&m);
 	} else if ((rc != -1 && rc != -2) || !err[0]) {
 		abort();
 	}
 
 	/* the same bytes stored without a record */
 	berth_manifest_record d;
-	rc = berth_record_describe(body, len, &d, err, sizeof err);
+	rc = registry_record_describe(body, len, &d, err, sizeof err);
 	if (json_limits_thread_peak() > BERTH_MANIFEST_JSON_BUDGET)
 		abort();
 	if (rc == 0 || rc == 1) {
@@ -186,18 +186,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				 d.has_subject || !err[0])))
 			abort();
 		round_trip(&d);
-		berth_record_free(&d);
+		registry_record_free(&d);
 	} else if (rc != -1) {
 		abort();
 	}
 
 	/* the same bytes as a record file */
 	berth_manifest_record r2;
-	if (berth_record_parse(body, len, 1, &r2) == 0) {
+	if (registry_record_parse(body, len, 1, &r2) == 0) {
 		if (!plain(r2.media_type))
 			abort();
 		round_trip(&r2);
-		berth_record_free(&r2);
+		registry_record_free(&r2);
 	}
 	free(body);
 	return 0;

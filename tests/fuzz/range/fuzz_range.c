@@ -28,13 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h[size - 8] = 0;
 
 	uint64_t first = 0, last = 0;
-	berth_range_result r = berth_range_parse(h, res, &first, &last);
+	berth_range_result r = range_parse(h, res, &first, &last);
 	if (r == BERTH_RANGE_OK && (first > last || last >= res))
 		abort();
 	if (r != BERTH_RANGE_OK && r != BERTH_RANGE_NONE &&
 	    r != BERTH_RANGE_UNSATISFIABLE)
 		abort();
-	if (berth_content_range_parse(h, &first, &last) == 0 && first > last)
+	if (range_content_parse(h, &first, &last) == 0 && first > last)
 		abort();
 	free(h);
 	return 0;

@@ -1,7 +1,7 @@
 /*
  * fuzz_reference.c - the parsers of the references a URL carries:
- * digests (berth_digest_parse), repository names (berth_name_valid, on an
- * unterminated slice as the router passes it) and tags (berth_tag_valid),
+ * digests (digest_parse), repository names (names_repository_valid, on an
+ * unterminated slice as the router passes it) and tags (names_tag_valid),
  * plus the saved hasher state an upload resumes from.  Accepted values
  * are checked against the grammar independently.
  */
@@ -35,18 +35,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(slice, data, size);
 
 	berth_digest d;
-	int rc = berth_digest_parse(s, &d);
+	int rc = digest_parse(s, &d);
 	if (rc == 0) {
 		char back[BERTH_DIGEST_MAX];
-		berth_digest_format(&d, back);
+		digest_format(&d, back);
 		if (strcmp(back, s) ||
-		    strlen(d.hex) != berth_digest_hex_len(d.alg))
+		    strlen(d.hex) != digest_hex_len(d.alg))
 			abort();
 	} else if (rc != -1 && rc != -2) {
 		abort();
 	}
 
-	if (berth_name_valid(slice, size)) {
+	if (names_repository_valid(slice, size)) {
 		/* grammar: starts and ends with [a-z0-9], never two '/' or
 		   a separator next to '/' */
 		if (size > BERTH_NAME_MAX || !lower_alnum(slice[0]) ||
@@ -64,16 +64,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	if (berth_tag_valid(s)) {
+	if (names_tag_valid(s)) {
 		size_t n = strlen(s);
 		if (n == 0 || n > BERTH_TAG_MAX || s[0] == '.' || s[0] == '-')
 			abort();
 	}
 
 	berth_hasher h;
-	if (berth_hasher_restore(&h, data, size) == 0) {
-		berth_hasher_update(&h, "x", 1);
-		berth_hasher_final(&h, &d);
+	if (digest_hasher_restore(&h, data, size) == 0) {
+		digest_hasher_update(&h, "x", 1);
+		digest_hasher_final(&h, &d);
 	}
 	free(s);
 	free(slice);

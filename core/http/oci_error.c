@@ -1,5 +1,5 @@
 /*
- * http/errors.c - the distribution API's error codes, their default HTTP
+ * http/oci_error.c - the distribution API's error codes, their default HTTP
  * statuses and messages (from the OCI distribution spec and, for the
  * codes the spec does not list, CNCF Distribution), and the JSON error
  * body.  The body is built with jansson so messages and details are
@@ -9,72 +9,72 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/errors.h"
+#include "http/oci_error.h"
 
 static const struct {
 	const char *code;
 	unsigned status;
 	const char *message;
-} table[BERTH_ERR__COUNT] = {
-	[BERTH_ERR_BLOB_UNKNOWN] = {"BLOB_UNKNOWN", 404,
+} table[OCI__COUNT] = {
+	[OCI_BLOB_UNKNOWN] = {"BLOB_UNKNOWN", 404,
 				    "blob unknown to registry"},
-	[BERTH_ERR_BLOB_UPLOAD_INVALID] = {"BLOB_UPLOAD_INVALID", 400,
+	[OCI_BLOB_UPLOAD_INVALID] = {"BLOB_UPLOAD_INVALID", 400,
 					   "blob upload invalid"},
-	[BERTH_ERR_BLOB_UPLOAD_UNKNOWN] = {"BLOB_UPLOAD_UNKNOWN", 404,
+	[OCI_BLOB_UPLOAD_UNKNOWN] = {"BLOB_UPLOAD_UNKNOWN", 404,
 					   "blob upload unknown to registry"},
-	[BERTH_ERR_DIGEST_INVALID] = {"DIGEST_INVALID", 400,
+	[OCI_DIGEST_INVALID] = {"DIGEST_INVALID", 400,
 				      "provided digest did not match uploaded "
 				      "content"},
-	[BERTH_ERR_MANIFEST_BLOB_UNKNOWN] = {"MANIFEST_BLOB_UNKNOWN", 400,
+	[OCI_MANIFEST_BLOB_UNKNOWN] = {"MANIFEST_BLOB_UNKNOWN", 400,
 					     "manifest references a manifest "
 					     "or blob unknown to registry"},
-	[BERTH_ERR_MANIFEST_INVALID] = {"MANIFEST_INVALID", 400,
+	[OCI_MANIFEST_INVALID] = {"MANIFEST_INVALID", 400,
 					"manifest invalid"},
-	[BERTH_ERR_MANIFEST_UNKNOWN] = {"MANIFEST_UNKNOWN", 404,
+	[OCI_MANIFEST_UNKNOWN] = {"MANIFEST_UNKNOWN", 404,
 					"manifest unknown to registry"},
-	[BERTH_ERR_NAME_INVALID] = {"NAME_INVALID", 400,
+	[OCI_NAME_INVALID] = {"NAME_INVALID", 400,
 				    "invalid repository name"},
-	[BERTH_ERR_NAME_UNKNOWN] = {"NAME_UNKNOWN", 404,
+	[OCI_NAME_UNKNOWN] = {"NAME_UNKNOWN", 404,
 				    "repository name not known to registry"},
-	[BERTH_ERR_SIZE_INVALID] = {"SIZE_INVALID", 400,
+	[OCI_SIZE_INVALID] = {"SIZE_INVALID", 400,
 				    "provided length did not match content "
 				    "length"},
-	[BERTH_ERR_UNAUTHORIZED] = {"UNAUTHORIZED", 401,
+	[OCI_UNAUTHORIZED] = {"UNAUTHORIZED", 401,
 				    "authentication required"},
-	[BERTH_ERR_DENIED] = {"DENIED", 403,
+	[OCI_DENIED] = {"DENIED", 403,
 			      "requested access to the resource is denied"},
-	[BERTH_ERR_UNSUPPORTED] = {"UNSUPPORTED", 405,
+	[OCI_UNSUPPORTED] = {"UNSUPPORTED", 405,
 				   "the operation is unsupported"},
-	[BERTH_ERR_TOOMANYREQUESTS] = {"TOOMANYREQUESTS", 429,
+	[OCI_TOOMANYREQUESTS] = {"TOOMANYREQUESTS", 429,
 				       "too many requests"},
-	[BERTH_ERR_RANGE_INVALID] = {"RANGE_INVALID", 416,
+	[OCI_RANGE_INVALID] = {"RANGE_INVALID", 416,
 				     "invalid content range"},
-	[BERTH_ERR_PAGINATION_NUMBER_INVALID] = {
+	[OCI_PAGINATION_NUMBER_INVALID] = {
 		"PAGINATION_NUMBER_INVALID", 400,
 		"invalid number of results requested"},
-	[BERTH_ERR_TAG_INVALID] = {"TAG_INVALID", 400, "invalid tag"},
-	[BERTH_ERR_UNKNOWN] = {"UNKNOWN", 500, "unknown error"},
-	[BERTH_ERR_UNAVAILABLE] = {"UNAVAILABLE", 503, "service unavailable"},
+	[OCI_TAG_INVALID] = {"TAG_INVALID", 400, "invalid tag"},
+	[OCI_UNKNOWN] = {"UNKNOWN", 500, "unknown error"},
+	[OCI_UNAVAILABLE] = {"UNAVAILABLE", 503, "service unavailable"},
 };
 
 /* An out-of-range value is a programming error; answer it as UNKNOWN
    rather than reading outside the table. */
-static berth_api_error clamp(berth_api_error e)
+static oci_error clamp(oci_error e)
 {
-	return ((int)e < 0 || e >= BERTH_ERR__COUNT) ? BERTH_ERR_UNKNOWN : e;
+	return ((int)e < 0 || e >= OCI__COUNT) ? OCI_UNKNOWN : e;
 }
 
-const char *berth_api_error_code(berth_api_error e)
+const char *oci_error_code(oci_error e)
 {
 	return table[clamp(e)].code;
 }
 
-unsigned berth_api_error_status(berth_api_error e)
+unsigned oci_error_status(oci_error e)
 {
 	return table[clamp(e)].status;
 }
 
-const char *berth_api_error_message(berth_api_error e)
+const char *oci_error_message(oci_error e)
 {
 	return table[clamp(e)].message;
 }
@@ -98,7 +98,7 @@ static json_t *safe_string(const char *s)
 	return j;
 }
 
-char *berth_api_error_json(berth_api_error e, const char *message,
+char *oci_error_json(oci_error e, const char *message,
 			   const char *detail)
 {
 	e = clamp(e);
