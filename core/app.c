@@ -1,10 +1,7 @@
 /*
- * app.c - the application: its locks (a fixed array of mutexes picked by
- * a hash of a key, so work on one upload or one tag is serialised without
- * a lock table that grows with the number of keys) and the start-up the
- * commands share: settings -> driver -> store, then TLS, access control
- * (told whether TLS is on), the HTTP server with the API's routes, and
- * the upload purger.
+ * app.c - the start-up the commands share: settings -> driver ->
+ * registry (its store), then TLS, access control (told whether TLS is
+ * on), the HTTP server with the API's routes, and the upload purger.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,45 +15,10 @@
 #include "http/tls.h"
 #include "registry/purge.h"
 
-static unsigned stripe_of(const char *key)
-{
-	/* FNV-1a */
-	unsigned h = 2166136261u;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % (sizeof(((berth_app *)0)->stripes) /
-		    sizeof(((berth_app *)0)->stripes[0]));
-}
-
-void app_lock(berth_app *app, const char *key)
-{
-	pthread_mutex_lock(&app->stripes[stripe_of(key)]);
-}
-
-void app_unlock(berth_app *app, const char *key)
-{
-	pthread_mutex_unlock(&app->stripes[stripe_of(key)]);
-}
-
-int app_init(berth_app *app, berth_settings *cfg)
-{
-	app->cfg = cfg;
-	for (size_t i = 0; i < sizeof app->stripes / sizeof app->stripes[0];
-	     i++)
-		pthread_mutex_init(&app->stripes[i], NULL);
-	return 0;
-}
-
-void app_fini(berth_app *app)
-{
-	for (size_t i = 0; i < sizeof app->stripes / sizeof app->stripes[0];
-	     i++)
-		pthread_mutex_destroy(&app->stripes[i]);
-}
-
 int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen)
 {
 	memset(app, 0, sizeof *app);
+	app->cfg = cfg;
 	char *file = driver_resolve(cfg->driver, cfg->driver_path);
 	if (!file) {
 		snprintf(err, errlen, "out of memory");
@@ -78,11 +40,11 @@ int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen)
 		items[i].value = cfg->options[i].value;
 	}
 	berth_config opts = {.count = cfg->noptions, .items = items};
-	app_init(app, cfg);
-	rc = store_open(&app->store, app->driver, &opts, err, errlen);
+	registry_init(&app->reg, cfg);
+	rc = store_open(&app->reg.store, app->driver, &opts, err, errlen);
 	free(items);
 	if (rc) {
-		app_fini(app);
+		registry_fini(&app->reg);
 		driver_unload(app->driver);
 		app->driver = NULL;
 		return -1;
@@ -92,8 +54,8 @@ int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen)
 
 void app_close(berth_app *app)
 {
-	store_close(&app->store);
-	app_fini(app);
+	store_close(&app->reg.store);
+	registry_fini(&app->reg);
 	driver_unload(app->driver);
 	app->driver = NULL;
 }
@@ -143,8 +105,8 @@ int app_serve(berth_app *app, char *err, size_t errlen)
 		return -1;
 	}
 	LOG_INFO("berth %s serving (storage: %s)", BERTH_VERSION,
-		 app->store.d->name);
-	if (registry_purge_start(app))
+		 app->reg.store.d->name);
+	if (registry_purge_start(&app->reg))
 		LOG_WARN("could not start the upload purger");
 	return 0;
 }

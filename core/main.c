@@ -205,7 +205,7 @@ static int check(int argc, char **argv)
 		o.err = stderr;
 		o.progress = isatty(fileno(stderr));
 		berth_check_stats st;
-		long n = registry_check_storage(&app, &o, &st);
+		long n = registry_check_storage(&app.reg, &o, &st);
 		if (n < 0) {
 			fprintf(stderr, "berth check: %s\n",
 				store_status_name((int)n));

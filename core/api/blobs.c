@@ -40,7 +40,7 @@ void api_blob_get(berth_request *req)
 	if (ref_digest(req, &d))
 		return;
 	uint64_t size = 0;
-	int rc = registry_blob_linked_size(app, req->name, &d, &size);
+	int rc = registry_blob_linked_size(&app->reg, req->name, &d, &size);
 	if (rc < 0)
 		return api_reply_storage_error(req, rc, OCI_BLOB_UNKNOWN);
 	if (rc == 0)
@@ -51,7 +51,8 @@ void api_blob_get(berth_request *req)
 	snprintf(etag, sizeof etag, "\"%s\"", digest);
 
 	char *url = NULL;
-	if (registry_content_redirect(app, &d, req->method, &url) == BERTH_OK) {
+	if (registry_content_redirect(&app->reg, &d, req->method, &url) ==
+	    BERTH_OK) {
 		const char *h[] = {"Location", url, "Docker-Content-Digest",
 				   digest, NULL};
 		http_reply_empty(req, 307, h);
@@ -109,7 +110,7 @@ void api_blob_delete(berth_request *req)
 					       "deletes are disabled");
 	if (ref_digest(req, &d))
 		return;
-	int rc = registry_unlink_blob(app, req->name, &d);
+	int rc = registry_unlink_blob(&app->reg, req->name, &d);
 	if (rc)
 		return api_reply_storage_error(req, rc, OCI_BLOB_UNKNOWN);
 	char digest[BERTH_DIGEST_MAX];

@@ -122,9 +122,9 @@ void api_reply_content(berth_request *req, unsigned status,
 		   response and never fills it here, so ask for a small one. */
 		resp = MHD_create_response_from_callback(len, 64, no_body,
 							 NULL, NULL);
-	} else if (registry_content_has_fd(app)) {
+	} else if (registry_content_has_fd(&app->reg)) {
 		int fd = -1;
-		rc = registry_content_fd(app, d, &fd);
+		rc = registry_content_fd(&app->reg, d, &fd);
 		if (rc)
 			return api_reply_storage_error(req, rc, not_found);
 		if (api_content_use_sendfile(req)) {
@@ -137,7 +137,7 @@ void api_reply_content(berth_request *req, unsigned status,
 		}
 	} else {
 		registry_reader *r = NULL;
-		rc = registry_content_open(app, d, first, &r);
+		rc = registry_content_open(&app->reg, d, first, &r);
 		if (rc)
 			return api_reply_storage_error(req, rc, not_found);
 		resp = http_stream_response(req, registry_content_read,

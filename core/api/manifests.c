@@ -62,7 +62,7 @@ static void reply_inline(berth_request *req, const berth_digest *d,
 {
 	char *data = NULL;
 	size_t len = 0;
-	int rc = registry_manifest_read(req->app, d, &data, &len);
+	int rc = registry_manifest_read(&req->app->reg, d, &data, &len);
 	if (rc)
 		return api_reply_storage_error(req, rc,
 					       OCI_MANIFEST_UNKNOWN);
@@ -83,14 +83,14 @@ void api_manifest_get(berth_request *req)
 	uint64_t size = 0;
 	if (parse_ref(req, &d, 0) < 0)
 		return;
-	int rc = registry_manifest_resolve_size(app, req->name, req->ref, &d,
-					    &size);
+	int rc = registry_manifest_resolve_size(&app->reg, req->name, req->ref,
+						&d, &size);
 	if (rc)
 		return api_reply_storage_error(req, rc,
 					       OCI_MANIFEST_UNKNOWN);
 	char mt[BERTH_RECORD_TYPE_MAX + 1];
-	rc = registry_manifest_served_type(app, req->name, &d, size, mt,
-				       sizeof mt);
+	rc = registry_manifest_served_type(&app->reg, req->name, &d, size, mt,
+					   sizeof mt);
 	if (rc)
 		return api_reply_storage_error(req, rc,
 					       OCI_MANIFEST_UNKNOWN);
@@ -194,8 +194,9 @@ static void put_end(berth_request *req)
 	}
 
 	repo_put_problem problem;
-	rc = registry_manifest_put(app, req->name, s->is_digest ? NULL : req->ref,
-			       &d, s->buf, s->len, &m, &problem);
+	rc = registry_manifest_put(&app->reg, req->name,
+				   s->is_digest ? NULL : req->ref, &d, s->buf,
+				   s->len, &m, &problem);
 	if (rc == REPO_PUT_MISSING) {
 		char which[BERTH_DIGEST_MAX];
 		digest_format(&problem.digest, which);
@@ -269,8 +270,8 @@ void api_manifest_delete(berth_request *req)
 	int kind = parse_ref(req, &d, 0);
 	if (kind < 0)
 		return;
-	int rc = kind ? registry_manifest_delete(app, req->name, &d)
-		      : registry_tag_delete(app, req->name, req->ref);
+	int rc = kind ? registry_manifest_delete(&app->reg, req->name, &d)
+		      : registry_tag_delete(&app->reg, req->name, req->ref);
 	if (rc)
 		return api_reply_storage_error(req, rc,
 					       OCI_MANIFEST_UNKNOWN);

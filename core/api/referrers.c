@@ -220,9 +220,10 @@ void api_referrers(berth_request *req)
 
 	append(&pg, PAGE_HEAD, sizeof PAGE_HEAD - 1);
 	int rc = pg.oom ? BERTH_E_NOMEM
-			: registry_referrers_walk(req->app, req->name, &subject,
-					      last && *last ? &after : NULL,
-					      add_referrer, &pg);
+			: registry_referrers_walk(&req->app->reg, req->name,
+						  &subject,
+						  last && *last ? &after : NULL,
+						  add_referrer, &pg);
 	if (!rc && (pg.oom || append(&pg, PAGE_TAIL, sizeof PAGE_TAIL - 1)))
 		rc = BERTH_E_NOMEM;
 	if (rc) {

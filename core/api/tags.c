@@ -113,8 +113,8 @@ void api_tags_list(berth_request *req)
 	page pg;
 	if (paginate(req, &pg))
 		return;
-	int rc = registry_tags_page(req->app, req->name, pg.last, page_limit(&pg),
-				&tags, &n, &pg.more);
+	int rc = registry_tags_page(&req->app->reg, req->name, pg.last,
+				    page_limit(&pg), &tags, &n, &pg.more);
 	if (rc)
 		return api_reply_storage_error(req, rc, OCI_NAME_UNKNOWN);
 	pg.count = n;
@@ -136,8 +136,8 @@ void api_catalog(berth_request *req)
 	page pg;
 	if (paginate(req, &pg))
 		return;
-	int rc = registry_catalog_page(req->app, pg.last, page_limit(&pg), &names,
-				   &n, &pg.more);
+	int rc = registry_catalog_page(&req->app->reg, pg.last, page_limit(&pg),
+				       &names, &n, &pg.more);
 	if (rc)
 		return api_reply_storage_error(req, rc, OCI_UNKNOWN);
 	pg.count = n;

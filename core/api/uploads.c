@@ -131,7 +131,8 @@ static upload_req *upload_find(berth_request *req)
 	upload_req *s = state_new(req);
 	if (!s)
 		return NULL;
-	int rc = registry_upload_find(req->app, req->name, req->ref, &s->u);
+	int rc = registry_upload_find(&req->app->reg, req->name, req->ref,
+				      &s->u);
 	/* access control: only the account that started it */
 	char acct[256];
 	int who = rc ? 0 : auth_account(req, acct, sizeof acct);
@@ -287,7 +288,7 @@ static int try_mount(berth_request *req, const char *mount, const char *from)
 		return 0;
 	if (from && !names_repository_valid(from, strlen(from)))
 		return 0;
-	int rc = registry_upload_mount(req->app, req->name, &d, from);
+	int rc = registry_upload_mount(&req->app->reg, req->name, &d, from);
 	if (rc == 0)
 		return 0;
 	if (rc < 0)
@@ -329,7 +330,7 @@ void api_upload_start(berth_request *req)
 	const char *digest = http_query(req, "digest");
 	if (digest && want_digest(req, digest, s))
 		return;
-	int rc = registry_upload_new(app, req->name, &s->u);
+	int rc = registry_upload_new(&app->reg, req->name, &s->u);
 	if (rc)
 		return api_reply_storage_error(req, rc, 0);
 	if (!digest)

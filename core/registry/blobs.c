@@ -12,11 +12,12 @@
 #include "registry/blobs.h"
 #include "registry/layout.h"
 
-int registry_blob_size(berth_app *app, const berth_digest *d, uint64_t *size)
+int registry_blob_size(berth_registry *reg, const berth_digest *d,
+		       uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	berth_stat_info st;
-	int rc = store_stat(&app->store, layout_blob_data(path, d), &st);
+	int rc = store_stat(&reg->store, layout_blob_data(path, d), &st);
 	if (rc)
 		return rc;
 	if (st.is_dir)
@@ -25,11 +26,11 @@ int registry_blob_size(berth_app *app, const berth_digest *d, uint64_t *size)
 	return BERTH_OK;
 }
 
-int registry_read_link(berth_app *app, const char *path, berth_digest *out)
+int registry_read_link(berth_registry *reg, const char *path, berth_digest *out)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int rc = store_get(&app->store, path, &buf, &len);
+	int rc = store_get(&reg->store, path, &buf, &len);
 	if (rc)
 		return rc;
 	/* Tolerate a trailing newline written by other tools. */
@@ -43,25 +44,28 @@ int registry_read_link(berth_app *app, const char *path, berth_digest *out)
 	return rc;
 }
 
-int registry_write_link(berth_app *app, const char *path, const berth_digest *d)
+int registry_write_link(berth_registry *reg, const char *path,
+			const berth_digest *d)
 {
 	char text[BERTH_DIGEST_MAX];
 	digest_format(d, text);
-	return store_put(&app->store, path, text, strlen(text));
+	return store_put(&reg->store, path, text, strlen(text));
 }
 
-int registry_blob_linked(berth_app *app, const char *name, const berth_digest *d)
+int registry_blob_linked(berth_registry *reg, const char *name,
+			 const berth_digest *d)
 {
 	uint64_t size;
-	return registry_blob_linked_size(app, name, d, &size);
+	return registry_blob_linked_size(reg, name, d, &size);
 }
 
-int registry_blob_linked_size(berth_app *app, const char *name,
-			  const berth_digest *d, uint64_t *size)
+int registry_blob_linked_size(berth_registry *reg, const char *name,
+			      const berth_digest *d, uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	berth_digest linked;
-	int rc = registry_read_link(app, layout_layer_link(path, name, d), &linked);
+	int rc = registry_read_link(reg, layout_layer_link(path, name, d),
+				    &linked);
 	if (rc == BERTH_E_NOT_FOUND || (rc == BERTH_OK &&
 					!digest_equal(&linked, d)))
 		return 0;
@@ -69,19 +73,21 @@ int registry_blob_linked_size(berth_app *app, const char *name,
 		return 0; /* a corrupt link does not make the blob present */
 	if (rc)
 		return rc;
-	rc = registry_blob_size(app, d, size);
+	rc = registry_blob_size(reg, d, size);
 	if (rc == BERTH_E_NOT_FOUND)
 		return 0;
 	return rc ? rc : 1;
 }
 
-int registry_link_blob(berth_app *app, const char *name, const berth_digest *d)
+int registry_link_blob(berth_registry *reg, const char *name,
+		       const berth_digest *d)
 {
 	char path[BERTH_PATH_MAX];
-	return registry_write_link(app, layout_layer_link(path, name, d), d);
+	return registry_write_link(reg, layout_layer_link(path, name, d), d);
 }
 
-int registry_unlink_blob(berth_app *app, const char *name, const berth_digest *d)
+int registry_unlink_blob(berth_registry *reg, const char *name,
+			 const berth_digest *d)
 {
 	char path[BERTH_PATH_MAX];
 	layout_layer_link(path, name, d);
@@ -89,5 +95,5 @@ int registry_unlink_blob(berth_app *app, const char *name, const berth_digest *d
 	char *slash = strrchr(path, '/');
 	if (slash)
 		*slash = 0;
-	return store_remove(&app->store, path);
+	return store_remove(&reg->store, path);
 }

@@ -154,7 +154,7 @@ static void dset_free(dset *s)
 /* ---- the checker ---- */
 
 typedef struct checker {
-	berth_app *app;
+	berth_registry *reg;
 	const berth_check_options *o;
 	berth_check_stats *st;
 	dset blobs;          /* every blob with data in the blob store */
@@ -206,7 +206,7 @@ problem(checker *c, const char *remove_path, const char *fmt, ...)
 	const char *fix = "";
 	char fixbuf[64];
 	if (c->o->repair && remove_path && *remove_path) {
-		int rc = store_remove(&c->app->store, remove_path);
+		int rc = store_remove(&c->reg->store, remove_path);
 		if (rc == BERTH_OK || rc == BERTH_E_NOT_FOUND) {
 			c->st->repaired++;
 			fix = " (repaired: link removed)";
@@ -240,7 +240,7 @@ static int collect_child(const char *path, void *p)
 static int walk_files(checker *c, const char *label, const char *dir,
 		      pathv *out)
 {
-	int rc = store_walk(&c->app->store, dir, NULL, collect_files, out);
+	int rc = store_walk(&c->reg->store, dir, NULL, collect_files, out);
 	if (rc == BERTH_E_NOT_FOUND)
 		rc = BERTH_OK;
 	if (out->oom) {
@@ -311,19 +311,19 @@ static int rehash(checker *c, const char *path, const berth_digest *want,
 		  berth_digest *got)
 {
 	berth_reader *r = NULL;
-	int rc = store_reader(&c->app->store, path, 0, &r);
+	int rc = store_reader(&c->reg->store, path, 0, &r);
 	if (rc)
 		return rc;
 	berth_hasher h;
 	digest_hasher_init(&h, want->alg);
 	for (;;) {
 		size_t n = 0;
-		rc = store_read(&c->app->store, r, c->buf, HASH_BUF, &n);
+		rc = store_read(&c->reg->store, r, c->buf, HASH_BUF, &n);
 		if (rc || n == 0)
 			break;
 		digest_hasher_update(&h, c->buf, n);
 	}
-	store_reader_close(&c->app->store, r);
+	store_reader_close(&c->reg->store, r);
 	if (rc == BERTH_OK)
 		digest_hasher_final(&h, got);
 	return rc;
@@ -391,7 +391,7 @@ static int check_link(checker *c, const char *what, const char *path,
 	char dir[BERTH_PATH_MAX], ws[BERTH_DIGEST_MAX], gs[BERTH_DIGEST_MAX];
 	berth_digest got;
 	digest_format(want, ws);
-	int rc = registry_read_link(c->app, path, &got);
+	int rc = registry_read_link(c->reg, path, &got);
 	if (rc == BERTH_E_NOT_FOUND)
 		return -1;
 	if (rc == REGISTRY_E_CORRUPT_LINK) {
@@ -502,7 +502,7 @@ static void check_record(checker *c, const char *repo, const char *ds,
 	if (c->o->repair) {
 		size_t tlen;
 		char *text = registry_record_format(&want, &tlen);
-		int rc = text ? store_put(&c->app->store, rpath, text, tlen)
+		int rc = text ? store_put(&c->reg->store, rpath, text, tlen)
 			      : BERTH_E_NOMEM;
 		free(text);
 		if (rc == BERTH_OK) {
@@ -579,7 +579,7 @@ static void check_manifest(checker *c, const char *repo,
 	}
 	char *data = NULL;
 	size_t len = 0;
-	int rc = registry_manifest_read(c->app, d, &data, &len);
+	int rc = registry_manifest_read(c->reg, d, &data, &len);
 	if (rc) {
 		problem(c, NULL, "%s: manifest %s: cannot read: %s", repo, ds,
 			store_status_name(rc));
@@ -597,7 +597,7 @@ static void check_manifest(checker *c, const char *repo,
 	char *rtext = NULL;
 	size_t rlen = 0;
 	berth_manifest_record rec;
-	int have_rec = store_get(&c->app->store,
+	int have_rec = store_get(&c->reg->store,
 				 layout_revision_record(rpath, repo, d), &rtext,
 				 &rlen) == BERTH_OK;
 	int rec_ok = have_rec && !registry_record_parse(rtext, rlen, 1, &rec);
@@ -639,8 +639,8 @@ static void check_tag(checker *c, const char *repo, const char *tag,
 	layout_tag_dir(tdir, repo, tag);
 	c->st->tags++;
 	berth_digest d;
-	int rc = registry_read_link(c->app, layout_tag_current(path, repo, tag),
-				&d);
+	int rc = registry_read_link(c->reg, layout_tag_current(path, repo, tag),
+				    &d);
 	if (rc == BERTH_E_NOT_FOUND) {
 		/* A tag write or delete cut short: invisible to clients (a
 		   tag exists by its current link), so a leftover like a
@@ -648,7 +648,7 @@ static void check_tag(checker *c, const char *repo, const char *tag,
 		c->st->tags--;
 		c->st->leftover_tags++;
 		if (c->o->repair) {
-			int r = store_remove(&c->app->store, tdir);
+			int r = store_remove(&c->reg->store, tdir);
 			if (r == BERTH_OK || r == BERTH_E_NOT_FOUND)
 				c->st->leftovers_removed++;
 		}
@@ -748,7 +748,7 @@ static void check_uploads(checker *c, const char *repo, const char *base)
 	char dir[BERTH_PATH_MAX], path[BERTH_PATH_MAX];
 	join(dir, base, "/_uploads");
 	pathv ids = {0};
-	int rc = store_list(&c->app->store, dir, collect_child, &ids);
+	int rc = store_list(&c->reg->store, dir, collect_child, &ids);
 	if (ids.oom)
 		c->oom = 1;
 	if (rc && rc != BERTH_E_NOT_FOUND)
@@ -761,7 +761,7 @@ static void check_uploads(checker *c, const char *repo, const char *base)
 		size_t len = 0;
 		int64_t started = -1;
 		join(path, ids.v[i], "/startedat");
-		if (store_get(&c->app->store, path, &text, &len) == BERTH_OK)
+		if (store_get(&c->reg->store, path, &text, &len) == BERTH_OK)
 			started = parse_started(text);
 		free(text);
 		/* An upload without a readable start time (a remove cut
@@ -771,7 +771,7 @@ static void check_uploads(checker *c, const char *repo, const char *base)
 			c->st->stale_uploads++;
 		if (!c->o->repair || !(stale || c->o->purge_uploads))
 			continue;
-		int r = store_remove(&c->app->store, ids.v[i]);
+		int r = store_remove(&c->reg->store, ids.v[i]);
 		if (r == BERTH_OK || r == BERTH_E_NOT_FOUND)
 			c->st->uploads_removed++;
 		else
@@ -801,7 +801,7 @@ static void check_repo(checker *c, const char *repo)
 
 	pathv tags = {0};
 	if (!rc) {
-		int lrc = store_list(&c->app->store, layout_tags_dir(dir, repo),
+		int lrc = store_list(&c->reg->store, layout_tags_dir(dir, repo),
 				     collect_child, &tags);
 		if (tags.oom)
 			c->oom = 1;
@@ -829,13 +829,13 @@ static void check_repo(checker *c, const char *repo)
 	dset_free(&revisions);
 }
 
-long registry_check_storage(berth_app *app, const berth_check_options *o,
-			 berth_check_stats *st)
+long registry_check_storage(berth_registry *reg, const berth_check_options *o,
+			    berth_check_stats *st)
 {
 	checker c;
 	memset(&c, 0, sizeof c);
 	memset(st, 0, sizeof *st);
-	c.app = app;
+	c.reg = reg;
 	c.o = o;
 	c.st = st;
 	c.buf = malloc(HASH_BUF);
@@ -846,7 +846,7 @@ long registry_check_storage(berth_app *app, const berth_check_options *o,
 	char **names = NULL;
 	size_t n = 0;
 	if (!c.oom) {
-		int crc = registry_catalog(app, &names, &n);
+		int crc = registry_catalog(reg, &names, &n);
 		if (crc == BERTH_E_NOMEM)
 			c.oom = 1;
 		else if (crc)

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "app.h"
+#include "registry/registry.h"
 
 typedef struct berth_check_options {
 	int repair;        /* remove dangling links and stale uploads */
@@ -30,13 +30,12 @@ typedef struct berth_check_stats {
 } berth_check_stats;
 
 /**
- * Check (and with o->repair, repair) the storage of `app`.  Every problem
+ * Check (and with o->repair, repair) the storage of `reg`.  Every problem
  * is printed as one line on o->out, prefixed by its repository.  Returns
  * the number of problems found (repaired ones included), or a negative
  * berth_status when the check could not run at all (out of memory).
  */
-long registry_check_storage(berth_app *app, const berth_check_options *o,
-			 berth_check_stats *st);
-
+long registry_check_storage(berth_registry *reg, const berth_check_options *o,
+			    berth_check_stats *st);
 
 #endif

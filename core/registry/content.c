@@ -12,39 +12,38 @@ struct registry_reader {
 	berth_reader *r;
 };
 
-int registry_content_redirect(berth_app *app, const berth_digest *d,
+int registry_content_redirect(berth_registry *reg, const berth_digest *d,
 			      const char *method, char **url)
 {
 	char path[BERTH_PATH_MAX];
-	if (app->cfg->redirect_disabled ||
-	    !(app->store.d->capabilities & BERTH_CAP_REDIRECT))
+	if (reg->cfg->redirect_disabled ||
+	    !(reg->store.d->capabilities & BERTH_CAP_REDIRECT))
 		return BERTH_E_UNSUPPORTED;
-	return store_redirect(&app->store, layout_blob_data(path, d), method,
+	return store_redirect(&reg->store, layout_blob_data(path, d), method,
 			      url);
 }
 
-int registry_content_has_fd(const berth_app *app)
+int registry_content_has_fd(const berth_registry *reg)
 {
-	return (app->store.d->capabilities & BERTH_CAP_FILE_DESCRIPTOR) != 0;
+	return (reg->store.d->capabilities & BERTH_CAP_FILE_DESCRIPTOR) != 0;
 }
 
-int registry_content_fd(berth_app *app, const berth_digest *d, int *fd)
+int registry_content_fd(berth_registry *reg, const berth_digest *d, int *fd)
 {
 	char path[BERTH_PATH_MAX];
 	uint64_t size;
-	return store_open_fd(&app->store, layout_blob_data(path, d), fd,
-			     &size);
+	return store_open_fd(&reg->store, layout_blob_data(path, d), fd, &size);
 }
 
-int registry_content_open(berth_app *app, const berth_digest *d,
+int registry_content_open(berth_registry *reg, const berth_digest *d,
 			  uint64_t first, registry_reader **out)
 {
 	char path[BERTH_PATH_MAX];
 	registry_reader *rr = calloc(1, sizeof *rr);
 	if (!rr)
 		return BERTH_E_NOMEM;
-	rr->store = &app->store;
-	int rc = store_reader(&app->store, layout_blob_data(path, d),
+	rr->store = &reg->store;
+	int rc = store_reader(&reg->store, layout_blob_data(path, d),
 			      (int64_t)first, &rr->r);
 	if (rc) {
 		free(rr);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app.h"
+#include "registry/registry.h"
 #include "common/digest.h"
 
 /**
@@ -18,23 +18,23 @@
  * directly (malloc'd).  BERTH_E_UNSUPPORTED when the driver cannot
  * redirect or storage.redirect.disable is set; another status on error.
  */
-int registry_content_redirect(berth_app *app, const berth_digest *d,
+int registry_content_redirect(berth_registry *reg, const berth_digest *d,
 			      const char *method, char **url);
 
 /** Non-zero when the driver hands out descriptors of local files. */
-int registry_content_has_fd(const berth_app *app);
+int registry_content_has_fd(const berth_registry *reg);
 
 /**
  * A descriptor for reading blob `d` (the caller closes it), valid even
  * if the blob is replaced; BERTH_E_UNSUPPORTED without
  * registry_content_has_fd.
  */
-int registry_content_fd(berth_app *app, const berth_digest *d, int *fd);
+int registry_content_fd(berth_registry *reg, const berth_digest *d, int *fd);
 
 /** An open stream of blob `d` from byte `first`. */
 typedef struct registry_reader registry_reader;
 
-int registry_content_open(berth_app *app, const berth_digest *d,
+int registry_content_open(berth_registry *reg, const berth_digest *d,
 			  uint64_t first, registry_reader **out);
 
 /**

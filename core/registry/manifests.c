@@ -18,7 +18,7 @@
  * Crash and concurrency safety come from the order of writes (every link
  * is written only after what it points at exists, a tag's current link
  * last) and from each write being atomic (put_content).  Changes to one
- * repository's links are serialised by an app lock, so a delete that
+ * repository's links are serialised by a registry lock, so a delete that
  * removes the tags naming a manifest cannot remove a tag a concurrent
  * PUT has just moved to another manifest.
  */
@@ -109,43 +109,43 @@ static void strip_last(char *path)
 		*slash = 0;
 }
 
-static void lock_repo(berth_app *app, const char *name, char *key,
+static void lock_repo(berth_registry *reg, const char *name, char *key,
 		      size_t cap)
 {
 	snprintf(key, cap, "manifests:%s", name);
-	app_lock(app, key);
+	registry_lock(reg, key);
 }
 
 /* ---- manifests ---- */
 
-int registry_manifest_exists_size(berth_app *app, const char *name,
-			      const berth_digest *d, uint64_t *size)
+int registry_manifest_exists_size(berth_registry *reg, const char *name,
+				  const berth_digest *d, uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	berth_digest linked;
-	int rc = registry_read_link(app, layout_revision_link(path, name, d),
-				&linked);
+	int rc = registry_read_link(reg, layout_revision_link(path, name, d),
+				    &linked);
 	if (rc == BERTH_E_NOT_FOUND || rc == REGISTRY_E_CORRUPT_LINK ||
 	    (rc == BERTH_OK && !digest_equal(&linked, d)))
 		return 0; /* a corrupt link does not make it present */
 	if (rc)
 		return rc;
-	rc = registry_blob_size(app, d, size);
+	rc = registry_blob_size(reg, d, size);
 	if (rc == BERTH_E_NOT_FOUND)
 		return 0;
 	return rc ? rc : 1;
 }
 
-int registry_manifest_exists(berth_app *app, const char *name,
-			 const berth_digest *d)
+int registry_manifest_exists(berth_registry *reg, const char *name,
+			     const berth_digest *d)
 {
 	uint64_t size;
-	return registry_manifest_exists_size(app, name, d, &size);
+	return registry_manifest_exists_size(reg, name, d, &size);
 }
 
-int registry_manifest_resolve_size(berth_app *app, const char *name,
-			       const char *ref, berth_digest *out,
-			       uint64_t *size)
+int registry_manifest_resolve_size(berth_registry *reg, const char *name,
+				   const char *ref, berth_digest *out,
+				   uint64_t *size)
 {
 	char path[BERTH_PATH_MAX];
 	int rc;
@@ -155,31 +155,31 @@ int registry_manifest_resolve_size(berth_app *app, const char *name,
 	} else {
 		if (!names_tag_valid(ref))
 			return BERTH_E_INVALID_ARGUMENT;
-		rc = registry_read_link(app, layout_tag_current(path, name, ref),
-				    out);
+		rc = registry_read_link(
+			reg, layout_tag_current(path, name, ref), out);
 		if (rc == REGISTRY_E_CORRUPT_LINK)
 			return BERTH_E_NOT_FOUND; /* corrupt tag link */
 		if (rc)
 			return rc;
 	}
-	rc = registry_manifest_exists_size(app, name, out, size);
+	rc = registry_manifest_exists_size(reg, name, out, size);
 	if (rc < 0)
 		return rc;
 	return rc ? BERTH_OK : BERTH_E_NOT_FOUND;
 }
 
-int registry_manifest_resolve(berth_app *app, const char *name, const char *ref,
-			  berth_digest *out)
+int registry_manifest_resolve(berth_registry *reg, const char *name,
+			      const char *ref, berth_digest *out)
 {
 	uint64_t size;
-	return registry_manifest_resolve_size(app, name, ref, out, &size);
+	return registry_manifest_resolve_size(reg, name, ref, out, &size);
 }
 
-int registry_manifest_read(berth_app *app, const berth_digest *d, char **data,
-		       size_t *len)
+int registry_manifest_read(berth_registry *reg, const berth_digest *d,
+			   char **data, size_t *len)
 {
 	char path[BERTH_PATH_MAX];
-	return store_get(&app->store, layout_blob_data(path, d), data, len);
+	return store_get(&reg->store, layout_blob_data(path, d), data, len);
 }
 
 const char *registry_manifest_media_type(const char *data, size_t len, char *buf,
@@ -194,7 +194,7 @@ const char *registry_manifest_media_type(const char *data, size_t len, char *buf
 
 /* The record of manifest `d` (`size` bytes) of `name` rebuilt from the
    manifest itself, and written back when allowed. */
-static int record_rebuild(berth_app *app, const char *name,
+static int record_rebuild(berth_registry *reg, const char *name,
 			  const berth_digest *d, uint64_t size, int flags,
 			  berth_manifest_record *out)
 {
@@ -208,7 +208,7 @@ static int record_rebuild(berth_app *app, const char *name,
 		rc = registry_record_describe(NULL, (size_t)size, out, why,
 					   sizeof why);
 	} else {
-		rc = registry_manifest_read(app, d, &data, &len);
+		rc = registry_manifest_read(reg, d, &data, &len);
 		if (rc)
 			return rc;
 		rc = registry_record_describe(data, len, out, why, sizeof why);
@@ -219,12 +219,12 @@ static int record_rebuild(berth_app *app, const char *name,
 	if (rc == 1)
 		LOG_WARN("%s: manifest %s: %s; served as %s", name, ds, why,
 			 out->media_type);
-	if ((flags & REPO_RECORD_NO_WRITE) || (app->cfg && app->cfg->readonly))
+	if ((flags & REPO_RECORD_NO_WRITE) || (reg->cfg && reg->cfg->readonly))
 		return BERTH_OK;
 	size_t tlen;
 	char *text = registry_record_format(out, &tlen);
 	/* Best effort: the reader has what it needs either way. */
-	int wrc = text ? store_put(&app->store,
+	int wrc = text ? store_put(&reg->store,
 				   layout_revision_record(path, name, d), text,
 				   tlen)
 		       : BERTH_E_NOMEM;
@@ -235,15 +235,15 @@ static int record_rebuild(berth_app *app, const char *name,
 	return BERTH_OK;
 }
 
-int registry_manifest_served_type(berth_app *app, const char *name,
-			      const berth_digest *d, uint64_t size, char *mt,
-			      size_t cap)
+int registry_manifest_served_type(berth_registry *reg, const char *name,
+				  const berth_digest *d, uint64_t size,
+				  char *mt, size_t cap)
 {
-	const void *key = app->store.inst;
+	const void *key = reg->store.inst;
 	if (record_cache_get(key, name, d, size, mt, cap))
 		return BERTH_OK;
 	berth_manifest_record rec;
-	int rc = registry_manifest_record(app, name, d, size, 0, &rec);
+	int rc = registry_manifest_record(reg, name, d, size, 0, &rec);
 	if (rc)
 		return rc;
 	snprintf(mt, cap, "%s", rec.media_type);
@@ -252,15 +252,15 @@ int registry_manifest_served_type(berth_app *app, const char *name,
 	return BERTH_OK;
 }
 
-int registry_manifest_record(berth_app *app, const char *name,
-			 const berth_digest *d, uint64_t size, int flags,
-			 berth_manifest_record *out)
+int registry_manifest_record(berth_registry *reg, const char *name,
+			     const berth_digest *d, uint64_t size, int flags,
+			     berth_manifest_record *out)
 {
 	char path[BERTH_PATH_MAX];
 	char *text = NULL;
 	size_t len = 0;
 	memset(out, 0, sizeof *out);
-	int rc = store_get(&app->store, layout_revision_record(path, name, d),
+	int rc = store_get(&reg->store, layout_revision_record(path, name, d),
 			   &text, &len);
 	if (rc == BERTH_OK) {
 		int bad = registry_record_parse(text, len,
@@ -272,24 +272,23 @@ int registry_manifest_record(berth_app *app, const char *name,
 	} else if (rc != BERTH_E_NOT_FOUND) {
 		return rc;
 	}
-	return record_rebuild(app, name, d, size, flags, out);
+	return record_rebuild(reg, name, d, size, flags, out);
 }
 
 /* REPO_PUT_OK if every reference of `m` is present with the size its
    descriptor gives, else REPO_PUT_MISSING or REPO_PUT_SIZE_MISMATCH with
    *problem filled, or <0.  The sizes come from the same stat that shows
    the data is there. */
-static int refs_present(berth_app *app, const char *name,
+static int refs_present(berth_registry *reg, const char *name,
 			const berth_manifest *m, repo_put_problem *problem)
 {
 	for (size_t i = 0; i < m->nrefs; i++) {
 		const berth_manifest_ref *r = &m->refs[i];
 		uint64_t size = 0;
-		int rc = r->is_manifest
-				 ? registry_manifest_exists_size(app, name,
-							     &r->digest, &size)
-				 : registry_blob_linked_size(app, name, &r->digest,
-							 &size);
+		int rc = r->is_manifest ? registry_manifest_exists_size(
+						  reg, name, &r->digest, &size)
+					: registry_blob_linked_size(
+						  reg, name, &r->digest, &size);
 		if (rc < 0)
 			return rc;
 		problem->digest = r->digest;
@@ -304,12 +303,13 @@ static int refs_present(berth_app *app, const char *name,
 	return REPO_PUT_OK;
 }
 
-int registry_manifest_put(berth_app *app, const char *name, const char *tag,
-		      const berth_digest *d, const char *data, size_t len,
-		      const berth_manifest *m, repo_put_problem *problem)
+int registry_manifest_put(berth_registry *reg, const char *name,
+			  const char *tag, const berth_digest *d,
+			  const char *data, size_t len, const berth_manifest *m,
+			  repo_put_problem *problem)
 {
 	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
-	int rc = refs_present(app, name, m, problem);
+	int rc = refs_present(reg, name, m, problem);
 	if (rc)
 		return rc;
 
@@ -324,34 +324,34 @@ int registry_manifest_put(berth_app *app, const char *name, const char *tag,
 
 	/* Content-addressed: existing data with this digest is these bytes. */
 	layout_blob_data(path, d);
-	rc = store_exists(&app->store, path);
+	rc = store_exists(&reg->store, path);
 	if (rc == 0)
-		rc = store_put(&app->store, path, data, len);
+		rc = store_put(&reg->store, path, data, len);
 	if (rc < 0) {
 		free(record);
 		return rc;
 	}
 
-	lock_repo(app, name, key, sizeof key);
+	lock_repo(reg, name, key, sizeof key);
 	/* The record before the revision link: a revision is never there
 	   without it (unless written by someone else). */
-	rc = store_put(&app->store, layout_revision_record(path, name, d),
+	rc = store_put(&reg->store, layout_revision_record(path, name, d),
 		       record, rlen);
-	record_cache_forget(app->store.inst, name, d);
+	record_cache_forget(reg->store.inst, name, d);
 	if (!rc)
-		rc = registry_write_link(app, layout_revision_link(path, name, d),
-				     d);
+		rc = registry_write_link(
+			reg, layout_revision_link(path, name, d), d);
 	if (!rc && m->has_subject)
 		rc = registry_write_link(
-			app, layout_referrer_link(path, name, &m->subject, d),
+			reg, layout_referrer_link(path, name, &m->subject, d),
 			d);
 	if (!rc && tag)
 		rc = registry_write_link(
-			app, layout_tag_index(path, name, tag, d), d);
+			reg, layout_tag_index(path, name, tag, d), d);
 	if (!rc && tag)
-		rc = registry_write_link(app, layout_tag_current(path, name, tag),
-				     d);
-	app_unlock(app, key);
+		rc = registry_write_link(
+			reg, layout_tag_current(path, name, tag), d);
+	registry_unlock(reg, key);
 	free(record);
 	return rc;
 }
@@ -363,20 +363,20 @@ int registry_manifest_put(berth_app *app, const char *name, const char *tag,
  * current link a tag is invisible (registry_tags_list skips it) whatever else
  * is left.  BERTH_E_NOT_FOUND if the tag had no current link.
  */
-static int remove_tag(berth_app *app, const char *name, const char *tag)
+static int remove_tag(berth_registry *reg, const char *name, const char *tag)
 {
 	char path[BERTH_PATH_MAX];
-	int rc = store_remove(&app->store, layout_tag_current(path, name, tag));
+	int rc = store_remove(&reg->store, layout_tag_current(path, name, tag));
 	if (rc && rc != BERTH_E_NOT_FOUND)
 		return rc;
-	int rc2 = store_remove(&app->store, layout_tag_dir(path, name, tag));
+	int rc2 = store_remove(&reg->store, layout_tag_dir(path, name, tag));
 	if (rc2 && rc2 != BERTH_E_NOT_FOUND)
 		return rc2;
 	return rc;
 }
 
 typedef struct tag_scan {
-	berth_app *app;
+	berth_registry *reg;
 	const char *name;
 	const berth_digest *d;
 	strv doomed; /* tag names whose current link names d */
@@ -391,8 +391,8 @@ static int scan_tag(const char *child, void *p)
 	berth_digest cur;
 	if (!names_tag_valid(tag))
 		return 0;
-	int rc = registry_read_link(s->app, layout_tag_current(path, s->name, tag),
-				&cur);
+	int rc = registry_read_link(
+		s->reg, layout_tag_current(path, s->name, tag), &cur);
 	if (rc == BERTH_OK && digest_equal(&cur, s->d))
 		return strv_push(&s->doomed, tag, strlen(tag));
 	/* A tag we cannot read may name d: removing the revision anyway
@@ -404,23 +404,22 @@ static int scan_tag(const char *child, void *p)
 	return 0;
 }
 
-int registry_manifest_delete(berth_app *app, const char *name,
-			 const berth_digest *d)
+int registry_manifest_delete(berth_registry *reg, const char *name,
+			     const berth_digest *d)
 {
 	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
 	uint64_t size = 0;
-	lock_repo(app, name, key, sizeof key);
-	int rc = registry_manifest_exists_size(app, name, d, &size);
+	lock_repo(reg, name, key, sizeof key);
+	int rc = registry_manifest_exists_size(reg, name, d, &size);
 	if (rc <= 0) {
-		app_unlock(app, key);
+		registry_unlock(reg, key);
 		return rc < 0 ? rc : BERTH_E_NOT_FOUND;
 	}
 
 	/* Tags first: a crash part-way leaves a manifest without some of
 	   its tags, never a tag naming a deleted manifest. */
-	tag_scan s = {app, name, d, {0}, 0};
-	rc = store_list(&app->store, layout_tags_dir(path, name), scan_tag,
-			&s);
+	tag_scan s = {reg, name, d, {0}, 0};
+	rc = store_list(&reg->store, layout_tags_dir(path, name), scan_tag, &s);
 	if (rc == BERTH_E_NOT_FOUND)
 		rc = BERTH_OK;
 	if (!rc && s.err)
@@ -428,7 +427,7 @@ int registry_manifest_delete(berth_app *app, const char *name,
 	if (!rc && s.doomed.oom)
 		rc = BERTH_E_NOMEM;
 	for (size_t i = 0; !rc && i < s.doomed.n; i++) {
-		rc = remove_tag(app, name, s.doomed.v[i]);
+		rc = remove_tag(reg, name, s.doomed.v[i]);
 		if (rc == BERTH_E_NOT_FOUND)
 			rc = BERTH_OK;
 	}
@@ -439,14 +438,14 @@ int registry_manifest_delete(berth_app *app, const char *name,
 		   that cannot be had leaves the link, which the referrers
 		   API skips once the revision is gone. */
 		berth_manifest_record rec;
-		if (registry_manifest_record(app, name, d, size,
-					 REPO_RECORD_NO_WRITE,
-					 &rec) == BERTH_OK) {
+		if (registry_manifest_record(reg, name, d, size,
+					     REPO_RECORD_NO_WRITE,
+					     &rec) == BERTH_OK) {
 			if (rec.has_subject) {
 				layout_referrer_link(path, name, &rec.subject,
 						     d);
 				strip_last(path);
-				rc = store_remove(&app->store, path);
+				rc = store_remove(&reg->store, path);
 				if (rc == BERTH_E_NOT_FOUND)
 					rc = BERTH_OK;
 			}
@@ -454,30 +453,30 @@ int registry_manifest_delete(berth_app *app, const char *name,
 		}
 	}
 	if (!rc) {
-		record_cache_forget(app->store.inst, name, d);
-		rc = store_remove(&app->store,
+		record_cache_forget(reg->store.inst, name, d);
+		rc = store_remove(&reg->store,
 				  layout_revision_dir(path, name, d));
 		if (rc == BERTH_E_NOT_FOUND)
 			rc = BERTH_OK;
 	}
-	app_unlock(app, key);
+	registry_unlock(reg, key);
 	return rc;
 }
 
-int registry_tag_delete(berth_app *app, const char *name, const char *tag)
+int registry_tag_delete(berth_registry *reg, const char *name, const char *tag)
 {
 	char key[BERTH_PATH_MAX];
 	if (!names_tag_valid(tag))
 		return BERTH_E_NOT_FOUND;
-	lock_repo(app, name, key, sizeof key);
-	int rc = remove_tag(app, name, tag);
-	app_unlock(app, key);
+	lock_repo(reg, name, key, sizeof key);
+	int rc = remove_tag(reg, name, tag);
+	registry_unlock(reg, key);
 	return rc;
 }
 
 /* ---- tags and catalog ---- */
 
-int registry_repo_exists(berth_app *app, const char *name)
+int registry_repo_exists(berth_registry *reg, const char *name)
 {
 	static const char *const kids[] = {"_manifests", "_layers",
 					   "_uploads"};
@@ -487,7 +486,7 @@ int registry_repo_exists(berth_app *app, const char *name)
 		int n = snprintf(path, sizeof path, "%s/%s", repo, kids[i]);
 		if (n < 0 || (size_t)n >= sizeof path)
 			return 0;
-		int rc = store_exists(&app->store, path);
+		int rc = store_exists(&reg->store, path);
 		if (rc)
 			return rc;
 	}
@@ -495,7 +494,7 @@ int registry_repo_exists(berth_app *app, const char *name)
 }
 
 typedef struct tags_walk {
-	berth_app *app;
+	berth_registry *reg;
 	const char *name;
 	size_t dir_len;   /* strlen of ".../_manifests/tags" */
 	const char *last; /* the previous page's last tag, or NULL */
@@ -527,7 +526,7 @@ static berth_walk_action tag_entry(const char *path,
 	   index link and the current link of a first tag write, or in the
 	   middle of a tag delete, leaves a directory without one, which
 	   must not be listed as a tag that then answers 404. */
-	int e = store_exists(&t->app->store,
+	int e = store_exists(&t->reg->store,
 			     layout_tag_current(link, t->name, tag));
 	if (e < 0) {
 		t->rc = e;
@@ -540,12 +539,11 @@ static berth_walk_action tag_entry(const char *path,
 	return BERTH_WALK_SKIP_DIR;
 }
 
-int registry_tags_page(berth_app *app, const char *name, const char *last,
-		   size_t limit, char ***out, size_t *n, int *more)
+int registry_tags_page(berth_registry *reg, const char *name, const char *last,
+		       size_t limit, char ***out, size_t *n, int *more)
 {
 	char dir[BERTH_PATH_MAX], after[BERTH_PATH_MAX];
-	tags_walk t = {.app = app, .name = name, .last = last,
-		       .limit = limit};
+	tags_walk t = {.reg = reg, .name = name, .last = last, .limit = limit};
 	*out = NULL;
 	*n = 0;
 	*more = 0;
@@ -558,7 +556,7 @@ int registry_tags_page(berth_app *app, const char *name, const char *last,
 	   instead of reading and sorting every name.  Only the page and
 	   one more tag cost a link check. */
 	const char *start = page_start(after, dir, last);
-	int rc = store_walk(&app->store, dir, start, tag_entry, &t);
+	int rc = store_walk(&reg->store, dir, start, tag_entry, &t);
 	if (!rc)
 		rc = t.rc;
 	if (!rc && t.tags.oom)
@@ -570,7 +568,7 @@ int registry_tags_page(berth_app *app, const char *name, const char *last,
 		registry_strv_free(t.tags.v, t.tags.n);
 		t.tags = (strv){0};
 		t.more = 0;
-		rc = registry_repo_exists(app, name);
+		rc = registry_repo_exists(reg, name);
 		rc = rc < 0 ? rc : rc ? BERTH_OK : BERTH_E_NOT_FOUND;
 	}
 	if (rc) {
@@ -583,10 +581,11 @@ int registry_tags_page(berth_app *app, const char *name, const char *last,
 	return BERTH_OK;
 }
 
-int registry_tags_list(berth_app *app, const char *name, char ***out, size_t *n)
+int registry_tags_list(berth_registry *reg, const char *name, char ***out,
+		       size_t *n)
 {
 	int more;
-	return registry_tags_page(app, name, NULL, SIZE_MAX, out, n, &more);
+	return registry_tags_page(reg, name, NULL, SIZE_MAX, out, n, &more);
 }
 
 typedef struct catalog_walk {
@@ -595,13 +594,13 @@ typedef struct catalog_walk {
 	const char *last; /* the previous page's last name, or NULL */
 	size_t limit;     /* names wanted */
 	int more;         /* a name beyond the page exists */
-	berth_app *app;
+	berth_registry *reg;
 	int rc;           /* storage error met during the walk */
 } catalog_walk;
 
 /* A directory is a repository when it holds _manifests, _layers or
    _uploads. */
-static int is_repository(berth_app *app, const char *dir)
+static int is_repository(berth_registry *reg, const char *dir)
 {
 	static const char *const marks[] = {"_manifests", "_layers",
 					    "_uploads"};
@@ -610,7 +609,7 @@ static int is_repository(berth_app *app, const char *dir)
 		if (snprintf(path, sizeof path, "%s/%s", dir, marks[i]) >=
 		    (int)sizeof path)
 			return 0;
-		int rc = store_exists(&app->store, path);
+		int rc = store_exists(&reg->store, path);
 		if (rc)
 			return rc;
 	}
@@ -634,7 +633,7 @@ static berth_walk_action catalog_entry(const char *path,
 		return BERTH_WALK_SKIP_DIR;
 	if (c->last && !strcmp(c->last, name))
 		return BERTH_WALK_CONTINUE;
-	int rc = is_repository(c->app, path);
+	int rc = is_repository(c->reg, path);
 	if (rc < 0) {
 		c->rc = rc;
 		return BERTH_WALK_STOP;
@@ -646,11 +645,11 @@ static berth_walk_action catalog_entry(const char *path,
 	return BERTH_WALK_CONTINUE;
 }
 
-int registry_catalog_page(berth_app *app, const char *last, size_t limit,
-		      char ***out, size_t *n, int *more)
+int registry_catalog_page(berth_registry *reg, const char *last, size_t limit,
+			  char ***out, size_t *n, int *more)
 {
 	char root[BERTH_PATH_MAX], after[BERTH_PATH_MAX];
-	catalog_walk c = {.last = last, .limit = limit, .app = app};
+	catalog_walk c = {.last = last, .limit = limit, .reg = reg};
 	*out = NULL;
 	*n = 0;
 	*more = 0;
@@ -659,7 +658,7 @@ int registry_catalog_page(berth_app *app, const char *last, size_t limit,
 	/* The walk resumes after `last` and stops once the page is full, so
 	   a page costs the same whatever the number of repositories. */
 	const char *start = page_start(after, root, last);
-	int rc = store_walk(&app->store, root, start, catalog_entry, &c);
+	int rc = store_walk(&reg->store, root, start, catalog_entry, &c);
 	if (rc == BERTH_E_NOT_FOUND)
 		rc = BERTH_OK;
 	if (!rc)
@@ -678,10 +677,10 @@ int registry_catalog_page(berth_app *app, const char *last, size_t limit,
 	return BERTH_OK;
 }
 
-int registry_catalog(berth_app *app, char ***out, size_t *n)
+int registry_catalog(berth_registry *reg, char ***out, size_t *n)
 {
 	int more;
-	return registry_catalog_page(app, NULL, SIZE_MAX, out, n, &more);
+	return registry_catalog_page(reg, NULL, SIZE_MAX, out, n, &more);
 }
 
 /* ---- referrers ---- */
@@ -702,7 +701,7 @@ void registry_referrers_free(registry_referrer *v, size_t n)
 }
 
 typedef struct referrers_walk {
-	berth_app *app;
+	berth_registry *reg;
 	const char *name;
 	const berth_digest *subject;
 	size_t dir_len;         /* strlen of ".../referrers/<alg>/<hex>" */
@@ -735,12 +734,12 @@ static int referrer_describe(referrers_walk *w, const berth_digest *d,
 			     registry_referrer *r)
 {
 	uint64_t size = 0;
-	int rc = registry_manifest_exists_size(w->app, w->name, d, &size);
+	int rc = registry_manifest_exists_size(w->reg, w->name, d, &size);
 	if (rc <= 0)
 		return rc;
 	berth_manifest_record rec;
-	rc = registry_manifest_record(w->app, w->name, d, size, REPO_RECORD_FULL,
-				  &rec);
+	rc = registry_manifest_record(w->reg, w->name, d, size,
+				      REPO_RECORD_FULL, &rec);
 	if (rc)
 		return rc == BERTH_E_NOT_FOUND ? 0 : rc;
 	if (!rec.has_subject || !digest_equal(&rec.subject, w->subject)) {
@@ -785,13 +784,17 @@ static berth_walk_action referrer_entry(const char *path,
 	return stop ? BERTH_WALK_STOP : BERTH_WALK_CONTINUE;
 }
 
-int registry_referrers_walk(berth_app *app, const char *name,
-			const berth_digest *subject, const berth_digest *after,
-			repo_referrer_cb cb, void *payload)
+int registry_referrers_walk(berth_registry *reg, const char *name,
+			    const berth_digest *subject,
+			    const berth_digest *after, repo_referrer_cb cb,
+			    void *payload)
 {
 	char dir[BERTH_PATH_MAX], start[BERTH_PATH_MAX];
-	referrers_walk w = {.app = app, .name = name, .subject = subject,
-			    .cb = cb, .payload = payload};
+	referrers_walk w = {.reg = reg,
+			    .name = name,
+			    .subject = subject,
+			    .cb = cb,
+			    .payload = payload};
 	layout_referrers_dir(dir, name, subject);
 	w.dir_len = strlen(dir);
 	const char *start_after = NULL;
@@ -803,7 +806,7 @@ int registry_referrers_walk(berth_app *app, const char *name,
 			     after->hex) < (int)sizeof start)
 			start_after = start;
 	}
-	int rc = store_walk(&app->store, dir, start_after, referrer_entry, &w);
+	int rc = store_walk(&reg->store, dir, start_after, referrer_entry, &w);
 	if (rc == BERTH_E_NOT_FOUND)
 		rc = BERTH_OK;
 	return rc ? rc : w.rc;
@@ -845,15 +848,15 @@ static int collect_referrer(const registry_referrer *r, void *p)
 	return 0;
 }
 
-int registry_referrers(berth_app *app, const char *name,
-		   const berth_digest *subject, registry_referrer **out,
-		   size_t *n)
+int registry_referrers(berth_registry *reg, const char *name,
+		       const berth_digest *subject, registry_referrer **out,
+		       size_t *n)
 {
 	referrers_all a = {0};
 	*out = NULL;
 	*n = 0;
-	int rc = registry_referrers_walk(app, name, subject, NULL,
-				     collect_referrer, &a);
+	int rc = registry_referrers_walk(reg, name, subject, NULL,
+					 collect_referrer, &a);
 	if (!rc && a.oom)
 		rc = BERTH_E_NOMEM;
 	if (rc) {

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app.h"
+#include "registry/registry.h"
 #include "common/digest.h"
 #include "registry/manifest.h"
 #include "registry/manifest_record.h"
@@ -20,12 +20,12 @@
  * that digest and the manifest's blob data exists.  1, 0 or a negative
  * storage error.
  */
-int registry_manifest_exists(berth_app *app, const char *name,
-			 const berth_digest *d);
+int registry_manifest_exists(berth_registry *reg, const char *name,
+			     const berth_digest *d);
 
 /** registry_manifest_exists that also reports the manifest's size when 1. */
-int registry_manifest_exists_size(berth_app *app, const char *name,
-			      const berth_digest *d, uint64_t *size);
+int registry_manifest_exists_size(berth_registry *reg, const char *name,
+				  const berth_digest *d, uint64_t *size);
 
 /**
  * Resolve `ref` (a tag or a digest string) to the digest of a manifest
@@ -33,17 +33,17 @@ int registry_manifest_exists_size(berth_app *app, const char *name,
  * revision), BERTH_E_INVALID_ARGUMENT (neither a valid tag nor a valid
  * digest), or another storage error.
  */
-int registry_manifest_resolve(berth_app *app, const char *name, const char *ref,
-			  berth_digest *out);
+int registry_manifest_resolve(berth_registry *reg, const char *name,
+			      const char *ref, berth_digest *out);
 
 /** registry_manifest_resolve that also reports the manifest's size. */
-int registry_manifest_resolve_size(berth_app *app, const char *name,
-			       const char *ref, berth_digest *out,
-			       uint64_t *size);
+int registry_manifest_resolve_size(berth_registry *reg, const char *name,
+				   const char *ref, berth_digest *out,
+				   uint64_t *size);
 
 /** Read the stored bytes of manifest `d` (malloc'd, NUL-terminated). */
-int registry_manifest_read(berth_app *app, const berth_digest *d, char **data,
-		       size_t *len);
+int registry_manifest_read(berth_registry *reg, const berth_digest *d,
+			   char **data, size_t *len);
 
 /**
  * The media type of stored manifest bytes, as registry_record_describe
@@ -68,9 +68,9 @@ enum {
  * REPO_RECORD_NO_WRITE or the registry is read-only.  Free *out with
  * registry_record_free.  BERTH_OK or a storage error.
  */
-int registry_manifest_record(berth_app *app, const char *name,
-			 const berth_digest *d, uint64_t size, int flags,
-			 berth_manifest_record *out);
+int registry_manifest_record(berth_registry *reg, const char *name,
+			     const berth_digest *d, uint64_t size, int flags,
+			     berth_manifest_record *out);
 
 /**
  * The media type manifest `d` (`size` bytes, found present by the
@@ -78,9 +78,9 @@ int registry_manifest_record(berth_app *app, const char *name,
  * of recent answers (registry/record_cache.h) or its record (registry_manifest_record,
  * which may rebuild it).  BERTH_OK or a storage error.
  */
-int registry_manifest_served_type(berth_app *app, const char *name,
-			      const berth_digest *d, uint64_t size, char *mt,
-			      size_t cap);
+int registry_manifest_served_type(berth_registry *reg, const char *name,
+				  const berth_digest *d, uint64_t size,
+				  char *mt, size_t cap);
 
 /** Why registry_manifest_put refused a manifest (a positive return). */
 enum {
@@ -107,9 +107,10 @@ typedef struct repo_put_problem {
  * tag index link, tag current link (last, so a tag only ever names a
  * complete manifest).  BERTH_OK, a REPO_PUT_* or a storage error.
  */
-int registry_manifest_put(berth_app *app, const char *name, const char *tag,
-		      const berth_digest *d, const char *data, size_t len,
-		      const berth_manifest *m, repo_put_problem *problem);
+int registry_manifest_put(berth_registry *reg, const char *name,
+			  const char *tag, const berth_digest *d,
+			  const char *data, size_t len, const berth_manifest *m,
+			  repo_put_problem *problem);
 
 /**
  * Delete manifest `d` from repository `name`: every tag whose current
@@ -118,38 +119,39 @@ int registry_manifest_put(berth_app *app, const char *name, const char *tag,
  * (garbage collection's job).
  * BERTH_E_NOT_FOUND if the repository does not hold it.
  */
-int registry_manifest_delete(berth_app *app, const char *name,
-			 const berth_digest *d);
+int registry_manifest_delete(berth_registry *reg, const char *name,
+			     const berth_digest *d);
 
 /** Delete tag `tag`; BERTH_E_NOT_FOUND if there is none. */
-int registry_tag_delete(berth_app *app, const char *name, const char *tag);
+int registry_tag_delete(berth_registry *reg, const char *name, const char *tag);
 
 /** 1 if repository `name` exists (has _manifests, _layers or _uploads). */
-int registry_repo_exists(berth_app *app, const char *name);
+int registry_repo_exists(berth_registry *reg, const char *name);
 
 /**
  * The tags of repository `name`, sorted (byte order).  *out is a malloc'd
  * array of malloc'd strings (free with registry_strv_free).  A repository
  * without tags gives an empty list; an unknown one BERTH_E_NOT_FOUND.
  */
-int registry_tags_list(berth_app *app, const char *name, char ***out, size_t *n);
+int registry_tags_list(berth_registry *reg, const char *name, char ***out,
+		       size_t *n);
 
 /**
  * One page of tags: those after `last` (NULL: from the start), at most
  * `limit`; *more says whether tags remain after the page.
  */
-int registry_tags_page(berth_app *app, const char *name, const char *last,
-		   size_t limit, char ***out, size_t *n, int *more);
+int registry_tags_page(berth_registry *reg, const char *name, const char *last,
+		       size_t limit, char ***out, size_t *n, int *more);
 
 /**
  * Every repository name, in walk order: component by component, each
  * level in byte order (as Distribution's catalog), e.g. "a", "a/x", "a-b".
  */
-int registry_catalog(berth_app *app, char ***out, size_t *n);
+int registry_catalog(berth_registry *reg, char ***out, size_t *n);
 
 /** One page of the catalog: names after `last`, at most `limit`. */
-int registry_catalog_page(berth_app *app, const char *last, size_t limit,
-		      char ***out, size_t *n, int *more);
+int registry_catalog_page(berth_registry *reg, const char *last, size_t limit,
+			  char ***out, size_t *n, int *more);
 
 void registry_strv_free(char **v, size_t n);
 
@@ -174,14 +176,15 @@ typedef int (*repo_referrer_cb)(const registry_referrer *r, void *payload);
  * what it holds.  An unknown subject calls nothing.  BERTH_OK or a
  * storage error.
  */
-int registry_referrers_walk(berth_app *app, const char *name,
-			const berth_digest *subject, const berth_digest *after,
-			repo_referrer_cb cb, void *payload);
+int registry_referrers_walk(berth_registry *reg, const char *name,
+			    const berth_digest *subject,
+			    const berth_digest *after, repo_referrer_cb cb,
+			    void *payload);
 
 /** Every referrer of `subject` (registry_referrers_walk), in digest order. */
-int registry_referrers(berth_app *app, const char *name,
-		   const berth_digest *subject, registry_referrer **out,
-		   size_t *n);
+int registry_referrers(berth_registry *reg, const char *name,
+		       const berth_digest *subject, registry_referrer **out,
+		       size_t *n);
 
 void registry_referrers_free(registry_referrer *v, size_t n);
 

@@ -19,7 +19,7 @@
 #include "registry/purge.h"
 
 typedef struct purge_walk {
-	berth_app *app;
+	berth_registry *reg;
 	int64_t cutoff;
 	int dryrun;
 	long found;
@@ -117,7 +117,7 @@ static berth_walk_action visit(const char *path, const berth_stat_info *info,
 	w->cur_started = 1;
 	char *text = NULL;
 	size_t len = 0;
-	if (store_get(&w->app->store, path, &text, &len) != BERTH_OK)
+	if (store_get(&w->reg->store, path, &text, &len) != BERTH_OK)
 		return BERTH_WALK_CONTINUE;
 	int64_t started = parse_started(text);
 	free(text);
@@ -126,11 +126,11 @@ static berth_walk_action visit(const char *path, const berth_stat_info *info,
 	return add_victim(w, w->cur) ? BERTH_WALK_STOP : BERTH_WALK_CONTINUE;
 }
 
-long registry_purge_uploads(berth_app *app, int64_t cutoff, int dryrun)
+long registry_purge_uploads(berth_registry *reg, int64_t cutoff, int dryrun)
 {
 	char root[BERTH_PATH_MAX];
-	purge_walk w = {.app = app, .cutoff = cutoff, .dryrun = dryrun};
-	int rc = store_walk(&app->store, layout_repos_root(root), NULL, visit,
+	purge_walk w = {.reg = reg, .cutoff = cutoff, .dryrun = dryrun};
+	int rc = store_walk(&reg->store, layout_repos_root(root), NULL, visit,
 			    &w);
 	if (rc == BERTH_OK)
 		upload_done(&w);
@@ -146,7 +146,7 @@ long registry_purge_uploads(berth_app *app, int64_t cutoff, int dryrun)
 				 w.victims[i]);
 			continue;
 		}
-		rc = store_remove(&app->store, w.victims[i]);
+		rc = store_remove(&reg->store, w.victims[i]);
 		if (rc && rc != BERTH_E_NOT_FOUND)
 			LOG_WARN("purge: cannot remove %s: %s", w.victims[i],
 				 store_status_name(rc));
@@ -166,12 +166,12 @@ static int purge_stop_flag;
 
 static void *purge_main(void *arg)
 {
-	berth_app *app = arg;
-	const berth_settings *cfg = app->cfg;
+	berth_registry *reg = arg;
+	const berth_settings *cfg = reg->cfg;
 	for (;;) {
 		int64_t now = (int64_t)time(NULL);
-		long n = registry_purge_uploads(app, now - cfg->purge_age_s,
-					     cfg->purge_dryrun);
+		long n = registry_purge_uploads(reg, now - cfg->purge_age_s,
+						cfg->purge_dryrun);
 		if (n < 0)
 			LOG_WARN("purge: walking the uploads failed: %s",
 				 store_status_name((int)n));
@@ -190,12 +190,12 @@ static void *purge_main(void *arg)
 	}
 }
 
-int registry_purge_start(berth_app *app)
+int registry_purge_start(berth_registry *reg)
 {
-	if (!app->cfg->purge_enabled || app->cfg->readonly)
+	if (!reg->cfg->purge_enabled || reg->cfg->readonly)
 		return 0;
 	purge_stop_flag = 0;
-	if (pthread_create(&purge_thread, NULL, purge_main, app))
+	if (pthread_create(&purge_thread, NULL, purge_main, reg))
 		return -1;
 	purge_running = 1;
 	return 0;

@@ -8,17 +8,17 @@
 
 #include <stdint.h>
 
-#include "app.h"
+#include "registry/registry.h"
 
 /**
  * Remove (or with dryrun only count) every upload started before
  * `cutoff` (seconds since the epoch).  Returns the number of uploads
  * found, or a negative berth_status if the walk failed.
  */
-long registry_purge_uploads(berth_app *app, int64_t cutoff, int dryrun);
+long registry_purge_uploads(berth_registry *reg, int64_t cutoff, int dryrun);
 
 /** Start the background purger if enabled in the settings. */
-int registry_purge_start(berth_app *app);
+int registry_purge_start(berth_registry *reg);
 /** Stop it and wait for the thread (no-op if not started). */
 void registry_purge_stop(void);
 

@@ -75,7 +75,7 @@
 #include "storage/store.h"
 
 struct registry_upload {
-	berth_app *app;
+	berth_registry *reg;
 	berth_store *store;
 	berth_writer *w;
 	berth_hasher hash;
@@ -266,28 +266,28 @@ static void remove_upload(registry_upload *u)
 
 /* ---- handles ---- */
 
-static registry_upload *handle_new(berth_app *app, const char *name,
+static registry_upload *handle_new(berth_registry *reg, const char *name,
 				   const char *id)
 {
 	size_t n = strlen(name);
 	registry_upload *u = calloc(1, sizeof *u + n + 1);
 	if (!u)
 		return NULL;
-	u->app = app;
-	u->store = &app->store;
+	u->reg = reg;
+	u->store = &reg->store;
 	memcpy(u->name, name, n + 1);
 	snprintf(u->id, sizeof u->id, "%s", id);
 	return u;
 }
 
-int registry_upload_new(berth_app *app, const char *name,
+int registry_upload_new(berth_registry *reg, const char *name,
 			registry_upload **out)
 {
 	uuid_t uu;
 	char id[REGISTRY_UPLOAD_ID_MAX];
 	uuid_generate_random(uu);
 	uuid_unparse_lower(uu, id);
-	*out = handle_new(app, name, id);
+	*out = handle_new(reg, name, id);
 	return *out ? BERTH_OK : BERTH_E_NOMEM;
 }
 
@@ -313,11 +313,11 @@ int registry_upload_hand_out(registry_upload *u, const char *owner)
 	return BERTH_OK;
 }
 
-int registry_upload_find(berth_app *app, const char *name, const char *id,
+int registry_upload_find(berth_registry *reg, const char *name, const char *id,
 			 registry_upload **out)
 {
 	*out = NULL;
-	registry_upload *u = handle_new(app, name, id);
+	registry_upload *u = handle_new(reg, name, id);
 	if (!u)
 		return BERTH_E_NOMEM;
 	u->announced = 1;
@@ -507,7 +507,7 @@ static int publish_blob(registry_upload *u, const char *data,
 	char blob[BERTH_PATH_MAX], ds[BERTH_DIGEST_MAX];
 	digest_format(d, ds);
 	uint64_t stored;
-	int rc = registry_blob_size(u->app, d, &stored);
+	int rc = registry_blob_size(u->reg, d, &stored);
 	if (rc == BERTH_OK && stored == size)
 		return BERTH_OK;
 	if (rc == BERTH_OK) {
@@ -521,7 +521,7 @@ static int publish_blob(registry_upload *u, const char *data,
 	}
 	rc = store_move(u->store, data, layout_blob_data(blob, d));
 	if (rc == BERTH_OK)
-		rc = registry_blob_size(u->app, d, &stored);
+		rc = registry_blob_size(u->reg, d, &stored);
 	if (rc)
 		return rc;
 	if (stored != size) {
@@ -589,7 +589,7 @@ int registry_upload_finalize(registry_upload *u, const berth_digest *want,
 	}
 	rc = publish_blob(u, data, &res->digest, hashed, res);
 	if (rc == BERTH_OK)
-		rc = registry_link_blob(u->app, u->name, &res->digest);
+		rc = registry_link_blob(u->reg, u->name, &res->digest);
 	if (rc)
 		return rc;
 	remove_upload(u);
@@ -632,18 +632,18 @@ void registry_upload_close(registry_upload *u)
 	free(u);
 }
 
-int registry_upload_mount(berth_app *app, const char *name,
+int registry_upload_mount(berth_registry *reg, const char *name,
 			  const berth_digest *d, const char *from)
 {
 	int rc;
 	if (from) {
-		rc = registry_blob_linked(app, from, d);
+		rc = registry_blob_linked(reg, from, d);
 	} else {
 		uint64_t size;
-		rc = registry_blob_size(app, d, &size) == BERTH_OK;
+		rc = registry_blob_size(reg, d, &size) == BERTH_OK;
 	}
 	if (rc <= 0)
 		return 0;
-	rc = registry_link_blob(app, name, d);
+	rc = registry_link_blob(reg, name, d);
 	return rc ? rc : 1;
 }

@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "app.h"
+#include "registry/registry.h"
 #include "common/digest.h"
 
 /* Codes of their own, outside the driver statuses. */
@@ -78,7 +78,7 @@ typedef struct registry_upload_result {
  * Nothing is stored until registry_upload_start or registry_upload_open.
  * BERTH_OK or BERTH_E_NOMEM.
  */
-int registry_upload_new(berth_app *app, const char *name,
+int registry_upload_new(berth_registry *reg, const char *name,
 			registry_upload **out);
 
 /**
@@ -100,7 +100,7 @@ int registry_upload_hand_out(registry_upload *u, const char *owner);
  * REGISTRY_UPLOAD_E_UNKNOWN, BERTH_E_NOMEM or another storage status.
  * The caller checks the id's syntax.
  */
-int registry_upload_find(berth_app *app, const char *name, const char *id,
+int registry_upload_find(berth_registry *reg, const char *name, const char *id,
 			 registry_upload **out);
 
 /**
@@ -178,7 +178,7 @@ void registry_upload_close(registry_upload *u);
  * nothing to mount (or it cannot be looked up: a plain upload starts
  * instead), or the negative storage status of the link.
  */
-int registry_upload_mount(berth_app *app, const char *name,
+int registry_upload_mount(berth_registry *reg, const char *name,
 			  const berth_digest *d, const char *from);
 
 #endif

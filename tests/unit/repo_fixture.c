@@ -23,8 +23,8 @@ int repo_fixture_setup(repo_fixture *f)
 		return -1;
 	berth_config_item items[] = {{"rootdirectory", f->root}};
 	berth_config c = {1, items};
-	app_init(&f->app, &f->cfg);
-	if (store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
+	registry_init(&f->reg, &f->cfg);
+	if (store_open(&f->reg.store, f->driver, &c, err, sizeof err)) {
 		driver_unload(f->driver);
 		f->driver = NULL;
 		return -1;
@@ -34,9 +34,9 @@ int repo_fixture_setup(repo_fixture *f)
 
 void repo_fixture_teardown(repo_fixture *f)
 {
-	store_remove(&f->app.store, "/docker");
-	store_close(&f->app.store);
-	app_fini(&f->app);
+	store_remove(&f->reg.store, "/docker");
+	store_close(&f->reg.store);
+	registry_fini(&f->reg);
 	driver_unload(f->driver);
 	rmdir(f->root);
 }

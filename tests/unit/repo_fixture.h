@@ -5,14 +5,14 @@
 #ifndef BERTH_TESTS_UNIT_REPO_FIXTURE_H
 #define BERTH_TESTS_UNIT_REPO_FIXTURE_H
 
-#include "app.h"
+#include "registry/registry.h"
 #include "config.h"
 #include "storage/driver_loader.h"
 
 typedef struct repo_fixture {
 	berth_driver *driver;
 	berth_settings cfg;
-	berth_app app;
+	berth_registry reg;
 	char root[64];
 } repo_fixture;
 

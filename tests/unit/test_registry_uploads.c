@@ -27,11 +27,11 @@ static void sha256_of(const char *s, berth_digest *d)
 }
 
 /* A started upload the client has the id of; 0 or -1. */
-static int start(berth_app *app, const char *name, const char *owner,
+static int start(berth_registry *reg, const char *name, const char *owner,
 		 char id[REGISTRY_UPLOAD_ID_MAX])
 {
 	registry_upload *u = NULL;
-	int rc = registry_upload_new(app, name, &u);
+	int rc = registry_upload_new(reg, name, &u);
 	if (rc == BERTH_OK)
 		rc = registry_upload_start(u);
 	if (rc == BERTH_OK)
@@ -44,11 +44,11 @@ static int start(berth_app *app, const char *name, const char *owner,
 }
 
 /* find + open, as a PATCH or PUT does; NULL if either fails. */
-static registry_upload *reopen(berth_app *app, const char *name,
+static registry_upload *reopen(berth_registry *reg, const char *name,
 			       const char *id)
 {
 	registry_upload *u = NULL;
-	if (registry_upload_find(app, name, id, &u) != BERTH_OK)
+	if (registry_upload_find(reg, name, id, &u) != BERTH_OK)
 		return NULL;
 	if (registry_upload_open(u) != BERTH_OK) {
 		registry_upload_close(u);
@@ -58,10 +58,10 @@ static registry_upload *reopen(berth_app *app, const char *name,
 }
 
 /* One PATCH: reopen, append `s`, end the chunk; the status of the end. */
-static int patch(berth_app *app, const char *name, const char *id,
+static int patch(berth_registry *reg, const char *name, const char *id,
 		 const char *s)
 {
-	registry_upload *u = reopen(app, name, id);
+	registry_upload *u = reopen(reg, name, id);
 	if (!u)
 		return -1;
 	int rc = registry_upload_write(u, s, strlen(s));
@@ -72,12 +72,12 @@ static int patch(berth_app *app, const char *name, const char *id,
 }
 
 /* One PUT without a body: reopen and finalize as `want`. */
-static int put(berth_app *app, const char *name, const char *id,
+static int put(berth_registry *reg, const char *name, const char *id,
 	       const char *want, registry_upload_result *res)
 {
 	berth_digest d;
 	sha256_of(want, &d);
-	registry_upload *u = reopen(app, name, id);
+	registry_upload *u = reopen(reg, name, id);
 	if (!u)
 		return -1;
 	int rc = registry_upload_finalize(u, &d, res);
@@ -85,30 +85,30 @@ static int put(berth_app *app, const char *name, const char *id,
 	return rc;
 }
 
-static int exists(berth_app *app, const char *path)
+static int exists(berth_registry *reg, const char *path)
 {
-	return store_exists(&app->store, path);
+	return store_exists(&reg->store, path);
 }
 
-static int upload_dir_exists(berth_app *app, const char *name,
+static int upload_dir_exists(berth_registry *reg, const char *name,
 			     const char *id)
 {
 	char path[BERTH_PATH_MAX];
-	return exists(app, layout_upload_dir(path, name, id));
+	return exists(reg, layout_upload_dir(path, name, id));
 }
 
-static int hashstate_exists(berth_app *app, const char *name,
+static int hashstate_exists(berth_registry *reg, const char *name,
 			    const char *id, unsigned long long off)
 {
 	char path[BERTH_PATH_MAX];
-	return exists(app, layout_upload_hashstate(path, name, id,
+	return exists(reg, layout_upload_hashstate(path, name, id,
 						   BERTH_DIGEST_SHA256, off));
 }
 
-static int marked(berth_app *app, const char *name, const char *id)
+static int marked(berth_registry *reg, const char *name, const char *id)
 {
 	char path[BERTH_PATH_MAX];
-	return exists(app, layout_upload_rehash(path, name, id));
+	return exists(reg, layout_upload_rehash(path, name, id));
 }
 
 TEST(registry_upload_start_append_finalize)
@@ -118,18 +118,18 @@ TEST(registry_upload_start_append_finalize)
 		CHECK(!"fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	upload_memo_clear();
 	char id[REGISTRY_UPLOAD_ID_MAX];
-	CHECK_EQ_INT(start(app, "lib/a", NULL, id), 0);
+	CHECK_EQ_INT(start(reg, "lib/a", NULL, id), 0);
 	CHECK_EQ_INT(strlen(id), 36);
 	char path[BERTH_PATH_MAX];
-	CHECK_EQ_INT(exists(app, layout_upload_startedat(path, "lib/a", id)),
+	CHECK_EQ_INT(exists(reg, layout_upload_startedat(path, "lib/a", id)),
 		     1);
 
-	CHECK_EQ_INT(patch(app, "lib/a", id, "hello "), BERTH_OK);
-	CHECK_EQ_INT(hashstate_exists(app, "lib/a", id, 6), 1);
-	registry_upload *u = reopen(app, "lib/a", id);
+	CHECK_EQ_INT(patch(reg, "lib/a", id, "hello "), BERTH_OK);
+	CHECK_EQ_INT(hashstate_exists(reg, "lib/a", id, 6), 1);
+	registry_upload *u = reopen(reg, "lib/a", id);
 	CHECK(u != NULL);
 	if (!u)
 		goto out;
@@ -143,12 +143,12 @@ TEST(registry_upload_start_append_finalize)
 	CHECK(digest_equal(&res.digest, &want));
 	registry_upload_close(u);
 
-	CHECK_EQ_INT(registry_blob_linked(app, "lib/a", &want), 1);
+	CHECK_EQ_INT(registry_blob_linked(reg, "lib/a", &want), 1);
 	uint64_t size = 0;
-	CHECK_EQ_INT(registry_blob_size(app, &want, &size), BERTH_OK);
+	CHECK_EQ_INT(registry_blob_size(reg, &want, &size), BERTH_OK);
 	CHECK_EQ_INT(size, 11);
-	CHECK_EQ_INT(upload_dir_exists(app, "lib/a", id), 0);
-	CHECK_EQ_INT(registry_upload_find(app, "lib/a", id, &u),
+	CHECK_EQ_INT(upload_dir_exists(reg, "lib/a", id), 0);
+	CHECK_EQ_INT(registry_upload_find(reg, "lib/a", id, &u),
 		     REGISTRY_UPLOAD_E_UNKNOWN);
 out:
 	upload_memo_clear();
@@ -162,12 +162,12 @@ TEST(registry_upload_owner)
 		CHECK(!"fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	char mine[REGISTRY_UPLOAD_ID_MAX], nobodys[REGISTRY_UPLOAD_ID_MAX];
-	CHECK_EQ_INT(start(app, "r", "alice", mine), 0);
-	CHECK_EQ_INT(start(app, "r", NULL, nobodys), 0);
+	CHECK_EQ_INT(start(reg, "r", "alice", mine), 0);
+	CHECK_EQ_INT(start(reg, "r", NULL, nobodys), 0);
 	registry_upload *u = NULL;
-	CHECK_EQ_INT(registry_upload_find(app, "r", mine, &u), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_find(reg, "r", mine, &u), BERTH_OK);
 	if (u) {
 		CHECK_EQ_INT(registry_upload_owned_by(u, "alice"), BERTH_OK);
 		CHECK_EQ_INT(registry_upload_owned_by(u, "alic"),
@@ -177,14 +177,14 @@ TEST(registry_upload_owner)
 		registry_upload_close(u);
 	}
 	/* started without access control: nobody's, once it is on */
-	CHECK_EQ_INT(registry_upload_find(app, "r", nobodys, &u), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_find(reg, "r", nobodys, &u), BERTH_OK);
 	if (u) {
 		CHECK_EQ_INT(registry_upload_owned_by(u, "alice"),
 			     REGISTRY_UPLOAD_E_UNKNOWN);
 		registry_upload_close(u);
 	}
 	/* another repository's upload of that id is not this one */
-	CHECK_EQ_INT(registry_upload_find(app, "other", mine, &u),
+	CHECK_EQ_INT(registry_upload_find(reg, "other", mine, &u),
 		     REGISTRY_UPLOAD_E_UNKNOWN);
 	repo_fixture_teardown(&f);
 }
@@ -196,23 +196,23 @@ TEST(registry_upload_digest_mismatch_removes_it)
 		CHECK(!"fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	upload_memo_clear();
 	char id[REGISTRY_UPLOAD_ID_MAX];
-	CHECK_EQ_INT(start(app, "r", NULL, id), 0);
-	CHECK_EQ_INT(patch(app, "r", id, "right"), BERTH_OK);
+	CHECK_EQ_INT(start(reg, "r", NULL, id), 0);
+	CHECK_EQ_INT(patch(reg, "r", id, "right"), BERTH_OK);
 	registry_upload_result res;
-	CHECK_EQ_INT(put(app, "r", id, "wrong", &res),
+	CHECK_EQ_INT(put(reg, "r", id, "wrong", &res),
 		     REGISTRY_UPLOAD_E_DIGEST);
 	berth_digest right, wrong;
 	sha256_of("right", &right);
 	sha256_of("wrong", &wrong);
 	CHECK(digest_equal(&res.digest, &right));
-	CHECK_EQ_INT(upload_dir_exists(app, "r", id), 0);
+	CHECK_EQ_INT(upload_dir_exists(reg, "r", id), 0);
 	uint64_t size;
-	CHECK_EQ_INT(registry_blob_size(app, &right, &size), BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(registry_blob_size(app, &wrong, &size), BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(registry_blob_linked(app, "r", &right), 0);
+	CHECK_EQ_INT(registry_blob_size(reg, &right, &size), BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(registry_blob_size(reg, &wrong, &size), BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(registry_blob_linked(reg, "r", &right), 0);
 	upload_memo_clear();
 	repo_fixture_teardown(&f);
 }
@@ -224,12 +224,12 @@ TEST(registry_upload_claim_and_cancel)
 		CHECK(!"fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	char id[REGISTRY_UPLOAD_ID_MAX];
-	CHECK_EQ_INT(start(app, "r", NULL, id), 0);
-	registry_upload *a = reopen(app, "r", id), *b = NULL;
+	CHECK_EQ_INT(start(reg, "r", NULL, id), 0);
+	registry_upload *a = reopen(reg, "r", id), *b = NULL;
 	CHECK(a != NULL);
-	CHECK_EQ_INT(registry_upload_find(app, "r", id, &b), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_find(reg, "r", id, &b), BERTH_OK);
 	if (!a || !b)
 		goto out;
 	/* the upload is in use by another request */
@@ -238,17 +238,17 @@ TEST(registry_upload_claim_and_cancel)
 	registry_upload_close(b);
 	CHECK_EQ_INT(registry_upload_write(a, "abc", 3), BERTH_OK);
 	registry_upload_close(a); /* a request cut short keeps its bytes */
-	a = reopen(app, "r", id);
+	a = reopen(reg, "r", id);
 	CHECK(a != NULL);
 	if (a)
 		CHECK_EQ_INT(registry_upload_size(a), 3);
 	registry_upload_close(a);
 
-	CHECK_EQ_INT(registry_upload_find(app, "r", id, &b), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_find(reg, "r", id, &b), BERTH_OK);
 	CHECK_EQ_INT(registry_upload_cancel(b), BERTH_OK);
 	registry_upload_close(b);
-	CHECK_EQ_INT(upload_dir_exists(app, "r", id), 0);
-	CHECK_EQ_INT(registry_upload_find(app, "r", id, &b),
+	CHECK_EQ_INT(upload_dir_exists(reg, "r", id), 0);
+	CHECK_EQ_INT(registry_upload_find(reg, "r", id, &b),
 		     REGISTRY_UPLOAD_E_UNKNOWN);
 	return repo_fixture_teardown(&f);
 out:
@@ -264,7 +264,7 @@ TEST(registry_upload_monolithic_leaves_nothing_on_failure)
 		CHECK(!"fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	char path[BERTH_PATH_MAX], id[REGISTRY_UPLOAD_ID_MAX];
 	berth_digest want;
 	sha256_of("whole", &want);
@@ -272,40 +272,40 @@ TEST(registry_upload_monolithic_leaves_nothing_on_failure)
 	registry_upload *u = NULL;
 
 	/* cut short: the id never left the request, so nothing stays */
-	CHECK_EQ_INT(registry_upload_new(app, "m", &u), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_new(reg, "m", &u), BERTH_OK);
 	CHECK_EQ_INT(registry_upload_open(u), BERTH_OK);
 	snprintf(id, sizeof id, "%s", registry_upload_id(u));
 	CHECK_EQ_INT(registry_upload_write(u, "who", 3), BERTH_OK);
-	CHECK_EQ_INT(exists(app, layout_upload_startedat(path, "m", id)), 0);
+	CHECK_EQ_INT(exists(reg, layout_upload_startedat(path, "m", id)), 0);
 	registry_upload_close(u);
-	CHECK_EQ_INT(upload_dir_exists(app, "m", id), 0);
+	CHECK_EQ_INT(upload_dir_exists(reg, "m", id), 0);
 
 	/* closed with the wrong digest: nothing stays either */
-	CHECK_EQ_INT(registry_upload_new(app, "m", &u), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_new(reg, "m", &u), BERTH_OK);
 	CHECK_EQ_INT(registry_upload_open(u), BERTH_OK);
 	snprintf(id, sizeof id, "%s", registry_upload_id(u));
 	CHECK_EQ_INT(registry_upload_write(u, "whale", 5), BERTH_OK);
 	CHECK_EQ_INT(registry_upload_finalize(u, &want, &res),
 		     REGISTRY_UPLOAD_E_DIGEST);
 	registry_upload_close(u);
-	CHECK_EQ_INT(upload_dir_exists(app, "m", id), 0);
+	CHECK_EQ_INT(upload_dir_exists(reg, "m", id), 0);
 
 	/* a start whose id was never handed out is removed at the close */
-	CHECK_EQ_INT(registry_upload_new(app, "m", &u), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_new(reg, "m", &u), BERTH_OK);
 	CHECK_EQ_INT(registry_upload_start(u), BERTH_OK);
 	snprintf(id, sizeof id, "%s", registry_upload_id(u));
 	registry_upload_close(u);
-	CHECK_EQ_INT(upload_dir_exists(app, "m", id), 0);
+	CHECK_EQ_INT(upload_dir_exists(reg, "m", id), 0);
 
 	/* and the whole blob in one request */
-	CHECK_EQ_INT(registry_upload_new(app, "m", &u), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_new(reg, "m", &u), BERTH_OK);
 	CHECK_EQ_INT(registry_upload_open(u), BERTH_OK);
 	snprintf(id, sizeof id, "%s", registry_upload_id(u));
 	CHECK_EQ_INT(registry_upload_write(u, "whole", 5), BERTH_OK);
 	CHECK_EQ_INT(registry_upload_finalize(u, &want, &res), BERTH_OK);
 	registry_upload_close(u);
-	CHECK_EQ_INT(registry_blob_linked(app, "m", &want), 1);
-	CHECK_EQ_INT(upload_dir_exists(app, "m", id), 0);
+	CHECK_EQ_INT(registry_blob_linked(reg, "m", &want), 1);
+	CHECK_EQ_INT(upload_dir_exists(reg, "m", id), 0);
 	repo_fixture_teardown(&f);
 }
 
@@ -316,11 +316,11 @@ TEST(registry_upload_chunk_of_the_wrong_length_taints)
 		CHECK(!"fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	upload_memo_clear();
 	char id[REGISTRY_UPLOAD_ID_MAX];
-	CHECK_EQ_INT(start(app, "r", NULL, id), 0);
-	registry_upload *u = reopen(app, "r", id);
+	CHECK_EQ_INT(start(reg, "r", NULL, id), 0);
+	registry_upload *u = reopen(reg, "r", id);
 	CHECK(u != NULL);
 	if (!u)
 		return repo_fixture_teardown(&f);
@@ -328,14 +328,14 @@ TEST(registry_upload_chunk_of_the_wrong_length_taints)
 	CHECK_EQ_INT(registry_upload_write(u, "abc", 3), BERTH_OK);
 	CHECK_EQ_INT(registry_upload_end_chunk(u), REGISTRY_UPLOAD_E_LENGTH);
 	registry_upload_close(u);
-	CHECK_EQ_INT(marked(app, "r", id), 1);
+	CHECK_EQ_INT(marked(reg, "r", id), 1);
 	CHECK(upload_memo_tainted("r", id));
 	/* the bytes are in; no state is saved for them or after them */
-	CHECK_EQ_INT(patch(app, "r", id, "de"), BERTH_OK);
-	CHECK_EQ_INT(hashstate_exists(app, "r", id, 3), 0);
-	CHECK_EQ_INT(hashstate_exists(app, "r", id, 5), 0);
+	CHECK_EQ_INT(patch(reg, "r", id, "de"), BERTH_OK);
+	CHECK_EQ_INT(hashstate_exists(reg, "r", id, 3), 0);
+	CHECK_EQ_INT(hashstate_exists(reg, "r", id, 5), 0);
 	registry_upload_result res;
-	CHECK_EQ_INT(put(app, "r", id, "abcde", &res), BERTH_OK);
+	CHECK_EQ_INT(put(reg, "r", id, "abcde", &res), BERTH_OK);
 	upload_memo_clear();
 	repo_fixture_teardown(&f);
 }
@@ -347,23 +347,23 @@ TEST(registry_upload_mount)
 		CHECK(!"fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	char id[REGISTRY_UPLOAD_ID_MAX];
 	registry_upload_result res;
 	berth_digest d, absent;
 	sha256_of("layer", &d);
 	sha256_of("no such layer", &absent);
-	CHECK_EQ_INT(start(app, "src", NULL, id), 0);
-	CHECK_EQ_INT(patch(app, "src", id, "layer"), BERTH_OK);
-	CHECK_EQ_INT(put(app, "src", id, "layer", &res), BERTH_OK);
+	CHECK_EQ_INT(start(reg, "src", NULL, id), 0);
+	CHECK_EQ_INT(patch(reg, "src", id, "layer"), BERTH_OK);
+	CHECK_EQ_INT(put(reg, "src", id, "layer", &res), BERTH_OK);
 
-	CHECK_EQ_INT(registry_upload_mount(app, "dst", &d, "elsewhere"), 0);
-	CHECK_EQ_INT(registry_blob_linked(app, "dst", &d), 0);
-	CHECK_EQ_INT(registry_upload_mount(app, "dst", &d, "src"), 1);
-	CHECK_EQ_INT(registry_blob_linked(app, "dst", &d), 1);
-	CHECK_EQ_INT(registry_upload_mount(app, "auto", &d, NULL), 1);
-	CHECK_EQ_INT(registry_blob_linked(app, "auto", &d), 1);
-	CHECK_EQ_INT(registry_upload_mount(app, "auto", &absent, NULL), 0);
+	CHECK_EQ_INT(registry_upload_mount(reg, "dst", &d, "elsewhere"), 0);
+	CHECK_EQ_INT(registry_blob_linked(reg, "dst", &d), 0);
+	CHECK_EQ_INT(registry_upload_mount(reg, "dst", &d, "src"), 1);
+	CHECK_EQ_INT(registry_blob_linked(reg, "dst", &d), 1);
+	CHECK_EQ_INT(registry_upload_mount(reg, "auto", &d, NULL), 1);
+	CHECK_EQ_INT(registry_blob_linked(reg, "auto", &d), 1);
+	CHECK_EQ_INT(registry_upload_mount(reg, "auto", &absent, NULL), 0);
 	repo_fixture_teardown(&f);
 }
 
@@ -372,7 +372,7 @@ TEST(registry_upload_mount)
 typedef struct fault_fixture {
 	berth_driver *driver;
 	berth_settings cfg;
-	berth_app app;
+	berth_registry reg;
 	char root[64], data[96], control[96];
 } fault_fixture;
 
@@ -397,8 +397,8 @@ static int fault_setup(fault_fixture *f)
 				     {"controlfile", f->control}};
 	berth_config c = {3, items};
 	log_set_level(BERTH_LOG_WARN); /* the driver's notes */
-	app_init(&f->app, &f->cfg);
-	if (store_open(&f->app.store, f->driver, &c, err, sizeof err)) {
+	registry_init(&f->reg, &f->cfg);
+	if (store_open(&f->reg.store, f->driver, &c, err, sizeof err)) {
 		fprintf(stderr, "    %s\n", err);
 		driver_unload(f->driver);
 		return -1;
@@ -419,9 +419,9 @@ static void faults(fault_fixture *f, const char *settings)
 static void fault_teardown(fault_fixture *f)
 {
 	faults(f, "");
-	store_remove(&f->app.store, "/docker");
-	store_close(&f->app.store);
-	app_fini(&f->app);
+	store_remove(&f->reg.store, "/docker");
+	store_close(&f->reg.store);
+	registry_fini(&f->reg);
 	driver_unload(f->driver);
 	unlink(f->control);
 	rmdir(f->data);
@@ -436,12 +436,12 @@ TEST(registry_upload_write_error_taints)
 		CHECK(!"fault fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	upload_memo_clear();
 	char id[REGISTRY_UPLOAD_ID_MAX];
-	CHECK_EQ_INT(start(app, "r", NULL, id), 0);
-	CHECK_EQ_INT(patch(app, "r", id, "first "), BERTH_OK);
-	registry_upload *u = reopen(app, "r", id);
+	CHECK_EQ_INT(start(reg, "r", NULL, id), 0);
+	CHECK_EQ_INT(patch(reg, "r", id, "first "), BERTH_OK);
+	registry_upload *u = reopen(reg, "r", id);
 	CHECK(u != NULL);
 	if (!u)
 		return fault_teardown(&f);
@@ -449,25 +449,25 @@ TEST(registry_upload_write_error_taints)
 	CHECK(registry_upload_write(u, "lost bytes", 10) < 0);
 	/* the mark waits for the close: the caller answers with the
 	   driver's detail first */
-	CHECK_EQ_INT(marked(app, "r", id), 0);
+	CHECK_EQ_INT(marked(reg, "r", id), 0);
 	CHECK(upload_memo_tainted("r", id));
 	faults(&f, "");
 	registry_upload_close(u);
-	CHECK_EQ_INT(marked(app, "r", id), 1);
+	CHECK_EQ_INT(marked(reg, "r", id), 1);
 
 	/* half the piece reached storage: whatever the data is now, no
 	   state is saved for it, and the close hashes what is stored */
-	CHECK_EQ_INT(patch(app, "r", id, "second"), BERTH_OK);
-	u = reopen(app, "r", id);
+	CHECK_EQ_INT(patch(reg, "r", id, "second"), BERTH_OK);
+	u = reopen(reg, "r", id);
 	CHECK(u != NULL);
 	if (!u)
 		return fault_teardown(&f);
 	uint64_t held = registry_upload_size(u);
 	registry_upload_close(u);
 	CHECK_EQ_INT(held, strlen("first lost second"));
-	CHECK_EQ_INT(hashstate_exists(app, "r", id, held), 0);
+	CHECK_EQ_INT(hashstate_exists(reg, "r", id, held), 0);
 	registry_upload_result res;
-	CHECK_EQ_INT(put(app, "r", id, "first lost second", &res), BERTH_OK);
+	CHECK_EQ_INT(put(reg, "r", id, "first lost second", &res), BERTH_OK);
 	upload_memo_clear();
 	fault_teardown(&f);
 }
@@ -482,17 +482,17 @@ TEST(registry_upload_failed_flush_saves_no_state)
 		CHECK(!"fault fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	upload_memo_clear();
 	char id[REGISTRY_UPLOAD_ID_MAX];
-	CHECK_EQ_INT(start(app, "r", NULL, id), 0);
+	CHECK_EQ_INT(start(reg, "r", NULL, id), 0);
 	faults(&f, "bufferwrites=65536\nfailops=writer_close\nfailnth=1\n");
-	CHECK(patch(app, "r", id, "AAAAAAAA") < 0);
+	CHECK(patch(reg, "r", id, "AAAAAAAA") < 0);
 	faults(&f, "");
-	CHECK_EQ_INT(hashstate_exists(app, "r", id, 8), 0);
-	CHECK_EQ_INT(marked(app, "r", id), 1);
+	CHECK_EQ_INT(hashstate_exists(reg, "r", id, 8), 0);
+	CHECK_EQ_INT(marked(reg, "r", id), 1);
 	upload_memo_clear(); /* another server, or this one restarted */
-	registry_upload *u = reopen(app, "r", id);
+	registry_upload *u = reopen(reg, "r", id);
 	CHECK(u != NULL);
 	if (!u)
 		return fault_teardown(&f);
@@ -504,11 +504,11 @@ TEST(registry_upload_failed_flush_saves_no_state)
 	CHECK_EQ_INT(registry_upload_end_chunk(u), BERTH_OK);
 	registry_upload_close(u);
 	registry_upload_result res;
-	CHECK_EQ_INT(put(app, "r", id, "AAAAAAAA", &res),
+	CHECK_EQ_INT(put(reg, "r", id, "AAAAAAAA", &res),
 		     REGISTRY_UPLOAD_E_DIGEST);
 	berth_digest a;
 	sha256_of("AAAAAAAA", &a);
-	CHECK_EQ_INT(registry_blob_linked(app, "r", &a), 0);
+	CHECK_EQ_INT(registry_blob_linked(reg, "r", &a), 0);
 	upload_memo_clear();
 	fault_teardown(&f);
 }
@@ -524,31 +524,32 @@ TEST(registry_upload_resumed_by_another_server)
 		CHECK(!"fault fixture");
 		return;
 	}
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	upload_memo_clear();
 	char id[REGISTRY_UPLOAD_ID_MAX], path[BERTH_PATH_MAX];
 	registry_upload_result res;
-	CHECK_EQ_INT(start(app, "r", NULL, id), 0);
-	CHECK_EQ_INT(patch(app, "r", id, "hello "), BERTH_OK);
+	CHECK_EQ_INT(start(reg, "r", NULL, id), 0);
+	CHECK_EQ_INT(patch(reg, "r", id, "hello "), BERTH_OK);
 	upload_memo_clear(); /* the other server has no memo */
-	CHECK_EQ_INT(patch(app, "r", id, "world"), BERTH_OK);
-	CHECK_EQ_INT(hashstate_exists(app, "r", id, 6), 1);
-	CHECK_EQ_INT(hashstate_exists(app, "r", id, 11), 1);
+	CHECK_EQ_INT(patch(reg, "r", id, "world"), BERTH_OK);
+	CHECK_EQ_INT(hashstate_exists(reg, "r", id, 6), 1);
+	CHECK_EQ_INT(hashstate_exists(reg, "r", id, 11), 1);
 	upload_memo_clear();
 	faults(&f, "failops=reader_open\nfailrate=1\n");
-	CHECK_EQ_INT(put(app, "r", id, "hello world", &res), BERTH_OK);
+	CHECK_EQ_INT(put(reg, "r", id, "hello world", &res), BERTH_OK);
 	faults(&f, "");
 
-	CHECK_EQ_INT(start(app, "r", NULL, id), 0);
-	CHECK_EQ_INT(patch(app, "r", id, "marked"), BERTH_OK);
+	CHECK_EQ_INT(start(reg, "r", NULL, id), 0);
+	CHECK_EQ_INT(patch(reg, "r", id, "marked"), BERTH_OK);
 	upload_memo_clear();
-	CHECK_EQ_INT(store_put(&app->store, layout_upload_rehash(path, "r", id),
-			       "x", 1), BERTH_OK);
+	CHECK_EQ_INT(store_put(&reg->store, layout_upload_rehash(path, "r", id),
+			       "x", 1),
+		     BERTH_OK);
 	faults(&f, "failops=reader_open\nfailrate=1\n");
-	int rc = put(app, "r", id, "marked", &res);
+	int rc = put(reg, "r", id, "marked", &res);
 	CHECK(rc < 0 && rc != REGISTRY_UPLOAD_E_DIGEST); /* it had to read */
 	faults(&f, "");
-	CHECK_EQ_INT(put(app, "r", id, "marked", &res), BERTH_OK);
+	CHECK_EQ_INT(put(reg, "r", id, "marked", &res), BERTH_OK);
 	upload_memo_clear();
 	fault_teardown(&f);
 }

@@ -88,8 +88,9 @@ static void tags_page(repo_fixture *f, const char *repo, const char *last,
 	char **v = NULL;
 	size_t n = 0;
 	int more = 0;
-	CHECK_EQ_INT(registry_tags_page(&f->app, repo, last, limit, &v, &n, &more),
-		     want_rc);
+	CHECK_EQ_INT(
+		registry_tags_page(&f->reg, repo, last, limit, &v, &n, &more),
+		want_rc);
 	page_text(v, n, more, out, cap);
 }
 
@@ -99,7 +100,7 @@ static void catalog_page(repo_fixture *f, const char *last, size_t limit,
 	char **v = NULL;
 	size_t n = 0;
 	int more = 0;
-	CHECK_EQ_INT(registry_catalog_page(&f->app, last, limit, &v, &n, &more),
+	CHECK_EQ_INT(registry_catalog_page(&f->reg, last, limit, &v, &n, &more),
 		     BERTH_OK);
 	page_text(v, n, more, out, cap);
 }
@@ -125,7 +126,7 @@ TEST(repo_list_pages_see_changes_at_once)
 	CHECK(repo_fixture_setup(&f) == 0);
 	if (f.driver == NULL)
 		return;
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	char name[32], out[1024], h[256], p[BERTH_PATH_MAX];
 	for (int i = 0; i < NTAGS; i++) {
 		snprintf(name, sizeof name, "t%03d", i);
@@ -149,14 +150,14 @@ TEST(repo_list_pages_see_changes_at_once)
 	CHECK(strstr(out, ",t199;more") != NULL);
 
 	/* Added through the driver right after the page was served. */
-	CHECK_EQ_INT(store_put(&app->store,
+	CHECK_EQ_INT(store_put(&reg->store,
 			       layout_tag_current(p, "big", "t0995"), LINK,
 			       sizeof LINK - 1),
 		     BERTH_OK);
 	tags_page(&f, "big", "t099", 3, BERTH_OK, out, sizeof out);
 	CHECK_STR(out, "t0995,t100,t101;more");
 	/* Deleted through the repository layer. */
-	CHECK_EQ_INT(registry_tag_delete(app, "big", "t100"), BERTH_OK);
+	CHECK_EQ_INT(registry_tag_delete(reg, "big", "t100"), BERTH_OK);
 	tags_page(&f, "big", "t0995", 2, BERTH_OK, out, sizeof out);
 	CHECK_STR(out, "t101,t102;more");
 	/* Added and removed by another process. */
@@ -164,7 +165,7 @@ TEST(repo_list_pages_see_changes_at_once)
 	tags_page(&f, "big", "t100", 2, BERTH_OK, out, sizeof out);
 	CHECK_STR(out, "t1005,t101;more"); /* t1006 has no current link */
 	layout_tag_dir(p, "big", "t1005");
-	CHECK_EQ_INT(store_remove(&app->store, p), BERTH_OK);
+	CHECK_EQ_INT(store_remove(&reg->store, p), BERTH_OK);
 	tags_page(&f, "big", "t100", 2, BERTH_OK, out, sizeof out);
 	CHECK_STR(out, "t101,t102;more");
 
@@ -193,7 +194,7 @@ TEST(repo_list_pages_see_changes_at_once)
 	/* Every tag, in order. */
 	char **v = NULL;
 	size_t n = 0;
-	CHECK_EQ_INT(registry_tags_list(app, "big", &v, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_tags_list(reg, "big", &v, &n), BERTH_OK);
 	CHECK_EQ_INT(n, NTAGS); /* + t0995 - t100 */
 	for (size_t i = 1; i < n; i++)
 		CHECK(strcmp(v[i - 1], v[i]) < 0);
@@ -207,9 +208,9 @@ TEST(repo_list_pages_see_changes_at_once)
 	make_repo(&f, "many/r1495"); /* another process, same second */
 	catalog_page(&f, "many/r149", 2, out, sizeof out);
 	CHECK_STR(out, "many/r1495,many/r150;more");
-	CHECK_EQ_INT(store_remove(&app->store,
-				  BERTH_ROOT "/repositories/many/r150"),
-		     BERTH_OK);
+	CHECK_EQ_INT(
+		store_remove(&reg->store, BERTH_ROOT "/repositories/many/r150"),
+		BERTH_OK);
 	catalog_page(&f, "many/r1495", 2, out, sizeof out);
 	CHECK_STR(out, "many/r151,many/r152;more");
 	catalog_page(&f, "many/r298", 2, out, sizeof out);

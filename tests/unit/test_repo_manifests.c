@@ -24,10 +24,10 @@ static void add_blob(fixture *f, const char *name, const char *data,
 {
 	char path[BERTH_PATH_MAX];
 	digest_buffer(BERTH_DIGEST_SHA256, data, strlen(data), d);
-	CHECK_EQ_INT(store_put(&f->app.store, layout_blob_data(path, d), data,
+	CHECK_EQ_INT(store_put(&f->reg.store, layout_blob_data(path, d), data,
 			       strlen(data)),
 		     BERTH_OK);
-	CHECK_EQ_INT(registry_link_blob(&f->app, name, d), BERTH_OK);
+	CHECK_EQ_INT(registry_link_blob(&f->reg, name, d), BERTH_OK);
 }
 
 /* Parse and put `json` into `name` under `tag` (may be NULL); the
@@ -44,8 +44,8 @@ static int put(fixture *f, const char *name, const char *tag,
 		return -100;
 	}
 	digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), d);
-	int rc = registry_manifest_put(&f->app, name, tag, d, json, strlen(json),
-				   &m, &problem);
+	int rc = registry_manifest_put(&f->reg, name, tag, d, json,
+				       strlen(json), &m, &problem);
 	if (rc > 0)
 		*missing = problem.digest;
 	registry_manifest_free(&m);
@@ -102,7 +102,7 @@ TEST(registry_manifest_put_resolve_delete)
 	CHECK(repo_fixture_setup(&f) == 0);
 	if (f.driver == NULL)
 		return;
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	berth_digest cfg, d, d2, missing, got;
 	char path[BERTH_PATH_MAX];
 	add_blob(&f, "r/one", "{}", &cfg);
@@ -113,32 +113,34 @@ TEST(registry_manifest_put_resolve_delete)
 	char *m = image(&other, NULL, NULL);
 	CHECK_EQ_INT(put(&f, "r/one", "t", m, &d, &missing), 1);
 	CHECK(digest_equal(&missing, &other));
-	CHECK_EQ_INT(store_exists(&app->store, layout_blob_data(path, &d)), 0);
-	CHECK_EQ_INT(registry_manifest_exists(app, "r/one", &d), 0);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "t", &got),
+	CHECK_EQ_INT(store_exists(&reg->store, layout_blob_data(path, &d)), 0);
+	CHECK_EQ_INT(registry_manifest_exists(reg, "r/one", &d), 0);
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "r/one", "t", &got),
 		     BERTH_E_NOT_FOUND);
 	free(m);
 
 	m = image(&cfg, NULL, NULL);
 	CHECK_EQ_INT(put(&f, "r/one", "t", m, &d, &missing), BERTH_OK);
 	CHECK_EQ_INT(put(&f, "r/one", "alias", m, &d, &missing), BERTH_OK);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "t", &got), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "r/one", "t", &got),
+		     BERTH_OK);
 	CHECK(digest_equal(&got, &d));
 	char dg[BERTH_DIGEST_MAX];
 	digest_format(&d, dg);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", dg, &got), BERTH_OK);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "r/two", dg, &got),
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "r/one", dg, &got),
+		     BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "r/two", dg, &got),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "../x", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "r/one", "../x", &got),
 		     BERTH_E_INVALID_ARGUMENT);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "sha256:12", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "r/one", "sha256:12", &got),
 		     BERTH_E_INVALID_ARGUMENT);
-	CHECK_EQ_INT(store_exists(&app->store,
+	CHECK_EQ_INT(store_exists(&reg->store,
 				  layout_tag_index(path, "r/one", "t", &d)),
 		     1);
 	char *data = NULL;
 	size_t len = 0;
-	CHECK_EQ_INT(registry_manifest_read(app, &d, &data, &len), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_read(reg, &d, &data, &len), BERTH_OK);
 	CHECK(data && len == strlen(m) && memcmp(data, m, len) == 0);
 	free(data);
 	free(m);
@@ -150,7 +152,7 @@ TEST(registry_manifest_put_resolve_delete)
 
 	char **tags = NULL;
 	size_t n = 0;
-	CHECK_EQ_INT(registry_tags_list(app, "r/one", &tags, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_tags_list(reg, "r/one", &tags, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 3);
 	if (n == 3) {
 		CHECK_STR(tags[0], "alias");
@@ -158,27 +160,28 @@ TEST(registry_manifest_put_resolve_delete)
 		CHECK_STR(tags[2], "t");
 	}
 	registry_strv_free(tags, n);
-	CHECK_EQ_INT(registry_tags_list(app, "r/none", &tags, &n),
+	CHECK_EQ_INT(registry_tags_list(reg, "r/none", &tags, &n),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(registry_tags_list(app, "r/two", &tags, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_tags_list(reg, "r/two", &tags, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 0);
 	registry_strv_free(tags, n);
 
 	/* delete by digest removes both tags naming it, not the other */
-	CHECK_EQ_INT(registry_manifest_delete(app, "r/one", &d), BERTH_OK);
-	CHECK_EQ_INT(registry_manifest_exists(app, "r/one", &d), 0);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "t", &got),
+	CHECK_EQ_INT(registry_manifest_delete(reg, "r/one", &d), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_exists(reg, "r/one", &d), 0);
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "r/one", "t", &got),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "alias", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "r/one", "alias", &got),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "r/one", "keep", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "r/one", "keep", &got),
 		     BERTH_OK);
-	CHECK_EQ_INT(store_exists(&app->store, layout_blob_data(path, &d)), 1);
-	CHECK_EQ_INT(registry_manifest_delete(app, "r/one", &d),
+	CHECK_EQ_INT(store_exists(&reg->store, layout_blob_data(path, &d)), 1);
+	CHECK_EQ_INT(registry_manifest_delete(reg, "r/one", &d),
 		     BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(registry_tag_delete(app, "r/one", "keep"), BERTH_OK);
-	CHECK_EQ_INT(registry_tag_delete(app, "r/one", "keep"), BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(registry_manifest_exists(app, "r/one", &d2), 1);
+	CHECK_EQ_INT(registry_tag_delete(reg, "r/one", "keep"), BERTH_OK);
+	CHECK_EQ_INT(registry_tag_delete(reg, "r/one", "keep"),
+		     BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(registry_manifest_exists(reg, "r/one", &d2), 1);
 	repo_fixture_teardown(&f);
 }
 
@@ -188,7 +191,7 @@ TEST(registry_manifest_partial_state_never_resolves)
 	CHECK(repo_fixture_setup(&f) == 0);
 	if (f.driver == NULL)
 		return;
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	berth_digest cfg, d, got;
 	char path[BERTH_PATH_MAX];
 	add_blob(&f, "p", "{}", &cfg);
@@ -197,22 +200,22 @@ TEST(registry_manifest_partial_state_never_resolves)
 	/* a crash after the tag links but before the revision link (the
 	   order is the other way round; this is what an external tool or
 	   a delete of the revision could leave) */
-	CHECK_EQ_INT(registry_write_link(app, layout_tag_current(path, "p", "x"),
-				     &d),
+	CHECK_EQ_INT(registry_write_link(
+			     reg, layout_tag_current(path, "p", "x"), &d),
 		     BERTH_OK);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "p", "x", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "p", "x", &got),
 		     BERTH_E_NOT_FOUND);
 	/* revision link without the blob data */
-	CHECK_EQ_INT(registry_write_link(app, layout_revision_link(path, "p", &d),
-				     &d),
+	CHECK_EQ_INT(registry_write_link(
+			     reg, layout_revision_link(path, "p", &d), &d),
 		     BERTH_OK);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "p", "x", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "p", "x", &got),
 		     BERTH_E_NOT_FOUND);
 	/* a corrupt tag link is unknown, not an error */
-	CHECK_EQ_INT(store_put(&app->store, layout_tag_current(path, "p", "y"),
+	CHECK_EQ_INT(store_put(&reg->store, layout_tag_current(path, "p", "y"),
 			       "garbage", 7),
 		     BERTH_OK);
-	CHECK_EQ_INT(registry_manifest_resolve(app, "p", "y", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(reg, "p", "y", &got),
 		     BERTH_E_NOT_FOUND);
 	free(m);
 	repo_fixture_teardown(&f);
@@ -224,18 +227,18 @@ TEST(registry_catalog_and_referrers)
 	CHECK(repo_fixture_setup(&f) == 0);
 	if (f.driver == NULL)
 		return;
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	berth_digest cfg, subject, r1, r2, missing;
 	const char *names[] = {"a/b", "a-c", "a", "z/y/x"};
 	for (size_t i = 0; i < 4; i++)
 		add_blob(&f, names[i], "{}", &cfg);
 	/* not repositories: a directory named like one without content */
-	CHECK_EQ_INT(store_put(&app->store,
+	CHECK_EQ_INT(store_put(&reg->store,
 			       BERTH_ROOT "/repositories/empty/junk", "x", 1),
 		     BERTH_OK);
 	char **v = NULL;
 	size_t n = 0;
-	CHECK_EQ_INT(registry_catalog(app, &v, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_catalog(reg, &v, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 4);
 	if (n == 4) {
 		/* walk order, component by component, as Distribution's
@@ -258,7 +261,8 @@ TEST(registry_catalog_and_referrers)
 	free(m);
 
 	registry_referrer *refs = NULL;
-	CHECK_EQ_INT(registry_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_referrers(reg, "a", &subject, &refs, &n),
+		     BERTH_OK);
 	CHECK_EQ_INT(n, 2);
 	for (size_t i = 0; i < n; i++) {
 		CHECK_STR(refs[i].media_type, MT_OCI_MANIFEST);
@@ -276,22 +280,26 @@ TEST(registry_catalog_and_referrers)
 	registry_referrers_free(refs, n);
 
 	/* referrers are per repository; a stale link is skipped */
-	CHECK_EQ_INT(registry_referrers(app, "a-c", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_referrers(reg, "a-c", &subject, &refs, &n),
+		     BERTH_OK);
 	CHECK_EQ_INT(n, 0);
 	registry_referrers_free(refs, n);
 	char path[BERTH_PATH_MAX];
-	CHECK_EQ_INT(store_remove(&app->store,
-				  layout_revision_dir(path, "a", &r1)),
+	CHECK_EQ_INT(
+		store_remove(&reg->store, layout_revision_dir(path, "a", &r1)),
+		BERTH_OK);
+	CHECK_EQ_INT(registry_referrers(reg, "a", &subject, &refs, &n),
 		     BERTH_OK);
-	CHECK_EQ_INT(registry_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
 	CHECK_EQ_INT(n, 1);
 	registry_referrers_free(refs, n);
 	/* deleting a referrer removes its link */
-	CHECK_EQ_INT(registry_manifest_delete(app, "a", &r2), BERTH_OK);
-	CHECK_EQ_INT(store_exists(&app->store,
-				  layout_referrer_link(path, "a", &subject, &r2)),
-		     0);
-	CHECK_EQ_INT(registry_referrers(app, "a", &subject, &refs, &n), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_delete(reg, "a", &r2), BERTH_OK);
+	CHECK_EQ_INT(
+		store_exists(&reg->store,
+			     layout_referrer_link(path, "a", &subject, &r2)),
+		0);
+	CHECK_EQ_INT(registry_referrers(reg, "a", &subject, &refs, &n),
+		     BERTH_OK);
 	CHECK_EQ_INT(n, 0);
 	registry_referrers_free(refs, n);
 	repo_fixture_teardown(&f);
@@ -303,7 +311,7 @@ TEST(registry_manifest_record_written_at_put_and_rebuilt)
 	CHECK(repo_fixture_setup(&f) == 0);
 	if (f.driver == NULL)
 		return;
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	berth_digest cfg, subject, r, missing;
 	char path[BERTH_PATH_MAX], mt[256];
 	add_blob(&f, "rec", "{}", &cfg);
@@ -318,7 +326,7 @@ TEST(registry_manifest_record_written_at_put_and_rebuilt)
 	/* the PUT wrote the record next to the revision link */
 	char *text = NULL;
 	size_t len = 0;
-	CHECK_EQ_INT(store_get(&app->store,
+	CHECK_EQ_INT(store_get(&reg->store,
 			       layout_revision_record(path, "rec", &r), &text,
 			       &len),
 		     BERTH_OK);
@@ -329,26 +337,26 @@ TEST(registry_manifest_record_written_at_put_and_rebuilt)
 	CHECK_STR(rec.annotations_json, "{\"k\":\"v\"}");
 	registry_record_free(&rec);
 	uint64_t size = 0;
-	CHECK_EQ_INT(registry_manifest_exists_size(app, "rec", &r, &size), 1);
+	CHECK_EQ_INT(registry_manifest_exists_size(reg, "rec", &r, &size), 1);
 	CHECK_EQ_INT(size, rlen);
-	CHECK_EQ_INT(registry_manifest_served_type(app, "rec", &r, size, mt,
-					       sizeof mt),
+	CHECK_EQ_INT(registry_manifest_served_type(reg, "rec", &r, size, mt,
+						   sizeof mt),
 		     BERTH_OK);
 	CHECK_STR(mt, MT_OCI_MANIFEST);
 
 	/* without the record (as Distribution leaves a revision), it is
 	   rebuilt from the manifest and written back, the same */
-	CHECK_EQ_INT(store_remove(&app->store,
+	CHECK_EQ_INT(store_remove(&reg->store,
 				  layout_revision_record(path, "rec", &r)),
 		     BERTH_OK);
-	CHECK_EQ_INT(registry_manifest_record(app, "rec", &r, size,
-					  REPO_RECORD_FULL, &rec),
+	CHECK_EQ_INT(registry_manifest_record(reg, "rec", &r, size,
+					      REPO_RECORD_FULL, &rec),
 		     BERTH_OK);
 	CHECK(rec.has_subject && digest_equal(&rec.subject, &subject));
 	CHECK_STR(rec.artifact_type, "application/vnd.x");
 	registry_record_free(&rec);
 	char *again = NULL;
-	CHECK_EQ_INT(store_get(&app->store,
+	CHECK_EQ_INT(store_get(&reg->store,
 			       layout_revision_record(path, "rec", &r), &again,
 			       &len),
 		     BERTH_OK);
@@ -357,43 +365,43 @@ TEST(registry_manifest_record_written_at_put_and_rebuilt)
 
 	/* a record for other bytes (size differs) is not trusted */
 	const char *stale = "{\"version\":1,\"mediaType\":\"a/b\",\"size\":1}\n";
-	CHECK_EQ_INT(store_put(&app->store,
+	CHECK_EQ_INT(store_put(&reg->store,
 			       layout_revision_record(path, "rec", &r), stale,
 			       strlen(stale)),
 		     BERTH_OK);
-	CHECK_EQ_INT(registry_manifest_record(app, "rec", &r, size, 0, &rec),
+	CHECK_EQ_INT(registry_manifest_record(reg, "rec", &r, size, 0, &rec),
 		     BERTH_OK);
 	CHECK_STR(rec.media_type, MT_OCI_MANIFEST);
 	registry_record_free(&rec);
 
 	/* not written back when asked not to, nor when read-only */
-	CHECK_EQ_INT(store_remove(&app->store,
+	CHECK_EQ_INT(store_remove(&reg->store,
 				  layout_revision_record(path, "rec", &r)),
 		     BERTH_OK);
-	CHECK_EQ_INT(registry_manifest_record(app, "rec", &r, size,
-					  REPO_RECORD_NO_WRITE, &rec),
+	CHECK_EQ_INT(registry_manifest_record(reg, "rec", &r, size,
+					      REPO_RECORD_NO_WRITE, &rec),
 		     BERTH_OK);
 	registry_record_free(&rec);
 	f.cfg.readonly = 1;
-	CHECK_EQ_INT(registry_manifest_record(app, "rec", &r, size, 0, &rec),
+	CHECK_EQ_INT(registry_manifest_record(reg, "rec", &r, size, 0, &rec),
 		     BERTH_OK);
 	CHECK_STR(rec.media_type, MT_OCI_MANIFEST);
 	registry_record_free(&rec);
-	CHECK_EQ_INT(store_exists(&app->store,
+	CHECK_EQ_INT(store_exists(&reg->store,
 				  layout_revision_record(path, "rec", &r)),
 		     0);
 	f.cfg.readonly = 0;
 
 	/* a delete without the record still finds the subject, and removes
 	   the record with the revision */
-	CHECK_EQ_INT(registry_manifest_delete(app, "rec", &r), BERTH_OK);
-	CHECK_EQ_INT(store_exists(&app->store,
-				  layout_referrer_link(path, "rec", &subject,
-						       &r)),
-		     0);
-	CHECK_EQ_INT(store_exists(&app->store,
-				  layout_revision_dir(path, "rec", &r)),
-		     0);
+	CHECK_EQ_INT(registry_manifest_delete(reg, "rec", &r), BERTH_OK);
+	CHECK_EQ_INT(
+		store_exists(&reg->store,
+			     layout_referrer_link(path, "rec", &subject, &r)),
+		0);
+	CHECK_EQ_INT(
+		store_exists(&reg->store, layout_revision_dir(path, "rec", &r)),
+		0);
 	free(text);
 	repo_fixture_teardown(&f);
 }
@@ -404,7 +412,7 @@ TEST(registry_manifest_put_checks_descriptor_sizes)
 	CHECK(repo_fixture_setup(&f) == 0);
 	if (f.driver == NULL)
 		return;
-	berth_app *app = &f.app;
+	berth_registry *reg = &f.reg;
 	berth_digest cfg, child, d;
 	char path[BERTH_PATH_MAX];
 	add_blob(&f, "sz", "{}", &cfg);
@@ -428,8 +436,8 @@ TEST(registry_manifest_put_checks_descriptor_sizes)
 					  NULL, 0),
 		     0);
 	digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), &d);
-	CHECK_EQ_INT(registry_manifest_put(app, "sz", "t", &d, json, strlen(json),
-				       &parsed, &problem),
+	CHECK_EQ_INT(registry_manifest_put(reg, "sz", "t", &d, json,
+					   strlen(json), &parsed, &problem),
 		     REPO_PUT_SIZE_MISMATCH);
 	CHECK(digest_equal(&problem.digest, &cfg));
 	CHECK_EQ_INT(problem.is_manifest, 0);
@@ -437,10 +445,10 @@ TEST(registry_manifest_put_checks_descriptor_sizes)
 	CHECK_EQ_INT(problem.stored, 2);
 	registry_manifest_free(&parsed);
 	/* nothing written */
-	CHECK_EQ_INT(store_exists(&app->store, layout_blob_data(path, &d)), 0);
-	CHECK_EQ_INT(store_exists(&app->store,
-				  layout_revision_dir(path, "sz", &d)),
-		     0);
+	CHECK_EQ_INT(store_exists(&reg->store, layout_blob_data(path, &d)), 0);
+	CHECK_EQ_INT(
+		store_exists(&reg->store, layout_revision_dir(path, "sz", &d)),
+		0);
 
 	/* an index entry with the child's size + 1 */
 	digest_format(&child, c);
@@ -452,8 +460,8 @@ TEST(registry_manifest_put_checks_descriptor_sizes)
 					  NULL, 0),
 		     0);
 	digest_buffer(BERTH_DIGEST_SHA256, json, strlen(json), &d);
-	CHECK_EQ_INT(registry_manifest_put(app, "sz", NULL, &d, json, strlen(json),
-				       &parsed, &problem),
+	CHECK_EQ_INT(registry_manifest_put(reg, "sz", NULL, &d, json,
+					   strlen(json), &parsed, &problem),
 		     REPO_PUT_SIZE_MISMATCH);
 	CHECK_EQ_INT(problem.is_manifest, 1);
 	CHECK_EQ_INT(problem.declared, child_len + 1);
@@ -494,28 +502,28 @@ TEST(registry_referrers_walk_resumes_in_digest_order)
 		free(m);
 	}
 	page_walk all = {.stop_after = 0};
-	CHECK_EQ_INT(registry_referrers_walk(&f.app, "pg", &subject, NULL, take,
-					 &all),
+	CHECK_EQ_INT(registry_referrers_walk(&f.reg, "pg", &subject, NULL, take,
+					     &all),
 		     BERTH_OK);
 	CHECK_EQ_INT(all.n, 5);
 	for (size_t i = 1; i < all.n; i++)
 		CHECK(strcmp(all.got[i - 1].hex, all.got[i].hex) < 0);
 	/* a page of two, then the walk resumed after its last */
 	page_walk p1 = {.stop_after = 2}, p2 = {.stop_after = 0};
-	CHECK_EQ_INT(registry_referrers_walk(&f.app, "pg", &subject, NULL, take,
-					 &p1),
+	CHECK_EQ_INT(registry_referrers_walk(&f.reg, "pg", &subject, NULL, take,
+					     &p1),
 		     BERTH_OK);
 	CHECK_EQ_INT(p1.n, 2);
-	CHECK_EQ_INT(registry_referrers_walk(&f.app, "pg", &subject, &p1.got[1],
-					 take, &p2),
+	CHECK_EQ_INT(registry_referrers_walk(&f.reg, "pg", &subject, &p1.got[1],
+					     take, &p2),
 		     BERTH_OK);
 	CHECK_EQ_INT(p2.n, 3);
 	for (size_t i = 0; i < 3 && i < p2.n; i++)
 		CHECK(digest_equal(&p2.got[i], &all.got[i + 2]));
 	/* after the last one: nothing */
 	page_walk p3 = {.stop_after = 0};
-	CHECK_EQ_INT(registry_referrers_walk(&f.app, "pg", &subject, &all.got[4],
-					 take, &p3),
+	CHECK_EQ_INT(registry_referrers_walk(&f.reg, "pg", &subject,
+					     &all.got[4], take, &p3),
 		     BERTH_OK);
 	CHECK_EQ_INT(p3.n, 0);
 	repo_fixture_teardown(&f);

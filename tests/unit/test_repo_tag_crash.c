@@ -23,7 +23,7 @@ static int listed(tfix *f, const char *name, const char *tag)
 	char **v = NULL;
 	size_t n = 0;
 	int found = 0;
-	if (registry_tags_list(&f->app, name, &v, &n) != BERTH_OK)
+	if (registry_tags_list(&f->reg, name, &v, &n) != BERTH_OK)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		found |= strcmp(v[i], tag) == 0;
@@ -46,37 +46,43 @@ TEST(registry_tag_without_current_link_is_not_listed)
 	repo_put_problem problem;
 	CHECK_EQ_INT(registry_manifest_parse(json, strlen(json), MT_OCI_INDEX,
 					  &m, NULL, 0), 0);
-	CHECK_EQ_INT(registry_manifest_put(&f.app, "r", "done", &d, json,
-				       strlen(json), &m, &problem), BERTH_OK);
+	CHECK_EQ_INT(registry_manifest_put(&f.reg, "r", "done", &d, json,
+					   strlen(json), &m, &problem),
+		     BERTH_OK);
 	registry_manifest_free(&m);
 
 	/* the state a crash between the two tag link writes leaves */
-	CHECK_EQ_INT(registry_write_link(&f.app,
-				     layout_tag_index(path, "r", "torn", &d), &d),
-		     BERTH_OK);
+	CHECK_EQ_INT(
+		registry_write_link(
+			&f.reg, layout_tag_index(path, "r", "torn", &d), &d),
+		BERTH_OK);
 	CHECK_EQ_INT(listed(&f, "r", "done"), 1);
 	CHECK_EQ_INT(listed(&f, "r", "torn"), 0);
-	CHECK_EQ_INT(registry_manifest_resolve(&f.app, "r", "torn", &got),
+	CHECK_EQ_INT(registry_manifest_resolve(&f.reg, "r", "torn", &got),
 		     BERTH_E_NOT_FOUND);
 
 	/* the next write of the tag completes it */
-	CHECK_EQ_INT(registry_write_link(&f.app,
-				     layout_tag_current(path, "r", "torn"), &d),
+	CHECK_EQ_INT(registry_write_link(
+			     &f.reg, layout_tag_current(path, "r", "torn"), &d),
 		     BERTH_OK);
 	CHECK_EQ_INT(listed(&f, "r", "torn"), 1);
 
 	/* a delete removes the current link first: the tag is gone from
 	   the list even if the rest of its directory were left */
-	CHECK_EQ_INT(registry_tag_delete(&f.app, "r", "torn"), BERTH_OK);
+	CHECK_EQ_INT(registry_tag_delete(&f.reg, "r", "torn"), BERTH_OK);
 	CHECK_EQ_INT(listed(&f, "r", "torn"), 0);
-	CHECK_EQ_INT(registry_tag_delete(&f.app, "r", "torn"), BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(registry_tag_delete(&f.reg, "r", "torn"),
+		     BERTH_E_NOT_FOUND);
 	/* a leftover directory without a current link: deleting it cleans it
 	   up but reports a tag that did not exist */
-	CHECK_EQ_INT(registry_write_link(&f.app,
-				     layout_tag_index(path, "r", "left", &d), &d),
-		     BERTH_OK);
-	CHECK_EQ_INT(registry_tag_delete(&f.app, "r", "left"), BERTH_E_NOT_FOUND);
-	CHECK_EQ_INT(store_exists(&f.app.store, layout_tag_dir(path, "r", "left")),
-		     0);
+	CHECK_EQ_INT(
+		registry_write_link(
+			&f.reg, layout_tag_index(path, "r", "left", &d), &d),
+		BERTH_OK);
+	CHECK_EQ_INT(registry_tag_delete(&f.reg, "r", "left"),
+		     BERTH_E_NOT_FOUND);
+	CHECK_EQ_INT(
+		store_exists(&f.reg.store, layout_tag_dir(path, "r", "left")),
+		0);
 	repo_fixture_teardown(&f);
 }
