@@ -86,7 +86,7 @@ $(SDK_LIB): $(SDK_OBJ)
 # of the SDK.  No HTTP, registry or API code.
 CONF_CORE_OBJ := $(BUILD)/obj/core/storage/driver_loader.o \
 	$(BUILD)/obj/core/common/log.o $(BUILD)/obj/core/config.o \
-	$(BUILD)/obj/core/auth/actions.o
+	$(BUILD)/obj/core/common/actions.o
 
 $(CONF_BIN): $(CONF_OBJ) $(CONF_CORE_OBJ) $(SDK_LIB)
 	@mkdir -p $(dir $@)

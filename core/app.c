@@ -97,7 +97,7 @@ int app_serve(berth_app *app, char *err, size_t errlen)
 		http_tls_fini();
 		return -1;
 	}
-	http_server_options so = {app->cfg, app->tls, api_route, app};
+	http_server_options so = {app->cfg, app->tls, api_route, &app->reg};
 	app->server = http_server_start(&so, err, errlen);
 	if (!app->server) {
 		auth_stop();

@@ -39,7 +39,7 @@
 
 #include <yaml.h>
 
-#include "auth/actions.h"
+#include "common/actions.h"
 #include "common/log.h"
 #include "config.h"
 
@@ -497,7 +497,7 @@ static int read_version(const validator *vd, const char *v, void *dst,
 static int read_action(const validator *vd, const char *v, void *dst,
 		       char *why, size_t wlen)
 {
-	unsigned a = auth_action_parse(v);
+	unsigned a = actions_parse(v);
 	if (!a)
 		return WHY("expected pull, push, delete or *, got \"%s\"", v);
 	if (dst)

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "api/content.h"
+#include "api/context.h"
 #include "api/reply.h"
 #include "api/routes.h"
-#include "app.h"
 #include "http/range.h"
 #include "http/request.h"
 #include "registry/blobs.h"
@@ -35,12 +35,12 @@ static int ref_digest(berth_request *req, berth_digest *d)
 
 void api_blob_get(berth_request *req)
 {
-	berth_app *app = req->app;
+	berth_registry *reg = api_registry(req);
 	berth_digest d;
 	if (ref_digest(req, &d))
 		return;
 	uint64_t size = 0;
-	int rc = registry_blob_linked_size(&app->reg, req->name, &d, &size);
+	int rc = registry_blob_linked_size(reg, req->name, &d, &size);
 	if (rc < 0)
 		return api_reply_storage_error(req, rc, OCI_BLOB_UNKNOWN);
 	if (rc == 0)
@@ -51,8 +51,7 @@ void api_blob_get(berth_request *req)
 	snprintf(etag, sizeof etag, "\"%s\"", digest);
 
 	char *url = NULL;
-	if (registry_content_redirect(&app->reg, &d, req->method, &url) ==
-	    BERTH_OK) {
+	if (registry_content_redirect(reg, &d, req->method, &url) == BERTH_OK) {
 		const char *h[] = {"Location", url, "Docker-Content-Digest",
 				   digest, NULL};
 		http_reply_empty(req, 307, h);
@@ -103,14 +102,14 @@ void api_blob_get(berth_request *req)
 
 void api_blob_delete(berth_request *req)
 {
-	berth_app *app = req->app;
+	berth_registry *reg = api_registry(req);
 	berth_digest d;
-	if (!app->cfg->delete_enabled || app->cfg->readonly)
+	if (!reg->cfg->delete_enabled || reg->cfg->readonly)
 		return http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					       "deletes are disabled");
 	if (ref_digest(req, &d))
 		return;
-	int rc = registry_unlink_blob(&app->reg, req->name, &d);
+	int rc = registry_unlink_blob(reg, req->name, &d);
 	if (rc)
 		return api_reply_storage_error(req, rc, OCI_BLOB_UNKNOWN);
 	char digest[BERTH_DIGEST_MAX];

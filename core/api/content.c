@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "api/content.h"
+#include "api/context.h"
 #include "api/reply.h"
-#include "app.h"
 #include "http/dispatch.h"
 #include "registry/content.h"
 
@@ -108,7 +108,7 @@ void api_reply_content(berth_request *req, unsigned status,
 		       const char *content_type, const char *const *headers,
 		       oci_error not_found)
 {
-	berth_app *app = req->app;
+	berth_registry *reg = api_registry(req);
 	/* A piece never larger than the object: a small manifest costs a
 	   small buffer. */
 	size_t block = len < API_CONTENT_BLOCK ? (size_t)(len ? len : 1)
@@ -122,9 +122,9 @@ void api_reply_content(berth_request *req, unsigned status,
 		   response and never fills it here, so ask for a small one. */
 		resp = MHD_create_response_from_callback(len, 64, no_body,
 							 NULL, NULL);
-	} else if (registry_content_has_fd(&app->reg)) {
+	} else if (registry_content_has_fd(reg)) {
 		int fd = -1;
-		rc = registry_content_fd(&app->reg, d, &fd);
+		rc = registry_content_fd(reg, d, &fd);
 		if (rc)
 			return api_reply_storage_error(req, rc, not_found);
 		if (api_content_use_sendfile(req)) {
@@ -137,7 +137,7 @@ void api_reply_content(berth_request *req, unsigned status,
 		}
 	} else {
 		registry_reader *r = NULL;
-		rc = registry_content_open(&app->reg, d, first, &r);
+		rc = registry_content_open(reg, d, first, &r);
 		if (rc)
 			return api_reply_storage_error(req, rc, not_found);
 		resp = http_stream_response(req, registry_content_read,

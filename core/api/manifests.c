@@ -20,9 +20,9 @@
 #include <string.h>
 
 #include "api/content.h"
+#include "api/context.h"
 #include "api/reply.h"
 #include "api/routes.h"
-#include "app.h"
 #include "common/names.h"
 #include "http/request.h"
 #include "registry/manifest.h"
@@ -62,7 +62,7 @@ static void reply_inline(berth_request *req, const berth_digest *d,
 {
 	char *data = NULL;
 	size_t len = 0;
-	int rc = registry_manifest_read(&req->app->reg, d, &data, &len);
+	int rc = registry_manifest_read(api_registry(req), d, &data, &len);
 	if (rc)
 		return api_reply_storage_error(req, rc,
 					       OCI_MANIFEST_UNKNOWN);
@@ -78,18 +78,18 @@ static void reply_inline(berth_request *req, const berth_digest *d,
 
 void api_manifest_get(berth_request *req)
 {
-	berth_app *app = req->app;
+	berth_registry *reg = api_registry(req);
 	berth_digest d;
 	uint64_t size = 0;
 	if (parse_ref(req, &d, 0) < 0)
 		return;
-	int rc = registry_manifest_resolve_size(&app->reg, req->name, req->ref,
-						&d, &size);
+	int rc = registry_manifest_resolve_size(reg, req->name, req->ref, &d,
+						&size);
 	if (rc)
 		return api_reply_storage_error(req, rc,
 					       OCI_MANIFEST_UNKNOWN);
 	char mt[BERTH_RECORD_TYPE_MAX + 1];
-	rc = registry_manifest_served_type(&app->reg, req->name, &d, size, mt,
+	rc = registry_manifest_served_type(reg, req->name, &d, size, mt,
 					   sizeof mt);
 	if (rc)
 		return api_reply_storage_error(req, rc,
@@ -164,7 +164,7 @@ static int put_body(berth_request *req, const char *data, size_t len)
 
 static void put_end(berth_request *req)
 {
-	berth_app *app = req->app;
+	berth_registry *reg = api_registry(req);
 	put_state *s = req->state;
 	berth_digest d;
 	char digest[BERTH_DIGEST_MAX], err[512];
@@ -194,7 +194,7 @@ static void put_end(berth_request *req)
 	}
 
 	repo_put_problem problem;
-	rc = registry_manifest_put(&app->reg, req->name,
+	rc = registry_manifest_put(reg, req->name,
 				   s->is_digest ? NULL : req->ref, &d, s->buf,
 				   s->len, &m, &problem);
 	if (rc == REPO_PUT_MISSING) {
@@ -233,8 +233,8 @@ static void put_end(berth_request *req)
 
 void api_manifest_put(berth_request *req)
 {
-	berth_app *app = req->app;
-	if (app->cfg->readonly)
+	berth_registry *reg = api_registry(req);
+	if (reg->cfg->readonly)
 		return http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					       "the registry is read-only");
 	berth_digest want;
@@ -262,16 +262,16 @@ void api_manifest_put(berth_request *req)
 
 void api_manifest_delete(berth_request *req)
 {
-	berth_app *app = req->app;
-	if (!app->cfg->delete_enabled || app->cfg->readonly)
+	berth_registry *reg = api_registry(req);
+	if (!reg->cfg->delete_enabled || reg->cfg->readonly)
 		return http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					       "deletes are disabled");
 	berth_digest d;
 	int kind = parse_ref(req, &d, 0);
 	if (kind < 0)
 		return;
-	int rc = kind ? registry_manifest_delete(&app->reg, req->name, &d)
-		      : registry_tag_delete(&app->reg, req->name, req->ref);
+	int rc = kind ? registry_manifest_delete(reg, req->name, &d)
+		      : registry_tag_delete(reg, req->name, req->ref);
 	if (rc)
 		return api_reply_storage_error(req, rc,
 					       OCI_MANIFEST_UNKNOWN);

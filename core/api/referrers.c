@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/context.h"
 #include "api/reply.h"
 #include "api/routes.h"
-#include "app.h"
 #include "http/request.h"
 #include "registry/manifest.h"
 #include "registry/manifests.h"
@@ -154,7 +154,7 @@ static char *next_link(berth_request *req, const char *subject,
 {
 	char last[BERTH_DIGEST_MAX], n[32] = "";
 	digest_format(&pg->last, last);
-	const char *prefix = req->app->cfg->prefix;
+	const char *prefix = api_registry(req)->cfg->prefix;
 	int plen = prefix ? (int)strlen(prefix) : 0;
 	while (plen && prefix[plen - 1] == '/')
 		plen--;
@@ -220,7 +220,7 @@ void api_referrers(berth_request *req)
 
 	append(&pg, PAGE_HEAD, sizeof PAGE_HEAD - 1);
 	int rc = pg.oom ? BERTH_E_NOMEM
-			: registry_referrers_walk(&req->app->reg, req->name,
+			: registry_referrers_walk(api_registry(req), req->name,
 						  &subject,
 						  last && *last ? &after : NULL,
 						  add_referrer, &pg);

@@ -9,8 +9,8 @@
  */
 #include <string.h>
 
+#include "api/context.h"
 #include "api/routes.h"
-#include "app.h"
 #include "auth/auth.h"
 #include "common/names.h"
 #include "http/request.h"
@@ -80,7 +80,7 @@ static int is(const berth_request *req, const char *m)
 static const char *api_path(berth_request *req)
 {
 	const char *path = req->path;
-	const char *prefix = req->app->cfg->prefix;
+	const char *prefix = api_registry(req)->cfg->prefix;
 	if (prefix && *prefix) {
 		size_t plen = strlen(prefix);
 		while (plen && prefix[plen - 1] == '/')
@@ -188,7 +188,7 @@ static handler_fn handler_of(berth_request *req, route r, int get)
  */
 void api_route(berth_request *req)
 {
-	const char *token_path = req->app->cfg->auth.token_path;
+	const char *token_path = api_registry(req)->cfg->auth.token_path;
 	if (token_path && strcmp(req->path, token_path) == 0)
 		return api_token(req);
 	const char *path = api_path(req);

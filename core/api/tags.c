@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/context.h"
 #include "api/reply.h"
 #include "api/routes.h"
-#include "app.h"
 #include "http/request.h"
 #include "registry/manifests.h"
 
@@ -79,7 +79,7 @@ static void reply_page(berth_request *req, json_t *root, const page *pg,
 		return api_reply_storage_error(req, BERTH_E_NOMEM, 0);
 	char *link = NULL;
 	if (pg->more) {
-		const char *prefix = req->app->cfg->prefix;
+		const char *prefix = api_registry(req)->cfg->prefix;
 		int plen = prefix ? (int)strlen(prefix) : 0;
 		while (plen && prefix[plen - 1] == '/')
 			plen--;
@@ -113,7 +113,7 @@ void api_tags_list(berth_request *req)
 	page pg;
 	if (paginate(req, &pg))
 		return;
-	int rc = registry_tags_page(&req->app->reg, req->name, pg.last,
+	int rc = registry_tags_page(api_registry(req), req->name, pg.last,
 				    page_limit(&pg), &tags, &n, &pg.more);
 	if (rc)
 		return api_reply_storage_error(req, rc, OCI_NAME_UNKNOWN);
@@ -136,8 +136,8 @@ void api_catalog(berth_request *req)
 	page pg;
 	if (paginate(req, &pg))
 		return;
-	int rc = registry_catalog_page(&req->app->reg, pg.last, page_limit(&pg),
-				       &names, &n, &pg.more);
+	int rc = registry_catalog_page(api_registry(req), pg.last,
+				       page_limit(&pg), &names, &n, &pg.more);
 	if (rc)
 		return api_reply_storage_error(req, rc, OCI_UNKNOWN);
 	pg.count = n;

@@ -12,8 +12,8 @@
 
 #include <jansson.h>
 
+#include "api/context.h"
 #include "api/routes.h"
-#include "app.h"
 #include "auth/auth.h"
 #include "auth/token_issue.h"
 #include "http/request.h"
@@ -78,7 +78,7 @@ static void reply_token(berth_request *req, const char *tok, time_t now,
 
 void api_token(berth_request *req)
 {
-	const auth_settings *conf = &req->app->cfg->auth;
+	const auth_settings *conf = &api_registry(req)->cfg->auth;
 	if (strcmp(req->method, "GET") && !req->is_head) {
 		http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					"the token service answers GET");

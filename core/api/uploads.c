@@ -17,9 +17,9 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+#include "api/context.h"
 #include "api/reply.h"
 #include "api/routes.h"
-#include "app.h"
 #include "auth/auth.h"
 #include "common/names.h"
 #include "http/range.h"
@@ -131,7 +131,7 @@ static upload_req *upload_find(berth_request *req)
 	upload_req *s = state_new(req);
 	if (!s)
 		return NULL;
-	int rc = registry_upload_find(&req->app->reg, req->name, req->ref,
+	int rc = registry_upload_find(api_registry(req), req->name, req->ref,
 				      &s->u);
 	/* access control: only the account that started it */
 	char acct[256];
@@ -288,7 +288,7 @@ static int try_mount(berth_request *req, const char *mount, const char *from)
 		return 0;
 	if (from && !names_repository_valid(from, strlen(from)))
 		return 0;
-	int rc = registry_upload_mount(&req->app->reg, req->name, &d, from);
+	int rc = registry_upload_mount(api_registry(req), req->name, &d, from);
 	if (rc == 0)
 		return 0;
 	if (rc < 0)
@@ -316,8 +316,8 @@ static void start_plain(berth_request *req, registry_upload *u)
 
 void api_upload_start(berth_request *req)
 {
-	berth_app *app = req->app;
-	if (app->cfg->readonly)
+	berth_registry *reg = api_registry(req);
+	if (reg->cfg->readonly)
 		return http_reply_error_status(req, 405, OCI_UNSUPPORTED,
 					       "the registry is read-only");
 	const char *mount = http_query(req, "mount");
@@ -330,7 +330,7 @@ void api_upload_start(berth_request *req)
 	const char *digest = http_query(req, "digest");
 	if (digest && want_digest(req, digest, s))
 		return;
-	int rc = registry_upload_new(&app->reg, req->name, &s->u);
+	int rc = registry_upload_new(reg, req->name, &s->u);
 	if (rc)
 		return api_reply_storage_error(req, rc, 0);
 	if (!digest)

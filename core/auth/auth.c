@@ -198,7 +198,7 @@ static unsigned actions_of(json_t *list)
 	json_t *v;
 	json_array_foreach(list, i, v) {
 		if (json_is_string(v))
-			a |= auth_action_parse(json_string_value(v));
+			a |= actions_parse(json_string_value(v));
 	}
 	return a;
 }

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "auth/actions.h"
+#include "common/actions.h"
 #include "config.h"
 #include "http/request.h"
 

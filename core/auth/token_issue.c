@@ -13,7 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
-#include "auth/actions.h"
+#include "common/actions.h"
 #include "auth/token_issue.h"
 #include "common/names.h"
 
@@ -95,7 +95,7 @@ static json_t *granted_actions(const char *acts, unsigned g)
 	char *save = NULL, *copy = strdup(acts);
 	for (char *a = copy ? strtok_r(copy, ",", &save) : NULL; a;
 	     a = strtok_r(NULL, ",", &save)) {
-		unsigned bit = auth_action_parse(a);
+		unsigned bit = actions_parse(a);
 		if (bit && ((g & BERTH_ACTION_ALL) ||
 			    (bit != BERTH_ACTION_ALL && (g & bit))))
 			json_array_append_new(granted, json_string(a));

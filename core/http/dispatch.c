@@ -251,7 +251,7 @@ static enum MHD_Result begin(const http_dispatch_config *dc,
 	lr->tenant = client_of(conn);
 	berth_request *req = &lr->req;
 	req->conn = conn;
-	req->app = dc->app;
+	req->ctx = dc->ctx;
 	req->cfg = dc->cfg;
 	req->tls = dc->tls;
 	req->method = method;

@@ -36,7 +36,7 @@ typedef void (*berth_route_fn)(berth_request *req);
 /** What every request is given; the server owns it (`cls` below). */
 typedef struct http_dispatch_config {
 	berth_route_fn route;
-	struct berth_app *app;     /* handed to handlers as req->app */
+	void *ctx; /* handed to handlers as req->ctx */
 	const berth_settings *cfg; /* req->cfg */
 	int tls;                   /* req->tls */
 } http_dispatch_config;

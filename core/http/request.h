@@ -32,8 +32,6 @@
 #include "config.h"
 #include "http/oci_error.h"
 
-struct berth_app; /* the registry's state: opaque to the HTTP layer */
-
 /* Room for a URL path the API builds ("/v2/<name>/<kind>/<ref>"). */
 #define HTTP_URL_PATH_MAX 1024
 
@@ -46,7 +44,8 @@ typedef void (*berth_cleanup_cb)(berth_request *req);
 
 struct berth_request {
 	struct MHD_Connection *conn;
-	struct berth_app *app; /* for the handlers; HTTP never looks inside */
+	void *ctx; /* the route's context (http_server_options.ctx): HTTP
+		      never looks inside */
 	const berth_settings *cfg;
 	int tls;            /* served over HTTPS */
 	const char *method; /* "GET", "HEAD", ... */

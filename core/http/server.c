@@ -247,7 +247,7 @@ berth_server *http_server_start(const http_server_options *o, char *err,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	srv->dc = (http_dispatch_config){o->route, o->app, cfg, o->tls};
+	srv->dc = (http_dispatch_config){o->route, o->ctx, cfg, o->tls};
 	srv->limit = limit;
 	http_guard_limits gl = {
 		.limit = limit,

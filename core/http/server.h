@@ -18,7 +18,7 @@ typedef struct http_server_options {
 	const berth_settings *cfg; /* http.*: address, limits, timeouts */
 	int tls;                   /* serve HTTPS (http/tls.c initialised) */
 	berth_route_fn route;      /* each request's route step */
-	struct berth_app *app;     /* handed to the handlers as req->app */
+	void *ctx; /* handed to the handlers as req->ctx */
 } http_server_options;
 
 /**

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/actions.h"
+#include "common/actions.h"
 #include "config.h"
 #include "test.h"
 

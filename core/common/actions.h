@@ -1,10 +1,10 @@
 /*
- * auth/actions.h - the actions a scope names ("pull", "push", "delete",
+ * common/actions.h - the actions a scope names ("pull", "push", "delete",
  * "*"), as bits.  Used by the configuration reader for the built-in
  * token service's access list, and by access control.
  */
-#ifndef BERTH_CORE_AUTH_ACTIONS_H
-#define BERTH_CORE_AUTH_ACTIONS_H
+#ifndef BERTH_CORE_COMMON_ACTIONS_H
+#define BERTH_CORE_COMMON_ACTIONS_H
 
 /* Actions a token or rule grants. */
 #define BERTH_ACTION_PULL 1u
@@ -16,6 +16,6 @@
 
 /** The bit of one action name ("pull", "push", "delete", "*"); 0 if
     unknown. */
-unsigned auth_action_parse(const char *name);
+unsigned actions_parse(const char *name);
 
 #endif
