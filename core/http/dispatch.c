@@ -37,6 +37,9 @@
    large enough that hand-offs cost nothing next to the bytes (a few
    thousand per GiB), small enough that an upload holds 1 MiB. */
 #define STAGE_SIZE (512 * 1024)
+/* The largest body read and dropped after an early reply (a client's
+   chunk; nginx discards bodies for the same reason). */
+#define HTTP_DROP_BODY_MAX (8ull << 20)
 /* Streamed downloads read ahead in buffers of this size. */
 #define STREAM_BUF (256 * 1024)
 #define STREAM_BLOCK (64 * 1024)
@@ -221,6 +224,18 @@ static int request_has_body(struct MHD_Connection *conn)
 	return cl && strtoull(cl, NULL, 10) != 0;
 }
 
+/* Is the body's size known (Content-Length) and small enough to read
+   and drop rather than close the connection on it? */
+static int body_droppable(struct MHD_Connection *conn)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     "Content-Length");
+	if (!cl || MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					       "Transfer-Encoding"))
+		return 0;
+	return strtoull(cl, NULL, 10) <= HTTP_DROP_BODY_MAX;
+}
+
 static uint64_t client_of(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
@@ -286,14 +301,26 @@ static enum MHD_Result routed(live_request *lr)
 		   libmicrohttpd close the connection (it cannot know no body
 		   follows), which would cost every GET and HEAD a new
 		   connection; so without a body, answer on the next call and
-		   keep the connection.  With a body, answer now: the unread
-		   body is skipped by closing. */
-		if (request_has_body(req->conn)) {
+		   keep the connection. */
+		if (!request_has_body(req->conn)) {
 			lr->stage = ANSWERING;
-			return queue(req);
+			return MHD_YES;
+		}
+		/* A body the handler refused before reading it (a PATCH at
+		   a stale offset): closing with it unread makes the kernel
+		   reset the connection, and a client still sending loses
+		   the reply with it.  A body of known, bounded size is read
+		   and dropped (as a failed body is), the reply follows on
+		   the same connection; a larger or chunked one is skipped
+		   by closing, as reading it could take for ever. */
+		if (body_droppable(req->conn)) {
+			lr->failed = 1;
+			lr->stage = RECEIVING;
+			http_guard_body_start(lr->guard);
+			return MHD_YES;
 		}
 		lr->stage = ANSWERING;
-		return MHD_YES;
+		return queue(req);
 	}
 	lr->stage = RECEIVING;
 	http_guard_body_start(lr->guard);

@@ -109,6 +109,22 @@ statuses=202,200\ closed=0*) pass "a chunked body ends where its last chunk says
 esac
 http GET "$up"
 check "and the upload holds exactly its 5 bytes (Range $(header Range))" test "$(header Range)" = "0-4"
+# a body refused before it is read (a PATCH at a stale offset) is read
+# and dropped, so the client still sending it gets the reply, and the
+# connection serves the next request
+{
+	printf 'PATCH %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Range: 100-%d\r\nContent-Length: %d\r\n\r\n' \
+		"${up#"$berth_url"}" $((100 + (1 << 20) - 1)) $((1 << 20))
+	head -c $((1 << 20)) /dev/zero
+	printf 'GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n'
+} > "$T/stale-patch"
+out=$(raw < "$T/stale-patch")
+case $out in
+statuses=416,200\ closed=0*) pass "a 1 MiB PATCH at a stale offset: 416 after its body, the next request follows ($out)" ;;
+*) fail "a 1 MiB PATCH at a stale offset: 416 after its body, the next request follows" "$out" ;;
+esac
+http GET "$up"
+check "and the upload still holds its 5 bytes (Range $(header Range))" test "$(header Range)" = "0-4"
 out=$(printf 'GET /v2/ HTTP/1.0\r\n\r\n' | raw)
 check "HTTP/1.0 without Host is answered ($out)" test "${out%% *}" = statuses=200
 
