@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <curl/curl.h>
+#include <berth/sdk.h>
 #include <berth/storage.h>
 
 #include "sigv4.h"
@@ -41,26 +41,14 @@ struct berth_instance {
 	long redirect_expiry_s;
 	int max_attempts; /* per request, retries included */
 
-	CURLSH *share;
-	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-	pthread_mutex_t pool_lock;
-	CURL **pool;
-	size_t pool_len, pool_cap;
+	/* The SDK's client: pooled connections shared by all threads. */
+	berth_sdk_http *http;
 
 	pthread_mutex_t memo_lock; /* s3_memo.c */
 	struct s3_memo *memos;
 	size_t nmemos;
 };
 typedef struct berth_instance s3_instance;
-
-/* A growable byte buffer. */
-typedef struct s3_buf {
-	char *p;
-	size_t len, cap;
-} s3_buf;
-
-int s3_buf_add(s3_buf *b, const void *data, size_t n);
-void s3_buf_free(s3_buf *b);
 
 /* One S3 request and its response. */
 typedef struct s3_req {
@@ -74,7 +62,8 @@ typedef struct s3_req {
 	size_t body_len;
 	/* response */
 	long status;
-	s3_buf resp;
+	berth_sdk_http_response resp; /* body and headers */
+	int has_err; /* resp.body is an <Error> document */
 	char etag[256];
 	uint64_t content_length;
 	uint64_t total_size; /* from Content-Range, else content_length */
@@ -99,7 +88,7 @@ void s3_req_done(s3_req *r);
 
 int s3_fail(s3_instance *s, int code, const char *fmt, ...) BERTH_PRINTF(3, 4);
 
-/* Connection pool over a shared CURLSH. */
+/* The SDK client for the instance's settings (after the options). */
 int s3_http_init(s3_instance *s);
 void s3_http_cleanup(s3_instance *s);
 
@@ -108,13 +97,10 @@ char *s3_key(const s3_instance *s, const char *path);      /* "/a" -> "root/a" *
 char *s3_dir_prefix(const s3_instance *s, const char *path); /* -> "root/a/" */
 int s3_check_path(s3_instance *s, const char *path, int allow_root);
 
-/* XML: first descendant-or-child element named `name` under `node`'s
-   children; text content (malloc'd) of a child. */
-struct _xmlNode;
-struct _xmlDoc;
-struct _xmlDoc *s3_xml_parse(const s3_buf *b);
-struct _xmlNode *s3_xml_child(struct _xmlNode *node, const char *name);
-char *s3_xml_text(struct _xmlNode *node, const char *child);
+/* The root element of r's response body parsed with the SDK (*doc to
+   free with berth_sdk_xml_free), or NULL (and *doc NULL) when the body is
+   not XML. */
+berth_sdk_xml_node *s3_xml_root(const s3_req *r, berth_sdk_xml **doc);
 
 /* Multipart helpers shared by writers and move. */
 typedef struct s3_part {

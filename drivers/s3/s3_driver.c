@@ -7,39 +7,31 @@
  */
 #include "s3.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include <libxml/parser.h>
-
 /* ---- option parsing ---- */
 
+/* The SDK's booleans, and "" (an option left empty) as false. */
 static int parse_bool(const char *v, int *out)
 {
-	if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") ||
-	    !strcasecmp(v, "on"))
-		*out = 1;
-	else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") ||
-		 !strcmp(v, "0") || !strcasecmp(v, "off") || !*v)
+	if (!*v) {
 		*out = 0;
-	else
-		return -1;
-	return 0;
+		return BERTH_OK;
+	}
+	return berth_sdk_parse_bool(v, out);
 }
 
-static int parse_u64(const char *v, uint64_t *out)
+/* A byte count in [min, max] (the SDK's integers). */
+static int parse_bytes(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 {
-	char *end;
-	if (!isdigit((unsigned char)*v))
+	int64_t n;
+	if (berth_sdk_parse_int(v, (int64_t)min, (int64_t)max, &n))
 		return -1;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (*end)
-		return -1;
-	*out = n;
+	*out = (uint64_t)n;
 	return 0;
 }
 
@@ -159,19 +151,19 @@ static int apply_options(s3_instance *s, const berth_config *cfg,
 			else if (!b)
 				return bad(s, k, v, "only Signature Version 4 is supported");
 		} else if (!strcmp(k, "chunksize")) {
-			if (parse_u64(v, &n) || n < S3_MIN_PART || n > (5ull << 30))
+			if (parse_bytes(v, S3_MIN_PART, 5ull << 30, &n))
 				return bad(s, k, v, "bytes, at least 5242880");
 			s->chunk_size = (size_t)n;
 		} else if (!strcmp(k, "multipartcopychunksize")) {
-			if (parse_u64(v, &n) || n < S3_MIN_PART || n > (5ull << 30))
+			if (parse_bytes(v, S3_MIN_PART, 5ull << 30, &n))
 				return bad(s, k, v, "bytes, 5 MiB to 5 GiB");
 			s->copy_chunk_size = n;
 		} else if (!strcmp(k, "multipartcopythresholdsize")) {
-			if (parse_u64(v, &n) || n > (5ull << 30))
+			if (parse_bytes(v, 0, 5ull << 30, &n))
 				return bad(s, k, v, "bytes, at most 5 GiB");
 			s->copy_threshold = n;
 		} else if (!strcmp(k, "multipartcopymaxconcurrency")) {
-			if (parse_u64(v, &n) || n == 0)
+			if (parse_bytes(v, 1, INT64_MAX, &n))
 				return bad(s, k, v, "a positive integer");
 		} else if (!strcmp(k, "storageclass")) {
 			if (!strcasecmp(v, "NONE") || !*v) {
@@ -302,9 +294,7 @@ static int s3_create(berth_instance **out, const berth_host *host,
 	s3_memo_init(s);
 	char *endpoint = NULL;
 	int secure = 1, pathstyle = 0;
-	int rc = s3_http_init(s);
-	if (rc == BERTH_OK && !s->root)
-		rc = s3_fail(s, BERTH_E_NOMEM, "out of memory");
+	int rc = s->root ? BERTH_OK : s3_fail(s, BERTH_E_NOMEM, "out of memory");
 	if (rc == BERTH_OK)
 		rc = apply_options(s, cfg, &endpoint, &secure, &pathstyle);
 	if (rc == BERTH_OK && !s->access_key && getenv("AWS_ACCESS_KEY_ID"))
@@ -329,6 +319,8 @@ static int s3_create(berth_instance **out, const berth_host *host,
 	if (rc == BERTH_OK)
 		rc = set_endpoint(s, endpoint, secure, pathstyle);
 	free(endpoint);
+	if (rc == BERTH_OK)
+		rc = s3_http_init(s);
 	if (rc == BERTH_OK) {
 		s->signer = (s3_signer){s->access_key, s->secret_key, s->region, "s3"};
 		rc = health_check(s);
@@ -364,15 +356,11 @@ static int s3_get_content(berth_instance *s, const char *path, char **out,
 		rc = s3_do(s, &r, "GetObject", path);
 	}
 	if (rc == BERTH_OK) {
-		*out = s->host->alloc(r.resp.len + 1);
-		if (!*out) {
+		*out = berth_sdk_host_dup(s->host, r.resp.body.data, r.resp.body.len);
+		if (!*out)
 			rc = s3_fail(s, BERTH_E_NOMEM, "GetObject %s: out of memory", path);
-		} else {
-			if (r.resp.len)
-				memcpy(*out, r.resp.p, r.resp.len);
-			(*out)[r.resp.len] = '\0';
-			*out_len = r.resp.len;
-		}
+		else
+			*out_len = r.resp.body.len;
 	}
 	s3_req_done(&r);
 	free(key);
@@ -428,7 +416,7 @@ static int s3_redirect_url(berth_instance *s, const char *path,
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return s3_fail(s, BERTH_E_INVALID_ARGUMENT,
 			       "redirect_url: method %s not supported", method);
-	char *key = s3_key(s, path), *ek = key ? s3_uri_encode(key, 1) : NULL;
+	char *key = s3_key(s, path), *ek = key ? berth_sdk_url_encode(key, 1) : NULL;
 	char *curi = NULL, *q = NULL;
 	char date[17];
 	time_t t = time(NULL);

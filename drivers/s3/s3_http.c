@@ -1,142 +1,54 @@
 /*
- * s3_http.c - how the S3 driver talks to the service: a pool of libcurl
- * easy handles sharing one CURLSH (DNS cache, connections, TLS sessions),
- * so requests reuse connections instead of handshaking each time; request
- * signing (sigv4.c); retries with exponential backoff and jitter on
- * throttling (SlowDown, 503, 429) and transient network failures; and the
- * mapping of S3 error codes onto berth_status values with the S3 code in
- * the message.  Also the small XML, key and multipart helpers every other
- * file needs.
+ * s3_http.c - how the S3 driver talks to the service: over the driver
+ * SDK's HTTP client (a pool of connections shared by all threads, retries
+ * with exponential backoff and jitter on throttling and transient network
+ * failures), with request signing (sigv4.c), S3's own "try again" errors
+ * (SlowDown, RequestTimeout, InternalError, also inside a 200 answer) and
+ * the mapping of S3 error codes onto berth_status values with the S3 code
+ * in the message.  Also the key and multipart helpers every other file
+ * needs.
  */
 #include "s3.h"
 
-#include <berth/sdk.h>
-
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <openssl/evp.h>
 
 int s3_fail(s3_instance *s, int code, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	code = berth_sdk_verror(s ? s->host : NULL, S3_NAME, code, fmt, ap);
 	va_end(ap);
-	if (s && s->host && s->host->error)
-		s->host->error(s->host, code, "s3: %s", msg);
 	return code;
 }
 
-int s3_buf_add(s3_buf *b, const void *data, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return BERTH_E_NOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return BERTH_OK;
-}
-
-void s3_buf_free(s3_buf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
-/* ---- connection pool ---- */
-
-static void share_lock(CURL *h, curl_lock_data data, curl_lock_access a,
-		       void *user)
-{
-	s3_instance *s = user;
-	pthread_mutex_lock(&s->share_locks[data]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data data, void *user)
-{
-	s3_instance *s = user;
-	pthread_mutex_unlock(&s->share_locks[data]);
-}
+/* ---- the client ---- */
 
 int s3_http_init(s3_instance *s)
 {
-	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-		pthread_mutex_init(&s->share_locks[i], NULL);
-	pthread_mutex_init(&s->pool_lock, NULL);
-	s->share = curl_share_init();
-	if (!s->share)
-		return BERTH_E_NOMEM;
-	curl_share_setopt(s->share, CURLSHOPT_LOCKFUNC, share_lock);
-	curl_share_setopt(s->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-	curl_share_setopt(s->share, CURLSHOPT_USERDATA, s);
-	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-	return BERTH_OK;
+	berth_sdk_http_options o = {
+		.host = s->host,
+		.driver = S3_NAME,
+		.connect_timeout_ms = 5000,
+		.low_speed_time_s = 60,
+		/* s3_do sets each request's budget from max_attempts */
+		.backoff_base_ms = 50,
+		.backoff_max_ms = 3200,
+		.insecure = s->skip_verify,
+		.max_body = SIZE_MAX, /* get_content takes objects whole */
+	};
+	s->http = berth_sdk_http_new(&o);
+	return s->http ? BERTH_OK : s3_fail(s, BERTH_E_NOMEM, "out of memory");
 }
 
 void s3_http_cleanup(s3_instance *s)
 {
-	for (size_t i = 0; i < s->pool_len; i++)
-		curl_easy_cleanup(s->pool[i]);
-	free(s->pool);
-	s->pool = NULL;
-	s->pool_len = 0;
-	if (s->share)
-		curl_share_cleanup(s->share);
-	s->share = NULL;
-	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-		pthread_mutex_destroy(&s->share_locks[i]);
-	pthread_mutex_destroy(&s->pool_lock);
-}
-
-static CURL *pool_get(s3_instance *s)
-{
-	CURL *h = NULL;
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->pool_len)
-		h = s->pool[--s->pool_len];
-	pthread_mutex_unlock(&s->pool_lock);
-	if (h)
-		curl_easy_reset(h);
-	else
-		h = curl_easy_init();
-	return h;
-}
-
-static void pool_put(s3_instance *s, CURL *h)
-{
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->pool_len == s->pool_cap) {
-		size_t cap = s->pool_cap ? s->pool_cap * 2 : 16;
-		CURL **p = realloc(s->pool, cap * sizeof *p);
-		if (!p) {
-			pthread_mutex_unlock(&s->pool_lock);
-			curl_easy_cleanup(h);
-			return;
-		}
-		s->pool = p;
-		s->pool_cap = cap;
-	}
-	s->pool[s->pool_len++] = h;
-	pthread_mutex_unlock(&s->pool_lock);
+	berth_sdk_http_free(s->http);
+	s->http = NULL;
 }
 
 /* ---- requests ---- */
@@ -168,67 +80,14 @@ void s3_req_object_headers(s3_instance *s, s3_req *r)
 		s3_req_header(r, "x-amz-acl", s->acl);
 }
 
-void s3_req_done(s3_req *r) { s3_buf_free(&r->resp); }
+void s3_req_done(s3_req *r) { berth_sdk_http_response_free(&r->resp); }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *user)
-{
-	s3_req *r = user;
-	return s3_buf_add(&r->resp, p, sz * n) == BERTH_OK ? sz * n : 0;
-}
-
-static int hdr_is(const char *line, size_t n, const char *name, const char **val)
-{
-	size_t l = strlen(name);
-	if (n <= l || strncasecmp(line, name, l) != 0 || line[l] != ':')
-		return 0;
-	*val = line + l + 1;
-	while (**val == ' ')
-		(*val)++;
-	return 1;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *user)
-{
-	s3_req *r = user;
-	size_t len = sz * n;
-	char line[512];
-	size_t l = len < sizeof line - 1 ? len : sizeof line - 1;
-	memcpy(line, p, l);
-	line[l] = '\0';
-	while (l && (line[l - 1] == '\r' || line[l - 1] == '\n'))
-		line[--l] = '\0';
-	const char *v;
-	if (hdr_is(line, l, "etag", &v)) {
-		snprintf(r->etag, sizeof r->etag, "%s", v);
-	} else if (hdr_is(line, l, "content-length", &v)) {
-		r->content_length = strtoull(v, NULL, 10);
-		/* size the body buffer once instead of doubling past it */
-		if (strcmp(r->method, "HEAD") && r->content_length < (64u << 20) &&
-		    r->resp.cap < r->content_length + 1) {
-			char *np = realloc(r->resp.p, r->content_length + 1);
-			if (np) {
-				r->resp.p = np;
-				r->resp.cap = r->content_length + 1;
-			}
-		}
-	} else if (hdr_is(line, l, "content-range", &v)) {
-		const char *slash = strchr(v, '/');
-		if (slash && slash[1] != '*')
-			r->total_size = strtoull(slash + 1, NULL, 10);
-	} else if (hdr_is(line, l, "last-modified", &v)) {
-		time_t t = curl_getdate(v, NULL);
-		if (t > 0)
-			r->mtime_ns = (int64_t)t * 1000000000LL;
-	}
-	return len;
-}
-
-/* Build URL and canonical URI for r. */
+/* Build the canonical URI for r. */
 static int build_uri(s3_instance *s, const s3_req *r, char **uri)
 {
 	char *ek = NULL;
 	if (r->key) {
-		ek = s3_uri_encode(r->key, 1);
+		ek = berth_sdk_url_encode(r->key, 1);
 		if (!ek)
 			return BERTH_E_NOMEM;
 	}
@@ -249,60 +108,38 @@ static void amz_now(char out[17])
 	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-xmlDoc *s3_xml_parse(const s3_buf *b)
+berth_sdk_xml_node *s3_xml_root(const s3_req *r, berth_sdk_xml **doc)
 {
-	if (!b->p || b->len == 0)
+	*doc = NULL;
+	if (!r->resp.body.len ||
+	    berth_sdk_xml_parse(NULL, S3_NAME, r->resp.body.data,
+				r->resp.body.len, doc) != BERTH_OK)
 		return NULL;
-	return xmlReadMemory(b->p, (int)b->len, "s3.xml", NULL,
-			     XML_PARSE_NONET | XML_PARSE_NOERROR |
-				     XML_PARSE_NOWARNING);
-}
-
-xmlNode *s3_xml_child(xmlNode *node, const char *name)
-{
-	for (xmlNode *c = node ? node->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    strcmp((const char *)c->name, name) == 0)
-			return c;
-	return NULL;
-}
-
-char *s3_xml_text(xmlNode *node, const char *child)
-{
-	xmlNode *c = child ? s3_xml_child(node, child) : node;
-	if (!c)
-		return NULL;
-	xmlChar *t = xmlNodeGetContent(c);
-	if (!t)
-		return NULL;
-	char *out = strdup((const char *)t);
-	xmlFree(t);
-	return out;
+	return berth_sdk_xml_root(*doc);
 }
 
 /* Fill err_code/err_msg from an <Error> body; returns 1 if there was one. */
 static int parse_error(s3_req *r)
 {
-	const char *p = r->resp.p;
-	size_t i = 0;
-	while (p && i < r->resp.len && (p[i] == ' ' || p[i] == '\r' || p[i] == '\n' || p[i] == '\t'))
+	const char *p = r->resp.body.data;
+	size_t i = 0, len = r->resp.body.len;
+	while (p && i < len && (p[i] == ' ' || p[i] == '\r' || p[i] == '\n' || p[i] == '\t'))
 		i++;
-	if (!p || i >= r->resp.len || p[i] != '<')
+	if (!p || i >= len || p[i] != '<')
 		return 0;
-	xmlDoc *d = s3_xml_parse(&r->resp);
-	if (!d)
-		return 0;
+	berth_sdk_xml *d;
+	berth_sdk_xml_node *root = s3_xml_root(r, &d);
 	int found = 0;
-	xmlNode *root = xmlDocGetRootElement(d);
-	if (root && strcmp((const char *)root->name, "Error") == 0) {
-		char *c = s3_xml_text(root, "Code"), *m = s3_xml_text(root, "Message");
+	if (root && !strcmp(berth_sdk_xml_name(root), "Error")) {
+		char *c = berth_sdk_xml_text(root, "Code");
+		char *m = berth_sdk_xml_text(root, "Message");
 		snprintf(r->err_code, sizeof r->err_code, "%s", c ? c : "");
 		snprintf(r->err_msg, sizeof r->err_msg, "%s", m ? m : "");
 		free(c);
 		free(m);
 		found = 1;
 	}
-	xmlFreeDoc(d);
+	berth_sdk_xml_free(d);
 	return found;
 }
 
@@ -314,17 +151,24 @@ static int is_copy(const s3_req *r)
 	return 0;
 }
 
+static int has_body(const s3_req *r)
+{
+	return r->body_len || !strcmp(r->method, "PUT") || !strcmp(r->method, "POST");
+}
+
+/* The status for an S3 error: S3's codes first, then the HTTP status as
+   the SDK maps it, except that S3 answers the other 4xx (and 410, 413)
+   to requests the driver got wrong: an I/O error, not the caller's. */
 static int status_code(long http, const char *code)
 {
-	if (!strcmp(code, "SlowDown") || http == 429 || http == 503)
-		return BERTH_E_THROTTLED;
+	int st = berth_sdk_http_status(http);
+	if (!strcmp(code, "SlowDown") || st == BERTH_E_THROTTLED)
+		return BERTH_E_THROTTLED; /* 429, 503 */
 	if (http == 404 || !strcmp(code, "NoSuchKey") ||
 	    !strcmp(code, "NoSuchUpload") || !strcmp(code, "NoSuchBucket"))
 		return BERTH_E_NOT_FOUND;
-	if (http == 403 || http == 401)
-		return BERTH_E_PERMISSION;
-	if (http == 416)
-		return BERTH_E_INVALID_OFFSET;
+	if (st == BERTH_E_PERMISSION || st == BERTH_E_INVALID_OFFSET)
+		return st; /* 401, 403; 416 */
 	if (!strcmp(code, "QuotaExceeded") || http == 507)
 		return BERTH_E_NO_SPACE;
 	if (http >= 500)
@@ -332,48 +176,67 @@ static int status_code(long http, const char *code)
 	return BERTH_E_IO;
 }
 
-static int retryable_http(long http, const char *code)
+/* The SDK's retry classifier: reads each answer's <Error>, if any, into
+   the request, and asks for a retry on S3's "try again" codes (the SDK
+   itself retries 429, 500, 502, 503 and 504).  Error bodies come with
+   error statuses, except that CompleteMultipartUpload and copies may
+   fail after a 200. */
+static int retry_check(const berth_sdk_http_response *resp, void *payload)
 {
-	return http == 429 || http == 500 || http == 502 || http == 503 ||
-	       http == 504 || !strcmp(code, "SlowDown") ||
-	       !strcmp(code, "RequestTimeout") || !strcmp(code, "InternalError");
-}
-
-static int retryable_curl(CURLcode c)
-{
-	switch (c) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_SSL_CONNECT_ERROR:
-		return 1;
-	default:
+	s3_req *r = payload;
+	r->err_code[0] = r->err_msg[0] = '\0';
+	int maybe_err = resp->status < 200 || resp->status >= 300 ||
+			!strcmp(r->method, "POST") || is_copy(r);
+	r->has_err = maybe_err && parse_error(r);
+	if (!r->has_err)
 		return 0;
-	}
+	return !strcmp(r->err_code, "SlowDown") ||
+	       !strcmp(r->err_code, "RequestTimeout") ||
+	       !strcmp(r->err_code, "InternalError");
 }
 
-static void backoff(int attempt)
+/* The signed request headers, "Name: value" strings, NULL-terminated. */
+typedef struct s3_hdrs {
+	char *v[S3_MAX_HEADERS + 8];
+	size_t n;
+	int oom;
+} s3_hdrs;
+
+/* Add "name: value", or "name:" (curl: do not send it) for NULL. */
+static void hdrs_add(s3_hdrs *h, const char *name, const char *value)
 {
-	long ms = 50L << (attempt < 6 ? attempt : 6); /* 50 ms .. 3.2 s */
-	ms = ms / 2 + (rand() % (ms / 2 + 1));       /* jitter */
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
+	char *line = NULL;
+	int n = value ? asprintf(&line, "%s: %s", name, value)
+		      : asprintf(&line, "%s:", name);
+	if (h->oom || n < 0) {
+		if (n >= 0)
+			free(line);
+		h->oom = 1;
+		return;
+	}
+	h->v[h->n++] = line;
 }
 
-/* One attempt; returns the CURLcode, fills r. */
-static CURLcode attempt_once(s3_instance *s, s3_req *r, const char *url,
-			     const char *curi, const char *query)
+static void hdrs_free(s3_hdrs *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i]);
+	h->n = 0;
+}
+
+/* Sign r (SigV4 over host, payload hash, date, token and r's headers)
+   into the header lines of the request. */
+static int sign(s3_instance *s, const s3_req *r, const char *curi,
+		const char *query, s3_hdrs *out)
 {
 	char date[17], hash[65];
 	amz_now(date);
-	if (r->body_len || !strcmp(r->method, "PUT") || !strcmp(r->method, "POST"))
-		s3_sha256_hex(r->body ? r->body : "", r->body_len, hash);
-	else
+	if (has_body(r)) {
+		if (berth_sdk_sha256_hex(r->body ? r->body : "", r->body_len, hash))
+			return BERTH_E_IO;
+	} else {
 		memcpy(hash, S3_EMPTY_SHA256, 65);
-
+	}
 	s3_kv h[S3_MAX_HEADERS + 4];
 	size_t nh = 0;
 	h[nh++] = (s3_kv){"host", s->host_hdr};
@@ -386,77 +249,79 @@ static CURLcode attempt_once(s3_instance *s, s3_req *r, const char *url,
 	char *auth = s3_sigv4_authorization(&s->signer, r->method, curi, query,
 					    h, nh, hash, date);
 	if (!auth)
-		return CURLE_OUT_OF_MEMORY;
-
-	struct curl_slist *list = NULL, *tmp;
-	char line[2048];
-	int oom = 0;
-#define ADDH(...)                                                   \
-	do {                                                        \
-		snprintf(line, sizeof line, __VA_ARGS__);           \
-		tmp = curl_slist_append(list, line);                \
-		if (!tmp)                                           \
-			oom = 1;                                    \
-		else                                                \
-			list = tmp;                                 \
-	} while (0)
+		return BERTH_E_NOMEM;
 	for (size_t i = 1; i < nh; i++) /* curl sends Host itself */
-		ADDH("%s: %s", h[i].k, h[i].v);
-	ADDH("Authorization: %s", auth);
-	ADDH("Expect:");
-	if (r->body_len || !strcmp(r->method, "PUT") || !strcmp(r->method, "POST"))
-		ADDH("Content-Type: application/octet-stream");
-#undef ADDH
+		hdrs_add(out, h[i].k, h[i].v);
+	hdrs_add(out, "Authorization", auth);
 	free(auth);
-	if (oom) {
-		curl_slist_free_all(list);
-		return CURLE_OUT_OF_MEMORY;
-	}
+	hdrs_add(out, "Expect", NULL);
+	if (has_body(r))
+		hdrs_add(out, "Content-Type", "application/octet-stream");
+	if (out->oom)
+		return BERTH_E_NOMEM;
+	out->v[out->n] = NULL;
+	return BERTH_OK;
+}
 
-	CURL *c = pool_get(s);
-	if (!c) {
-		curl_slist_free_all(list);
-		return CURLE_OUT_OF_MEMORY;
+/* r's fields from the headers of a response. */
+static void take_headers(s3_req *r)
+{
+	const berth_sdk_http_response *p = &r->resp;
+	const char *v;
+	r->status = p->status;
+	if ((v = berth_sdk_http_header(p, "etag")))
+		snprintf(r->etag, sizeof r->etag, "%s", v);
+	if ((v = berth_sdk_http_header(p, "content-length")))
+		r->content_length = strtoull(v, NULL, 10);
+	if ((v = berth_sdk_http_header(p, "content-range")) && (v = strchr(v, '/')) &&
+	    v[1] != '*')
+		r->total_size = strtoull(v + 1, NULL, 10);
+	int64_t t = berth_sdk_http_parse_date(berth_sdk_http_header(p, "last-modified"));
+	if (t > 0)
+		r->mtime_ns = t * 1000000000LL;
+	if (!r->total_size)
+		r->total_size = r->content_length;
+}
+
+/* Send r to url (signed for curi and query); the result as s3_do's. */
+static int perform(s3_instance *s, s3_req *r, const char *url, const char *curi,
+		   const char *query, const char *op, const char *path)
+{
+	s3_hdrs h = {.n = 0};
+	int rc = sign(s, r, curi, query, &h);
+	if (rc) {
+		hdrs_free(&h);
+		return s3_fail(s, rc, "%s %s: %s", op, path,
+			       rc == BERTH_E_NOMEM ? "out of memory" : "cannot sign");
 	}
-	curl_easy_setopt(c, CURLOPT_SHARE, s->share);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	if (s->skip_verify) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	if (!strcmp(r->method, "HEAD")) {
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	} else if (!strcmp(r->method, "GET")) {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	} else {
-		if (r->body_len || !strcmp(r->method, "PUT") ||
-		    !strcmp(r->method, "POST")) {
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-					 r->body ? (const char *)r->body : "");
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-					 (curl_off_t)r->body_len);
-		}
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
-	}
-	CURLcode rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(list);
-	if (rc == CURLE_OK)
-		pool_put(s, c);
-	else
-		curl_easy_cleanup(c); /* a broken handle is not reused */
-	return rc;
+	berth_sdk_http_request q = {
+		.method = r->method, .url = url, .headers = (const char *const *)h.v,
+		.body = r->body, .body_len = r->body_len,
+		.max_retries = s->max_attempts > 1 ? s->max_attempts - 1 : -1,
+		.retry_check = retry_check, .retry_payload = r,
+	};
+	berth_sdk_http_response_free(&r->resp);
+	r->status = 0;
+	r->has_err = 0;
+	r->etag[0] = r->err_code[0] = r->err_msg[0] = '\0';
+	r->content_length = r->total_size = 0;
+	r->mtime_ns = 0;
+	rc = berth_sdk_http_perform(s->http, &q, &r->resp);
+	hdrs_free(&h);
+	if (rc == BERTH_E_NOMEM)
+		return s3_fail(s, rc, "%s %s: out of memory", op, path);
+	if (rc)
+		return s3_fail(s, BERTH_E_UNAVAILABLE, "%s %s: %s: %s", op, path,
+			       s->scheme_host, r->resp.error);
+	take_headers(r);
+	if (r->status >= 200 && r->status < 300 && !r->has_err)
+		return BERTH_OK;
+	if (!r->has_err && r->status == 404)
+		snprintf(r->err_code, sizeof r->err_code, "NotFound");
+	else if (!r->has_err)
+		snprintf(r->err_code, sizeof r->err_code, "HTTP%ld", r->status);
+	return s3_fail(s, status_code(r->status, r->err_code), "%s %s: %s%s%s", op,
+		       path, r->err_code, r->err_msg[0] ? ": " : "", r->err_msg);
 }
 
 int s3_do(s3_instance *s, s3_req *r, const char *op, const char *path)
@@ -472,53 +337,7 @@ int s3_do(s3_instance *s, s3_req *r, const char *op, const char *path)
 		free(query);
 		return s3_fail(s, BERTH_E_NOMEM, "%s %s: out of memory", op, path);
 	}
-
-	rc = BERTH_E_IO;
-	for (int attempt = 0;; attempt++) {
-		s3_buf_free(&r->resp);
-		r->status = 0;
-		r->etag[0] = r->err_code[0] = r->err_msg[0] = '\0';
-		r->content_length = r->total_size = 0;
-		r->mtime_ns = 0;
-		CURLcode cc = attempt_once(s, r, url, curi, query);
-		int last = attempt + 1 >= s->max_attempts;
-		if (cc != CURLE_OK) {
-			if (cc == CURLE_OUT_OF_MEMORY) {
-				rc = s3_fail(s, BERTH_E_NOMEM, "%s %s: out of memory", op, path);
-				break;
-			}
-			if (!last && retryable_curl(cc)) {
-				backoff(attempt);
-				continue;
-			}
-			rc = s3_fail(s, BERTH_E_UNAVAILABLE, "%s %s: %s: %s", op,
-				     path, s->scheme_host, curl_easy_strerror(cc));
-			break;
-		}
-		if (!r->total_size)
-			r->total_size = r->content_length;
-		/* Error bodies come with error statuses, except that
-		   CompleteMultipartUpload and copies may fail after a 200. */
-		int maybe_err = r->status < 200 || r->status >= 300 ||
-				!strcmp(r->method, "POST") || is_copy(r);
-		int has_err = maybe_err && parse_error(r);
-		if (r->status >= 200 && r->status < 300 && !has_err) {
-			rc = BERTH_OK;
-			break;
-		}
-		if (!has_err && r->status == 404)
-			snprintf(r->err_code, sizeof r->err_code, "NotFound");
-		else if (!has_err)
-			snprintf(r->err_code, sizeof r->err_code, "HTTP%ld", r->status);
-		if (!last && retryable_http(r->status, r->err_code)) {
-			backoff(attempt);
-			continue;
-		}
-		rc = s3_fail(s, status_code(r->status, r->err_code), "%s %s: %s%s%s",
-			     op, path, r->err_code, r->err_msg[0] ? ": " : "",
-			     r->err_msg);
-		break;
-	}
+	rc = perform(s, r, url, curi, query, op, path);
 	free(curi);
 	free(query);
 	free(url);
@@ -588,10 +407,10 @@ int s3_mpu_create(s3_instance *s, const char *key, const char *path,
 	s3_req_object_headers(s, &r);
 	int rc = s3_do(s, &r, "CreateMultipartUpload", path);
 	if (rc == BERTH_OK) {
-		xmlDoc *d = s3_xml_parse(&r.resp);
-		*upload_id = d ? s3_xml_text(xmlDocGetRootElement(d), "UploadId") : NULL;
-		if (d)
-			xmlFreeDoc(d);
+		berth_sdk_xml *d;
+		berth_sdk_xml_node *root = s3_xml_root(&r, &d);
+		*upload_id = root ? berth_sdk_xml_text(root, "UploadId") : NULL;
+		berth_sdk_xml_free(d);
 		if (!*upload_id)
 			rc = s3_fail(s, BERTH_E_IO,
 				     "CreateMultipartUpload %s: no UploadId in the answer",
@@ -604,28 +423,23 @@ int s3_mpu_create(s3_instance *s, const char *key, const char *path,
 int s3_mpu_complete(s3_instance *s, const char *key, const char *path,
 		    const char *upload_id, const s3_part *parts, size_t n)
 {
-	s3_buf b = {0};
-	int rc = s3_buf_add(&b, "<CompleteMultipartUpload>", 25);
-	for (size_t i = 0; i < n && rc == BERTH_OK; i++) {
-		char *x = NULL;
-		if (asprintf(&x, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
-			     parts[i].number, parts[i].etag) < 0)
-			rc = BERTH_E_NOMEM;
-		else
-			rc = s3_buf_add(&b, x, strlen(x));
-		free(x);
-	}
+	berth_sdk_buf b = {0};
+	int rc = berth_sdk_buf_printf(&b, "<CompleteMultipartUpload>");
+	for (size_t i = 0; i < n && rc == BERTH_OK; i++)
+		rc = berth_sdk_buf_printf(&b, "<Part><PartNumber>%d</PartNumber>"
+					      "<ETag>%s</ETag></Part>",
+					  parts[i].number, parts[i].etag);
 	if (rc == BERTH_OK)
-		rc = s3_buf_add(&b, "</CompleteMultipartUpload>", 26);
+		rc = berth_sdk_buf_printf(&b, "</CompleteMultipartUpload>");
 	if (rc) {
-		s3_buf_free(&b);
+		berth_sdk_buf_free(&b);
 		return s3_fail(s, rc, "CompleteMultipartUpload %s: out of memory", path);
 	}
-	s3_req r = {.method = "POST", .key = key, .body = b.p, .body_len = b.len};
+	s3_req r = {.method = "POST", .key = key, .body = b.data, .body_len = b.len};
 	s3_req_query(&r, "uploadId", upload_id);
 	rc = s3_do(s, &r, "CompleteMultipartUpload", path);
 	s3_req_done(&r);
-	s3_buf_free(&b);
+	berth_sdk_buf_free(&b);
 	return rc;
 }
 
@@ -642,7 +456,7 @@ int s3_mpu_abort(s3_instance *s, const char *key, const char *path,
 /* "/bucket/encoded-key" for x-amz-copy-source. */
 static char *copy_source(s3_instance *s, const char *key)
 {
-	char *ek = s3_uri_encode(key, 1), *out = NULL;
+	char *ek = berth_sdk_url_encode(key, 1), *out = NULL;
 	if (ek && asprintf(&out, "/%s/%s", s->bucket, ek) < 0)
 		out = NULL;
 	free(ek);
@@ -676,11 +490,11 @@ static int copy_multipart(s3_instance *s, const char *src, const char *src_key,
 		s3_req_header(&r, "x-amz-copy-source-range", range);
 		rc = s3_do(s, &r, "UploadPartCopy", path);
 		if (rc == BERTH_OK) {
-			xmlDoc *d = s3_xml_parse(&r.resp);
+			berth_sdk_xml *d;
+			berth_sdk_xml_node *root = s3_xml_root(&r, &d);
 			parts[i].number = (int)i + 1;
-			parts[i].etag = d ? s3_xml_text(xmlDocGetRootElement(d), "ETag") : NULL;
-			if (d)
-				xmlFreeDoc(d);
+			parts[i].etag = root ? berth_sdk_xml_text(root, "ETag") : NULL;
+			berth_sdk_xml_free(d);
 			if (!parts[i].etag)
 				rc = s3_fail(s, BERTH_E_IO, "UploadPartCopy %s: no ETag", path);
 		}

@@ -18,10 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <openssl/evp.h>
-
 /* Called per key (is_prefix = 0) or common prefix (1); non-zero stops. */
 typedef int (*obj_cb)(const char *key, int is_prefix, uint64_t size,
 		      int64_t mtime_ns, void *payload);
@@ -32,6 +28,50 @@ static int64_t parse_iso8601(const char *t)
 	if (!t || !strptime(t, "%Y-%m-%dT%H:%M:%S", &tm))
 		return 0;
 	return (int64_t)timegm(&tm) * 1000000000LL;
+}
+
+/* One page's <Contents> or <CommonPrefixes> elements, to the callback. */
+typedef struct page_scan {
+	obj_cb cb;
+	void *payload;
+	int is_prefix;
+	int *any;
+	int stop;
+} page_scan;
+
+static int on_entry(berth_sdk_xml_node *c, void *payload)
+{
+	page_scan *p = payload;
+	char *k = berth_sdk_xml_text(c, p->is_prefix ? "Prefix" : "Key");
+	if (!k)
+		return 0;
+	uint64_t size = 0;
+	int64_t mt = 0;
+	if (!p->is_prefix) {
+		char *sz = berth_sdk_xml_text(c, "Size");
+		char *lm = berth_sdk_xml_text(c, "LastModified");
+		size = sz ? strtoull(sz, NULL, 10) : 0;
+		mt = parse_iso8601(lm);
+		free(sz);
+		free(lm);
+	}
+	if (p->any)
+		*p->any = 1;
+	p->stop = p->cb(k, p->is_prefix, size, mt, p->payload);
+	free(k);
+	return p->stop;
+}
+
+/* Hand one page's objects, then its prefixes, to cb; 1 when cb stopped. */
+static int page_entries(berth_sdk_xml_node *root, obj_cb cb, void *payload,
+			int *any)
+{
+	page_scan p = {cb, payload, 0, any, 0};
+	berth_sdk_xml_each(root, "Contents", on_entry, &p);
+	p.is_prefix = 1;
+	if (!p.stop)
+		berth_sdk_xml_each(root, "CommonPrefixes", on_entry, &p);
+	return p.stop;
 }
 
 /* ListObjectsV2 over all pages (or until cb stops); *any = entries seen. */
@@ -62,43 +102,19 @@ static int list_objects(s3_instance *s, const char *prefix, int delimited,
 			s3_req_done(&r);
 			break;
 		}
-		xmlDoc *d = s3_xml_parse(&r.resp);
-		xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
+		berth_sdk_xml *d;
+		berth_sdk_xml_node *root = s3_xml_root(&r, &d);
 		if (!root) {
 			rc = s3_fail(s, BERTH_E_IO, "ListObjectsV2 %s: unreadable answer", path);
 			s3_req_done(&r);
-			if (d)
-				xmlFreeDoc(d);
 			break;
 		}
-		for (xmlNode *c = root->children; c && !stop; c = c->next) {
-			if (c->type != XML_ELEMENT_NODE)
-				continue;
-			int is_prefix = !strcmp((const char *)c->name, "CommonPrefixes");
-			if (!is_prefix && strcmp((const char *)c->name, "Contents"))
-				continue;
-			char *k = s3_xml_text(c, is_prefix ? "Prefix" : "Key");
-			if (!k)
-				continue;
-			uint64_t size = 0;
-			int64_t mt = 0;
-			if (!is_prefix) {
-				char *sz = s3_xml_text(c, "Size"), *lm = s3_xml_text(c, "LastModified");
-				size = sz ? strtoull(sz, NULL, 10) : 0;
-				mt = parse_iso8601(lm);
-				free(sz);
-				free(lm);
-			}
-			if (any)
-				*any = 1;
-			stop = cb(k, is_prefix, size, mt, payload);
-			free(k);
-		}
-		char *trunc = s3_xml_text(root, "IsTruncated");
+		stop = page_entries(root, cb, payload, any);
+		char *trunc = berth_sdk_xml_text(root, "IsTruncated");
 		if (!stop && trunc && !strcmp(trunc, "true") && !max_keys)
-			token = s3_xml_text(root, "NextContinuationToken");
+			token = berth_sdk_xml_text(root, "NextContinuationToken");
 		free(trunc);
-		xmlFreeDoc(d);
+		berth_sdk_xml_free(d);
 		s3_req_done(&r);
 	} while (token);
 	free(token);
@@ -361,7 +377,7 @@ typedef struct batch {
 	int below; /* keys below path/ (a directory) */
 } batch;
 
-static void xml_escape_add(s3_buf *b, const char *k, int *rc)
+static void xml_escape_add(berth_sdk_buf *b, const char *k, int *rc)
 {
 	for (; *k && *rc == BERTH_OK; k++) {
 		const char *e = NULL;
@@ -372,8 +388,26 @@ static void xml_escape_add(s3_buf *b, const char *k, int *rc)
 		case '"': e = "&quot;"; break;
 		case '\'': e = "&apos;"; break;
 		}
-		*rc = e ? s3_buf_add(b, e, strlen(e)) : s3_buf_add(b, k, 1);
+		*rc = e ? berth_sdk_buf_append(b, e, strlen(e))
+			: berth_sdk_buf_append(b, k, 1);
 	}
+}
+
+/* The first <Error> of a DeleteObjects answer, as an I/O error. */
+static int delete_errors(s3_instance *s, const s3_req *r, const char *path)
+{
+	berth_sdk_xml *d;
+	berth_sdk_xml_node *e = berth_sdk_xml_find(s3_xml_root(r, &d), "Error");
+	int rc = BERTH_OK;
+	if (e) {
+		char *k = berth_sdk_xml_text(e, "Key"), *c = berth_sdk_xml_text(e, "Code");
+		rc = s3_fail(s, BERTH_E_IO, "DeleteObjects %s: %s: %s", path,
+			     k ? k : "?", c ? c : "?");
+		free(k);
+		free(c);
+	}
+	berth_sdk_xml_free(d);
+	return rc;
 }
 
 static int flush_batch(batch *bt)
@@ -387,45 +421,33 @@ static int flush_batch(batch *bt)
 		bt->n = 0;
 		return bt->rc;
 	}
-	s3_buf b = {0};
-	int rc = s3_buf_add(&b, "<Delete><Quiet>true</Quiet>", 27);
+	berth_sdk_buf b = {0};
+	int rc = berth_sdk_buf_printf(&b, "<Delete><Quiet>true</Quiet>");
 	for (size_t i = 0; i < bt->n && rc == BERTH_OK; i++) {
-		rc = s3_buf_add(&b, "<Object><Key>", 13);
+		rc = berth_sdk_buf_printf(&b, "<Object><Key>");
 		xml_escape_add(&b, bt->keys[i], &rc);
 		if (rc == BERTH_OK)
-			rc = s3_buf_add(&b, "</Key></Object>", 15);
+			rc = berth_sdk_buf_printf(&b, "</Key></Object>");
 	}
 	if (rc == BERTH_OK)
-		rc = s3_buf_add(&b, "</Delete>", 9);
-	if (rc) {
-		s3_buf_free(&b);
+		rc = berth_sdk_buf_printf(&b, "</Delete>");
+	unsigned char md[BERTH_SDK_MD5_LEN];
+	char *md5b64 = NULL;
+	if (rc == BERTH_OK && berth_sdk_md5(b.data, b.len, md) == BERTH_OK)
+		md5b64 = berth_sdk_base64_encode(md, sizeof md, BERTH_SDK_B64_STD);
+	if (!md5b64) {
+		berth_sdk_buf_free(&b);
 		return bt->rc = s3_fail(s, BERTH_E_NOMEM, "out of memory");
 	}
-	unsigned char md[16];
-	unsigned int mdl = 0;
-	char md5b64[32];
-	EVP_Digest(b.p, b.len, md, &mdl, EVP_md5(), NULL);
-	EVP_EncodeBlock((unsigned char *)md5b64, md, 16);
-	s3_req r = {.method = "POST", .body = b.p, .body_len = b.len};
+	s3_req r = {.method = "POST", .body = b.data, .body_len = b.len};
 	s3_req_query(&r, "delete", "");
 	s3_req_header(&r, "content-md5", md5b64);
 	rc = s3_do(s, &r, "DeleteObjects", bt->path);
-	if (rc == BERTH_OK) {
-		xmlDoc *d = s3_xml_parse(&r.resp);
-		xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
-		xmlNode *e = root ? s3_xml_child(root, "Error") : NULL;
-		if (e) {
-			char *k = s3_xml_text(e, "Key"), *c = s3_xml_text(e, "Code");
-			rc = s3_fail(s, BERTH_E_IO, "DeleteObjects %s: %s: %s", bt->path,
-				     k ? k : "?", c ? c : "?");
-			free(k);
-			free(c);
-		}
-		if (d)
-			xmlFreeDoc(d);
-	}
+	if (rc == BERTH_OK)
+		rc = delete_errors(s, &r, bt->path);
 	s3_req_done(&r);
-	s3_buf_free(&b);
+	berth_sdk_buf_free(&b);
+	free(md5b64);
 	for (size_t i = 0; i < bt->n; i++)
 		free(bt->keys[i]);
 	bt->n = 0;
@@ -458,6 +480,17 @@ typedef struct mpu_list {
 	int rc;
 } mpu_list;
 
+static int on_abort_upload(berth_sdk_xml_node *c, void *payload)
+{
+	mpu_list *m = payload;
+	char *k = berth_sdk_xml_text(c, "Key"), *u = berth_sdk_xml_text(c, "UploadId");
+	if (k && u)
+		s3_mpu_abort(m->s, k, m->path, u);
+	free(k);
+	free(u);
+	return 0;
+}
+
 /* Abort the multipart uploads (writers' uncommitted data) below prefix. */
 static int abort_uploads_below(s3_instance *s, const char *prefix, const char *path)
 {
@@ -466,19 +499,10 @@ static int abort_uploads_below(s3_instance *s, const char *prefix, const char *p
 	s3_req_query(&r, "prefix", prefix);
 	int rc = s3_do(s, &r, "ListMultipartUploads", path);
 	if (rc == BERTH_OK) {
-		xmlDoc *d = s3_xml_parse(&r.resp);
-		xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
-		for (xmlNode *c = root ? root->children : NULL; c; c = c->next) {
-			if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "Upload"))
-				continue;
-			char *k = s3_xml_text(c, "Key"), *u = s3_xml_text(c, "UploadId");
-			if (k && u)
-				s3_mpu_abort(s, k, path, u);
-			free(k);
-			free(u);
-		}
-		if (d)
-			xmlFreeDoc(d);
+		berth_sdk_xml *d;
+		mpu_list m = {s, path, BERTH_OK};
+		berth_sdk_xml_each(s3_xml_root(&r, &d), "Upload", on_abort_upload, &m);
+		berth_sdk_xml_free(d);
 	}
 	s3_req_done(&r);
 	return rc;

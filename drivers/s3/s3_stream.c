@@ -27,9 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #define READ_MIN (1u << 20)
 #define READ_MAX (8u << 20)
 
@@ -38,8 +35,8 @@ struct berth_reader {
 	char *key, *path;
 	uint64_t pos;  /* offset of the next byte to fetch */
 	uint64_t size; /* object size */
-	s3_buf buf;
-	size_t off; /* consumed bytes of buf */
+	berth_sdk_buf buf; /* the current range */
+	size_t off;        /* consumed bytes of buf */
 	size_t next;
 	int eof;
 };
@@ -48,7 +45,7 @@ static void reader_free(berth_reader *r)
 {
 	if (!r)
 		return;
-	s3_buf_free(&r->buf);
+	berth_sdk_buf_free(&r->buf);
 	free(r->key);
 	free(r->path);
 	free(r);
@@ -61,7 +58,7 @@ static int reader_fetch(berth_reader *r, int first)
 	uint64_t end = r->pos + r->next - 1;
 	snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)r->pos,
 		 (unsigned long long)end);
-	s3_buf_free(&r->buf); /* consumed: do not hold two ranges at once */
+	berth_sdk_buf_free(&r->buf); /* consumed: do not hold two ranges at once */
 	r->off = 0;
 	s3_req q = {.method = "GET", .key = r->key};
 	s3_req_header(&q, "range", range);
@@ -91,9 +88,9 @@ static int reader_fetch(berth_reader *r, int first)
 		s3_req_done(&q);
 		return rc;
 	}
-	s3_buf_free(&r->buf);
-	r->buf = q.resp; /* take the body */
-	q.resp = (s3_buf){0};
+	r->buf = q.resp.body; /* take the body */
+	q.resp.body = (berth_sdk_buf){0};
+	s3_req_done(&q);
 	r->off = 0;
 	if (q.status == 200) {
 		/* the whole object (range ignored): drop what precedes pos */
@@ -154,7 +151,7 @@ int s3_reader_read(berth_reader *r, void *buf, size_t cap, size_t *out_n)
 	size_t n = r->buf.len - r->off;
 	if (n > cap)
 		n = cap;
-	memcpy(buf, r->buf.p + r->off, n);
+	memcpy(buf, r->buf.data + r->off, n);
 	r->off += n;
 	*out_n = n;
 	return BERTH_OK;
@@ -283,6 +280,32 @@ static int upload_part(berth_writer *w, const char *data, size_t n)
 	return rc;
 }
 
+/* find_upload's walk over the <Upload> elements. */
+typedef struct upload_scan {
+	berth_writer *w;
+	char **upload_id;
+	int abort_all;
+	int rc;
+} upload_scan;
+
+static int on_upload(berth_sdk_xml_node *c, void *payload)
+{
+	upload_scan *u = payload;
+	berth_writer *w = u->w;
+	char *k = berth_sdk_xml_text(c, "Key"), *id = berth_sdk_xml_text(c, "UploadId");
+	if (k && id && !strcmp(k, w->key)) {
+		if (u->abort_all)
+			u->rc = s3_mpu_abort(w->s, w->key, w->path, id);
+		else if (!*u->upload_id) {
+			*u->upload_id = id;
+			id = NULL;
+		}
+	}
+	free(k);
+	free(id);
+	return u->rc != BERTH_OK;
+}
+
 /* Find the in-progress upload for exactly w->key; NULL if none. */
 static int find_upload(berth_writer *w, char **upload_id, int abort_all)
 {
@@ -292,30 +315,33 @@ static int find_upload(berth_writer *w, char **upload_id, int abort_all)
 	s3_req_query(&r, "prefix", w->key);
 	int rc = s3_do(w->s, &r, "ListMultipartUploads", w->path);
 	if (rc == BERTH_OK) {
-		xmlDoc *d = s3_xml_parse(&r.resp);
-		xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
-		for (xmlNode *c = root ? root->children : NULL; c && rc == BERTH_OK;
-		     c = c->next) {
-			if (c->type != XML_ELEMENT_NODE ||
-			    strcmp((const char *)c->name, "Upload"))
-				continue;
-			char *k = s3_xml_text(c, "Key"), *u = s3_xml_text(c, "UploadId");
-			if (k && u && !strcmp(k, w->key)) {
-				if (abort_all)
-					rc = s3_mpu_abort(w->s, w->key, w->path, u);
-				else if (!*upload_id) {
-					*upload_id = u;
-					u = NULL;
-				}
-			}
-			free(k);
-			free(u);
-		}
-		if (d)
-			xmlFreeDoc(d);
+		berth_sdk_xml *d;
+		upload_scan u = {w, upload_id, abort_all, BERTH_OK};
+		berth_sdk_xml_each(s3_xml_root(&r, &d), "Upload", on_upload, &u);
+		berth_sdk_xml_free(d);
+		rc = u.rc;
 	}
 	s3_req_done(&r);
 	return rc;
+}
+
+/* load_parts' walk over the <Part> elements: added to the writer. */
+typedef struct part_scan {
+	berth_writer *w;
+	int rc;
+} part_scan;
+
+static int on_part(berth_sdk_xml_node *c, void *payload)
+{
+	part_scan *p = payload;
+	char *n = berth_sdk_xml_text(c, "PartNumber"), *e = berth_sdk_xml_text(c, "ETag"),
+	     *sz = berth_sdk_xml_text(c, "Size");
+	if (n && e && sz)
+		p->rc = add_part(p->w, atoi(n), e, strtoull(sz, NULL, 10));
+	free(n);
+	free(e);
+	free(sz);
+	return p->rc != BERTH_OK;
 }
 
 static int load_parts(berth_writer *w)
@@ -331,30 +357,20 @@ static int load_parts(berth_writer *w)
 		rc = s3_do(w->s, &r, "ListParts", w->path);
 		free(marker);
 		marker = NULL;
-		xmlDoc *d = rc ? NULL : s3_xml_parse(&r.resp);
-		xmlNode *root = d ? xmlDocGetRootElement(d) : NULL;
-		for (xmlNode *c = root ? root->children : NULL; c && rc == BERTH_OK;
-		     c = c->next) {
-			if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "Part"))
-				continue;
-			char *n = s3_xml_text(c, "PartNumber"), *e = s3_xml_text(c, "ETag"),
-			     *sz = s3_xml_text(c, "Size");
-			if (n && e && sz)
-				rc = add_part(w, atoi(n), e, strtoull(sz, NULL, 10));
-			free(n);
-			free(e);
-			free(sz);
-		}
+		berth_sdk_xml *d = NULL;
+		berth_sdk_xml_node *root = rc ? NULL : s3_xml_root(&r, &d);
+		part_scan ps = {w, BERTH_OK};
+		berth_sdk_xml_each(root, "Part", on_part, &ps);
+		rc = rc ? rc : ps.rc;
 		if (root && rc == BERTH_OK) {
-			char *t = s3_xml_text(root, "IsTruncated");
+			char *t = berth_sdk_xml_text(root, "IsTruncated");
 			if (t && !strcmp(t, "true")) {
-				marker = s3_xml_text(root, "NextPartNumberMarker");
+				marker = berth_sdk_xml_text(root, "NextPartNumberMarker");
 				more = marker != NULL;
 			}
 			free(t);
 		}
-		if (d)
-			xmlFreeDoc(d);
+		berth_sdk_xml_free(d);
 		s3_req_done(&r);
 	} while (more && rc == BERTH_OK);
 	free(marker);
@@ -376,11 +392,11 @@ static int load_into_buffer(berth_writer *w, const char *key, const char *op,
 	*found = rc == BERTH_OK;
 	if (rc == BERTH_E_NOT_FOUND && !len) {
 		rc = BERTH_OK;
-	} else if (rc == BERTH_OK && r.resp.len) {
-		rc = buf_reserve(w, w->len + r.resp.len);
+	} else if (rc == BERTH_OK && r.resp.body.len) {
+		rc = buf_reserve(w, w->len + r.resp.body.len);
 		if (rc == BERTH_OK) {
-			memcpy(w->buf + w->len, r.resp.p, r.resp.len);
-			w->len += r.resp.len;
+			memcpy(w->buf + w->len, r.resp.body.data, r.resp.body.len);
+			w->len += r.resp.body.len;
 		}
 	}
 	s3_req_done(&r);
@@ -398,7 +414,7 @@ static int continue_committed(berth_writer *w)
 		return rc;
 	uint64_t chunk = w->s->chunk_size, whole = size / chunk * chunk;
 	if (whole) {
-		char *src = NULL, *ek = s3_uri_encode(w->key, 1);
+		char *src = NULL, *ek = berth_sdk_url_encode(w->key, 1);
 		if (!ek || asprintf(&src, "/%s/%s", w->s->bucket, ek) < 0)
 			src = NULL;
 		free(ek);
@@ -418,14 +434,14 @@ static int continue_committed(berth_writer *w)
 			s3_req_header(&r, "x-amz-copy-source-range", range);
 			rc = s3_do(w->s, &r, "UploadPartCopy", w->path);
 			if (rc == BERTH_OK) {
-				xmlDoc *d = s3_xml_parse(&r.resp);
-				char *e = d ? s3_xml_text(xmlDocGetRootElement(d), "ETag") : NULL;
+				berth_sdk_xml *d;
+				berth_sdk_xml_node *root = s3_xml_root(&r, &d);
+				char *e = root ? berth_sdk_xml_text(root, "ETag") : NULL;
 				rc = e ? add_part(w, number, e, chunk)
 				       : s3_fail(w->s, BERTH_E_IO, "UploadPartCopy %s: no ETag",
 						 w->path);
 				free(e);
-				if (d)
-					xmlFreeDoc(d);
+				berth_sdk_xml_free(d);
 			}
 			s3_req_done(&r);
 		}

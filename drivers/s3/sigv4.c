@@ -3,104 +3,49 @@
  * ("Signature Calculations for the Authorization Header", "Authenticating
  * Requests: Using Query Parameters").  Steps: canonical request -> its
  * SHA-256 -> string to sign -> HMAC chain (date, region, service,
- * "aws4_request") -> HMAC of the string to sign.  Crypto is OpenSSL's;
- * this file only assembles the strings.
+ * "aws4_request") -> HMAC of the string to sign.  Hashing, HMAC, hex and
+ * percent-encoding are the driver SDK's; this file only assembles the
+ * strings.
  */
 #include "sigv4.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <berth/sdk.h>
 
-/* A small growable string; on ENOMEM `oom` is set and appends stop. */
+/* A string being built over the SDK's buffer; after the first failed
+   append `oom` is set and further appends do nothing. */
 typedef struct sb {
-	char *p;
-	size_t len, cap;
+	berth_sdk_buf b;
 	int oom;
 } sb;
 
 static void sb_addn(sb *b, const char *s, size_t n)
 {
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	if (!b->oom && berth_sdk_buf_append(&b->b, s, n))
+		b->oom = 1;
 }
 
 static void sb_add(sb *b, const char *s) { sb_addn(b, s, strlen(s)); }
 
+/* The text (malloc'd, "" when nothing was added) or NULL after a
+   failure; the builder is reset either way. */
 static char *sb_take(sb *b)
 {
 	if (b->oom) {
-		free(b->p);
+		berth_sdk_buf_free(&b->b);
 		return NULL;
 	}
-	if (!b->p)
-		return strdup("");
-	return b->p;
+	return berth_sdk_buf_steal(&b->b, NULL);
 }
 
-static void hex(const unsigned char *d, size_t n, char *out)
+/* HMAC-SHA256 of the string msg; 0 or -1. */
+static int hmac(const void *key, size_t klen, const char *msg,
+		unsigned char out[BERTH_SDK_SHA256_LEN])
 {
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[d[i] >> 4];
-		out[2 * i + 1] = digits[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-void s3_sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	hex(md, 32, out);
-}
-
-static void hmac(const void *key, size_t klen, const char *msg,
-		 unsigned char out[32])
-{
-	unsigned int n = 32;
-	HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg,
-	     strlen(msg), out, &n);
-}
-
-static int unreserved(unsigned char c)
-{
-	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
-char *s3_uri_encode(const char *s, int keep_slash)
-{
-	sb b = {0};
-	char pct[4];
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (unreserved(*p) || (keep_slash && *p == '/')) {
-			sb_addn(&b, (const char *)p, 1);
-		} else {
-			snprintf(pct, sizeof pct, "%%%02X", *p);
-			sb_addn(&b, pct, 3);
-		}
-	}
-	return sb_take(&b);
+	return berth_sdk_hmac_sha256(key, klen, msg, strlen(msg), out) ? -1 : 0;
 }
 
 typedef struct enc_kv {
@@ -123,8 +68,8 @@ char *s3_canonical_query(const s3_kv *params, size_t n)
 		return NULL;
 	sb b = {0};
 	for (size_t i = 0; i < n; i++) {
-		e[i].k = s3_uri_encode(params[i].k, 0);
-		e[i].v = s3_uri_encode(params[i].v ? params[i].v : "", 0);
+		e[i].k = berth_sdk_url_encode(params[i].k, 0);
+		e[i].v = berth_sdk_url_encode(params[i].v ? params[i].v : "", 0);
 		if (!e[i].k || !e[i].v)
 			b.oom = 1;
 	}
@@ -187,7 +132,9 @@ static void sign_canonical(const s3_signer *sg, const char *canonical,
 		 sg->service);
 
 	char creq_hash[65];
-	s3_sha256_hex(canonical, strlen(canonical), creq_hash);
+	sig[0] = '\0';
+	if (berth_sdk_sha256_hex(canonical, strlen(canonical), creq_hash))
+		return;
 
 	sb sts = {0};
 	sb_add(&sts, "AWS4-HMAC-SHA256\n");
@@ -200,22 +147,16 @@ static void sign_canonical(const s3_signer *sg, const char *canonical,
 	size_t sl = strlen(sg->secret_key);
 	char *k0 = malloc(sl + 5);
 	unsigned char kd[32], kr[32], ks[32], kk[32], s[32];
-	if (!k0 || sts.oom) {
-		free(k0);
-		free(sts.p);
-		sig[0] = '\0';
-		return;
+	if (k0 && !sts.oom) {
+		memcpy(k0, "AWS4", 4);
+		memcpy(k0 + 4, sg->secret_key, sl + 1);
+		if (!hmac(k0, sl + 4, date8, kd) && !hmac(kd, 32, sg->region, kr) &&
+		    !hmac(kr, 32, sg->service, ks) &&
+		    !hmac(ks, 32, "aws4_request", kk) && !hmac(kk, 32, sts.b.data, s))
+			berth_sdk_hex_encode(s, sizeof s, sig);
 	}
-	memcpy(k0, "AWS4", 4);
-	memcpy(k0 + 4, sg->secret_key, sl + 1);
-	hmac(k0, sl + 4, date8, kd);
-	hmac(kd, 32, sg->region, kr);
-	hmac(kr, 32, sg->service, ks);
-	hmac(ks, 32, "aws4_request", kk);
-	hmac(kk, 32, sts.p, s);
-	hex(s, 32, sig);
 	free(k0);
-	free(sts.p);
+	berth_sdk_buf_free(&sts.b);
 }
 
 char *s3_sigv4_authorization(const s3_signer *sg, const char *method,
@@ -249,7 +190,7 @@ char *s3_sigv4_authorization(const s3_signer *sg, const char *method,
 		sb_add(&signed_names, h[i].k);
 	}
 	sb_add(&c, "\n");
-	sb_add(&c, signed_names.p ? signed_names.p : "");
+	sb_add(&c, signed_names.b.data ? signed_names.b.data : "");
 	sb_add(&c, "\n");
 	sb_add(&c, payload_hash);
 	free(h);
@@ -257,20 +198,20 @@ char *s3_sigv4_authorization(const s3_signer *sg, const char *method,
 	char *out = NULL;
 	if (!c.oom && !signed_names.oom) {
 		char sig[65], scope[160];
-		sign_canonical(sg, c.p, amz_date, sig, scope, sizeof scope);
+		sign_canonical(sg, c.b.data, amz_date, sig, scope, sizeof scope);
 		sb a = {0};
 		sb_add(&a, "AWS4-HMAC-SHA256 Credential=");
 		sb_add(&a, sg->access_key);
 		sb_add(&a, "/");
 		sb_add(&a, scope);
 		sb_add(&a, ",SignedHeaders=");
-		sb_add(&a, signed_names.p);
+		sb_add(&a, signed_names.b.data ? signed_names.b.data : "");
 		sb_add(&a, ",Signature=");
 		sb_add(&a, sig);
-		out = sig[0] ? sb_take(&a) : (free(a.p), NULL);
+		out = sig[0] ? sb_take(&a) : (berth_sdk_buf_free(&a.b), NULL);
 	}
-	free(c.p);
-	free(signed_names.p);
+	berth_sdk_buf_free(&c.b);
+	berth_sdk_buf_free(&signed_names.b);
 	return out;
 }
 
@@ -314,7 +255,7 @@ char *s3_sigv4_presign(const s3_signer *sg, const char *method,
 	char *out = NULL;
 	if (!c.oom) {
 		char sig[65], scope[160];
-		sign_canonical(sg, c.p, amz_date, sig, scope, sizeof scope);
+		sign_canonical(sg, c.b.data, amz_date, sig, scope, sizeof scope);
 		if (sig[0]) {
 			sb o = {0};
 			sb_add(&o, query);
@@ -323,7 +264,7 @@ char *s3_sigv4_presign(const s3_signer *sg, const char *method,
 			out = sb_take(&o);
 		}
 	}
-	free(c.p);
+	berth_sdk_buf_free(&c.b);
 	free(query);
 	return out;
 }

@@ -3,7 +3,9 @@
  * string to sign, signing key and the two ways of carrying the result
  * (Authorization header, presigned query string).  Kept apart from the
  * driver so the unit tests can check it against the published examples.
- * Depends on OpenSSL's libcrypto only.
+ * Depends on the driver SDK's crypto and encoding helpers only (SHA-256,
+ * HMAC and hex from crypto.c/encoding.c; URI encoding is
+ * berth_sdk_url_encode with keep_slash).
  */
 #ifndef BERTH_DRIVERS_S3_SIGV4_H
 #define BERTH_DRIVERS_S3_SIGV4_H
@@ -28,13 +30,6 @@ typedef struct s3_signer {
 	const char *region;
 	const char *service; /* "s3" */
 } s3_signer;
-
-/* Hex SHA-256 of `len` bytes into out[65]. */
-void s3_sha256_hex(const void *data, size_t len, char out[65]);
-
-/* URI-encode per SigV4: every byte but A-Z a-z 0-9 - . _ ~ becomes %XX
-   (upper case); '/' is kept when keep_slash.  malloc'd; NULL on ENOMEM. */
-char *s3_uri_encode(const char *s, int keep_slash);
 
 /* Canonical query string: parameters encoded and sorted by name (then
    value).  Also usable verbatim as the URL's query.  malloc'd. */

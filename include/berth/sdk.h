@@ -50,7 +50,16 @@ extern "C" {
 #endif
 
 /** SDK version, independent of the ABI version. */
-#define BERTH_SDK_VERSION "1.0.0"
+#define BERTH_SDK_VERSION "1.1.0"
+
+/*
+ * History (additions only; nothing earlier changes meaning or place):
+ *  1.1.0  berth_sdk_buf_reserve; berth_sdk_http_request.timeout_ms,
+ *         .retry_check, .retry_payload; berth_sdk_http_response.error;
+ *         berth_sdk_http_parse_date.  The client now rewinds request
+ *         bodies when libcurl must resend one on a new connection, and
+ *         sizes buffered response bodies from their Content-Length.
+ */
 
 /* ================================================================== */
 /* Paths (path.c)                                                      */
@@ -246,6 +255,12 @@ int berth_sdk_buf_append(berth_sdk_buf *b, const void *data, size_t len);
 /** Append printf-style text.  BERTH_OK or BERTH_E_NOMEM. */
 int berth_sdk_buf_printf(berth_sdk_buf *b, const char *fmt, ...)
 	BERTH_PRINTF(2, 3);
+/**
+ * Make room for `extra` more bytes (plus the NUL) without changing the
+ * contents, so appends up to that size do not reallocate.  BERTH_OK or
+ * BERTH_E_NOMEM (buffer unchanged).  Added in 1.1.0.
+ */
+int berth_sdk_buf_reserve(berth_sdk_buf *b, size_t extra);
 /** Hand the data to the caller (malloc'd, never NULL unless out of
     memory) and reset the buffer. */
 char *berth_sdk_buf_steal(berth_sdk_buf *b, size_t *len);
@@ -376,6 +391,22 @@ typedef int (*berth_sdk_http_write_fn)(const void *data, size_t len,
 
 #define BERTH_SDK_HTTP_ABORT ((size_t)-1)
 
+/**
+ * Retry classifier (added in 1.1.0), for services that signal "try
+ * again" in the body or with statuses the default rule does not cover
+ * (S3's <Error><Code>SlowDown</Code>, or an error inside a 200 answer).
+ * Called after every attempt that brought a complete response -- the
+ * last call is for the response berth_sdk_http_perform returns -- on the
+ * thread running the request, with the status, the headers and the
+ * buffered body (empty when on_body took a 2xx body).  Returns > 0 to
+ * retry, < 0 not to retry, 0 for the default rule (429, 500, 502, 503,
+ * 504).  A retry still needs the budget (max_retries) and a body that can
+ * be sent again.  `resp` is borrowed for the call.
+ */
+struct berth_sdk_http_response; /* defined below */
+typedef int (*berth_sdk_http_retry_fn)(
+	const struct berth_sdk_http_response *resp, void *payload);
+
 typedef struct berth_sdk_http_request {
 	const char *method;  /**< "GET", "PUT", "HEAD", "DELETE", ... */
 	const char *url;
@@ -403,6 +434,15 @@ typedef struct berth_sdk_http_request {
 	/** Per-request override of options.max_retries when non-zero
 	    (negative = no retries, e.g. for non-idempotent requests). */
 	int max_retries;
+
+	/* Added in 1.1.0 (zero-initialised requests keep 1.0.0 behaviour). */
+
+	/** Per-request override of options.timeout_ms for each attempt:
+	    > 0 the limit in ms, < 0 none, 0 the client's setting. */
+	long timeout_ms;
+	/** Retry classifier (see berth_sdk_http_retry_fn), or NULL. */
+	berth_sdk_http_retry_fn retry_check;
+	void *retry_payload;
 } berth_sdk_http_request;
 
 typedef struct berth_sdk_http_response {
@@ -412,6 +452,10 @@ typedef struct berth_sdk_http_response {
 	    records in one block; use berth_sdk_http_header to look up. */
 	berth_sdk_buf headers;
 	int attempts;       /**< tries made, >= 1 */
+	/** Added in 1.1.0: libcurl's description of the last attempt's
+	    transport failure ("Couldn't connect to server"), "" when a
+	    response arrived; for a driver's own error message. */
+	char error[256];
 } berth_sdk_http_response;
 
 /** New client; NULL when out of memory (or libcurl fails to start). */
@@ -423,14 +467,16 @@ void berth_sdk_http_free(berth_sdk_http *http);
  * Perform a request, retrying with exponential backoff and full jitter
  * (sleep a random time in [0, min(max, base * 2^attempt)], or the
  * server's Retry-After in seconds when longer, capped at backoff_max_ms)
- * on HTTP 429, 500, 502, 503, 504 and
+ * on HTTP 429, 500, 502, 503, 504 (or as req->retry_check decides) and
  * on transient transport errors (connection refused or reset, DNS
- * failure, timeouts, empty replies).
+ * failure, timeouts, empty replies).  All attempts send the same
+ * headers, so a signature in them must stay valid for the backoffs.
  *
  * Returns BERTH_OK whenever a response arrived, whatever its status --
  * map it with berth_sdk_http_status().  On a transport failure after the
  * last retry returns BERTH_E_UNAVAILABLE (or BERTH_E_IO for non-transient
- * failures) and records a message.  `resp` must be zero-initialised or
+ * failures), records a message and leaves libcurl's text of the failure
+ * in resp->error.  `resp` must be zero-initialised or
  * reset by berth_sdk_http_response_free; free it after use either way.
  */
 int berth_sdk_http_perform(berth_sdk_http *http,
@@ -446,6 +492,13 @@ void berth_sdk_http_response_free(berth_sdk_http_response *resp);
  */
 const char *berth_sdk_http_header(const berth_sdk_http_response *resp,
 				  const char *name);
+
+/**
+ * Seconds since the epoch of an HTTP date ("Sun, 06 Nov 1994 08:49:37
+ * GMT", and the obsolete RFC 850 and asctime forms), as in Last-Modified;
+ * -1 when `value` is NULL or not a date.  Added in 1.1.0.
+ */
+int64_t berth_sdk_http_parse_date(const char *value);
 
 /**
  * Map an HTTP status to a berth_status: 2xx OK, 404/410 NOT_FOUND,

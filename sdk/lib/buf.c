@@ -26,6 +26,11 @@ static int buf_reserve(berth_sdk_buf *b, size_t extra)
 	return BERTH_OK;
 }
 
+int berth_sdk_buf_reserve(berth_sdk_buf *b, size_t extra)
+{
+	return buf_reserve(b, extra);
+}
+
 int berth_sdk_buf_append(berth_sdk_buf *b, const void *data, size_t len)
 {
 	if (buf_reserve(b, len))

@@ -11,6 +11,7 @@
  * mutex per data kind, as libcurl's documentation asks.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +23,8 @@
 
 #define POOL_MAX 64
 #define DEFAULT_MAX_BODY ((size_t)64 << 20)
+/* Largest body sized up front from its Content-Length. */
+#define PRESIZE_MAX ((unsigned long long)64 << 20)
 
 struct berth_sdk_http {
 	berth_sdk_http_options o;
@@ -191,6 +194,25 @@ static size_t on_read(char *buf, size_t size, size_t n, void *userp)
 	return left;
 }
 
+/* curl rewinds the body when it must send it again on its own (a reused
+   connection found closed): a buffer seeks, a producer rewinds to 0. */
+static int on_seek(void *userp, curl_off_t off, int origin)
+{
+	struct xfer *x = userp;
+	const berth_sdk_http_request *r = x->req;
+	if (origin != SEEK_SET || off < 0)
+		return CURL_SEEKFUNC_CANTSEEK;
+	if (r->body_read) {
+		if (off != 0 || !r->body_rewind || r->body_rewind(r->body_payload))
+			return CURL_SEEKFUNC_CANTSEEK;
+		return CURL_SEEKFUNC_OK;
+	}
+	if ((uint64_t)off > r->body_len)
+		return CURL_SEEKFUNC_FAIL;
+	x->body_off = (size_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
 static size_t on_write(char *data, size_t size, size_t n, void *userp)
 {
 	struct xfer *x = userp;
@@ -216,6 +238,31 @@ static size_t on_write(char *data, size_t size, size_t n, void *userp)
 	return len;
 }
 
+/* Size a buffered body once from its Content-Length instead of doubling
+   up to it (bodies a consumer takes, and HEAD answers, need no room). */
+static void presize(struct xfer *x, const char *v, size_t len)
+{
+	char num[24];
+	const berth_sdk_http_request *r = x->req;
+	while (len && (*v == ' ' || *v == '\t'))
+		v++, len--;
+	if (!len || len >= sizeof num || (r->method && !strcmp(r->method, "HEAD")))
+		return;
+	memcpy(num, v, len);
+	num[len] = 0;
+	char *end;
+	unsigned long long n = strtoull(num, &end, 10);
+	if (*end || n > x->c->o.max_body || n > PRESIZE_MAX)
+		return;
+	if (r->on_body) {
+		long status = 0;
+		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300)
+			return;
+	}
+	berth_sdk_buf_reserve(&x->resp->body, (size_t)n);
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *userp)
 {
 	struct xfer *x = userp;
@@ -228,6 +275,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	}
 	while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
 		len--;
+	if (len > 15 && !strncasecmp(data, "Content-Length:", 15))
+		presize(x, data + 15, len - 15);
 	if (len && (berth_sdk_buf_append(hb, data, len) ||
 		    berth_sdk_buf_append(hb, "", 1)))
 		return 0;
@@ -249,8 +298,9 @@ static void setup(struct xfer *x, struct curl_slist *hdrs)
 	curl_easy_setopt(h, CURLOPT_SHARE, c->share);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_timeout_ms);
-	if (c->o.timeout_ms > 0)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
+	long timeout = r->timeout_ms ? r->timeout_ms : c->o.timeout_ms;
+	if (timeout > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->o.low_speed_time_s);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, c->o.user_agent);
@@ -275,6 +325,8 @@ static void setup(struct xfer *x, struct curl_slist *hdrs)
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(h, CURLOPT_READDATA, x);
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, size < 0 ? (curl_off_t)-1 : size);
 		if (strcmp(m, "PUT"))
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
@@ -353,25 +405,112 @@ static uint64_t seed(void)
 	return s ? s : 1;
 }
 
-int berth_sdk_http_perform(berth_sdk_http *c, const berth_sdk_http_request *req,
-			   berth_sdk_http_response *resp)
+/* The request's headers as a curl list; BERTH_OK or NOMEM. */
+static int header_list(const berth_sdk_http_request *req,
+		       struct curl_slist **out)
 {
-	const char *driver = c->o.driver;
-	const berth_host *host = c->o.host;
-	const char *m = req->method ? req->method : "GET";
-	if (!req->url)
-		return berth_sdk_error(host, driver, BERTH_E_INVALID_ARGUMENT,
-				       "HTTP request without a URL");
 	struct curl_slist *hdrs = NULL;
 	for (const char *const *p = req->headers; p && *p; p++) {
 		struct curl_slist *n = curl_slist_append(hdrs, *p);
 		if (!n) {
 			curl_slist_free_all(hdrs);
-			return berth_sdk_error(host, driver, BERTH_E_NOMEM,
-					       "out of memory");
+			return BERTH_E_NOMEM;
 		}
 		hdrs = n;
 	}
+	*out = hdrs;
+	return BERTH_OK;
+}
+
+/* One try: reset the response, set the handle up and run it. */
+static CURLcode attempt_once(struct xfer *x, struct curl_slist *hdrs,
+			     char *errbuf)
+{
+	berth_sdk_http_response *resp = x->resp;
+	resp->status = 0;
+	resp->body.len = 0;
+	resp->headers.len = 0;
+	resp->error[0] = 0;
+	x->body_off = 0;
+	x->too_big = x->aborted = 0;
+	setup(x, hdrs);
+	errbuf[0] = 0;
+	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, errbuf);
+	CURLcode cr = curl_easy_perform(x->h);
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &resp->status);
+	if (cr != CURLE_OK)
+		snprintf(resp->error, sizeof resp->error, "%s",
+			 errbuf[0] ? errbuf : curl_easy_strerror(cr));
+	return cr;
+}
+
+/* Should the attempt that ended with `cr` be made again (budget aside)?
+   The caller's retry_check sees every response that arrived. */
+static int want_retry(struct xfer *x, CURLcode cr)
+{
+	const berth_sdk_http_request *r = x->req;
+	if (cr != CURLE_OK)
+		return transient(cr) && !x->aborted && !x->too_big;
+	int v = r->retry_check ? r->retry_check(x->resp, r->retry_payload) : 0;
+	return v > 0 || (v == 0 && retry_status(x->resp->status));
+}
+
+/* The status and message of a request that ended with `cr`. */
+static int finish(struct xfer *x, CURLcode cr, int attempt)
+{
+	berth_sdk_http *c = x->c;
+	const berth_sdk_http_request *req = x->req;
+	const char *m = req->method ? req->method : "GET";
+	if (cr == CURLE_OK)
+		return BERTH_OK;
+	if (x->too_big)
+		return berth_sdk_error(c->o.host, c->o.driver, BERTH_E_IO,
+				       "%s %s: response body over %zu bytes", m,
+				       req->url, c->o.max_body);
+	if (x->aborted)
+		return berth_sdk_error(c->o.host, c->o.driver, BERTH_E_IO,
+				       "%s %s: aborted by the body callback", m,
+				       req->url);
+	int code = cr == CURLE_OUT_OF_MEMORY ? BERTH_E_NOMEM
+		   : transient(cr)           ? BERTH_E_UNAVAILABLE
+					     : BERTH_E_IO;
+	return berth_sdk_error(c->o.host, c->o.driver, code,
+			       "%s %s: %s (after %d attempt%s)", m, req->url,
+			       x->resp->error, attempt + 1, attempt ? "s" : "");
+}
+
+/* Sleep before retry number attempt + 1: our backoff, or the server's
+   Retry-After when longer (capped at backoff_max_ms). */
+static void wait_before_retry(struct xfer *x, CURLcode cr, int attempt,
+			      uint64_t *rng)
+{
+	berth_sdk_http *c = x->c;
+	long wait = berth_sdk_backoff_ms((unsigned)attempt, c->o.backoff_base_ms,
+					 c->o.backoff_max_ms, rng);
+	long ra = cr == CURLE_OK ? retry_after_ms(x->resp) : 0;
+	if (ra > c->o.backoff_max_ms)
+		ra = c->o.backoff_max_ms;
+	if (ra > wait)
+		wait = ra;
+	berth_sdk_log(c->o.host, c->o.driver, BERTH_LOG_DEBUG,
+		      "%s %s: %s, retry %d in %ld ms",
+		      x->req->method ? x->req->method : "GET", x->req->url,
+		      cr == CURLE_OK ? "server busy" : x->resp->error,
+		      attempt + 1, wait);
+	sleep_ms(wait);
+}
+
+int berth_sdk_http_perform(berth_sdk_http *c, const berth_sdk_http_request *req,
+			   berth_sdk_http_response *resp)
+{
+	const char *driver = c->o.driver;
+	const berth_host *host = c->o.host;
+	if (!req->url)
+		return berth_sdk_error(host, driver, BERTH_E_INVALID_ARGUMENT,
+				       "HTTP request without a URL");
+	struct curl_slist *hdrs = NULL;
+	if (header_list(req, &hdrs))
+		return berth_sdk_error(host, driver, BERTH_E_NOMEM, "out of memory");
 	struct xfer x = {.c = c, .req = req, .resp = resp};
 	x.h = pool_get(c);
 	if (!x.h) {
@@ -384,26 +523,12 @@ int berth_sdk_http_perform(berth_sdk_http *c, const berth_sdk_http_request *req,
 		retries = 0;
 	uint64_t rng = seed();
 	char errbuf[CURL_ERROR_SIZE];
-	int rc = BERTH_OK;
+	int rc;
 	resp->attempts = 0;
 	for (int attempt = 0;; attempt++) {
-		resp->status = 0;
-		resp->body.len = 0;
-		resp->headers.len = 0;
-		x.body_off = 0;
-		x.too_big = x.aborted = 0;
-		setup(&x, hdrs);
-		errbuf[0] = 0;
-		curl_easy_setopt(x.h, CURLOPT_ERRORBUFFER, errbuf);
-		CURLcode cr = curl_easy_perform(x.h);
+		CURLcode cr = attempt_once(&x, hdrs, errbuf);
 		resp->attempts = attempt + 1;
-		curl_easy_getinfo(x.h, CURLINFO_RESPONSE_CODE, &resp->status);
-
-		int again;
-		if (cr == CURLE_OK)
-			again = retry_status(resp->status);
-		else
-			again = transient(cr) && !x.aborted && !x.too_big;
+		int again = want_retry(&x, cr);
 		/* Replaying needs a body we can send again and a consumer
 		   that has not seen part of an earlier response. */
 		if (again && (x.delivered || attempt >= retries))
@@ -412,40 +537,10 @@ int berth_sdk_http_perform(berth_sdk_http *c, const berth_sdk_http_request *req,
 		    (!req->body_rewind || req->body_rewind(req->body_payload)))
 			again = 0;
 		if (!again) {
-			if (cr == CURLE_OK) {
-				rc = BERTH_OK;
-			} else if (x.too_big) {
-				rc = berth_sdk_error(host, driver, BERTH_E_IO,
-						     "%s %s: response body over %zu bytes",
-						     m, req->url, c->o.max_body);
-			} else if (x.aborted) {
-				rc = berth_sdk_error(host, driver, BERTH_E_IO,
-						     "%s %s: aborted by the body callback",
-						     m, req->url);
-			} else {
-				int code = cr == CURLE_OUT_OF_MEMORY ? BERTH_E_NOMEM
-					   : transient(cr) ? BERTH_E_UNAVAILABLE
-							   : BERTH_E_IO;
-				rc = berth_sdk_error(host, driver, code,
-						     "%s %s: %s (after %d attempt%s)", m,
-						     req->url,
-						     errbuf[0] ? errbuf : curl_easy_strerror(cr),
-						     attempt + 1, attempt ? "s" : "");
-			}
+			rc = finish(&x, cr, attempt);
 			break;
 		}
-		long wait = berth_sdk_backoff_ms((unsigned)attempt, c->o.backoff_base_ms,
-						 c->o.backoff_max_ms, &rng);
-		long ra = cr == CURLE_OK ? retry_after_ms(resp) : 0;
-		if (ra > c->o.backoff_max_ms)
-			ra = c->o.backoff_max_ms;
-		if (ra > wait)
-			wait = ra;
-		berth_sdk_log(host, driver, BERTH_LOG_DEBUG,
-			      "%s %s: %s, retry %d in %ld ms", m, req->url,
-			      cr == CURLE_OK ? "server busy" : curl_easy_strerror(cr),
-			      attempt + 1, wait);
-		sleep_ms(wait);
+		wait_before_retry(&x, cr, attempt, &rng);
 	}
 	curl_easy_setopt(x.h, CURLOPT_ERRORBUFFER, NULL);
 	curl_easy_setopt(x.h, CURLOPT_HTTPHEADER, NULL);
@@ -506,4 +601,12 @@ int berth_sdk_http_status(long status)
 	if (status >= 500 && status < 600)
 		return BERTH_E_UNAVAILABLE;
 	return BERTH_E_IO;
+}
+
+int64_t berth_sdk_http_parse_date(const char *value)
+{
+	if (!value)
+		return -1;
+	time_t t = curl_getdate(value, NULL);
+	return t < 0 ? -1 : (int64_t)t;
 }
