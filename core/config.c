@@ -37,6 +37,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <yaml.h>
 
 #include "common/actions.h"
@@ -63,7 +64,7 @@ typedef struct ctx {
 	berth_settings *s;
 	char *err;
 	size_t errlen;
-	int failed;
+	int failed;        /* problems recorded so far */
 	unsigned long driver_line; /* where storage.<driver> was configured */
 } ctx;
 
@@ -74,23 +75,29 @@ static unsigned long line_of(const yaml_node_t *n)
 	return n ? (unsigned long)n->start_mark.line + 1 : 0;
 }
 
+/* Records a problem and returns -1.  Problems add up: the walk goes on
+   past a bad key, so one run names every problem, a line each. */
 BERTH_PRINTF(4, 5)
 static int fail(ctx *c, const yaml_node_t *n, const char *key,
 		const char *fmt, ...)
 {
-	if (c->failed)
-		return -1;
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (n)
-		snprintf(c->err, c->errlen, "%s:%lu: %s: %s", c->source,
-			 line_of(n), key, msg);
-	else
-		snprintf(c->err, c->errlen, "%s: %s: %s", c->source, key, msg);
-	c->failed = 1;
+	size_t used = c->errlen ? strlen(c->err) : 0;
+	if (used + 1 < c->errlen) {
+		const char *sep = used ? "\n" : "";
+		if (n)
+			snprintf(c->err + used, c->errlen - used,
+				 "%s%s:%lu: %s: %s", sep, c->source,
+				 line_of(n), key, msg);
+		else
+			snprintf(c->err + used, c->errlen - used, "%s%s: %s: %s",
+				 sep, c->source, key, msg);
+	}
+	c->failed++;
 	return -1;
 }
 
@@ -98,6 +105,45 @@ static void warn_unused(ctx *c, const yaml_node_t *n, const char *key)
 {
 	LOG_WARN("%s:%lu: %s: accepted for compatibility with Distribution "
 		 "but not used by Berth", c->source, line_of(n), key);
+}
+
+/* What a refused key stands for, for its message. */
+static const struct {
+	const char *key;
+	const char *what;
+} refused_what[] = {
+	{"proxy", "the pull-through cache (proxy)"},
+	{"notifications.endpoints", "event notifications"},
+	{"validation.manifests", "manifest validation rules (urls allow/deny, "
+				 "index platforms)"},
+	{"middleware", "middleware (registry, repository and storage)"},
+	{"catalog", "catalog.maxentries"},
+	{"http.tls.letsencrypt", "Let's Encrypt certificates"},
+};
+
+static void refuse(ctx *c, const yaml_node_t *k, const char *key)
+{
+	const char *what = key;
+	for (size_t i = 0; i < sizeof refused_what / sizeof refused_what[0];
+	     i++)
+		if (!strcmp(refused_what[i].key, key))
+			what = refused_what[i].what;
+	fail(c, k, key, "Berth does not implement %s yet; remove this key "
+	     "(clients would see a difference)", what);
+}
+
+/* Remembers the line of `key` for messages after the load (config_where). */
+static int record_line(ctx *c, const char *key, const yaml_node_t *n)
+{
+	berth_settings *s = c->s;
+	berth_key_line *l = realloc(s->lines, (s->nlines + 1) * sizeof *l);
+	if (!l)
+		return fail(c, n, key, "out of memory");
+	s->lines = l;
+	if (!(l[s->nlines].key = strdup(key)))
+		return fail(c, n, key, "out of memory");
+	l[s->nlines++].line = line_of(n);
+	return 0;
 }
 
 /* ---- node helpers ---- */
@@ -314,6 +360,7 @@ struct validator {
 	unsigned flags;             /* V_* below */
 	unsigned long min, max;     /* read_count's bounds */
 	const char *const *choices; /* read_choice's words */
+	const char *what;           /* read_not_true's feature */
 };
 #define V_LIST 1u     /* a list of scalars is read item by item */
 #define V_NOT_NULL 2u /* a null value is read as text ("", "~"), not
@@ -357,12 +404,50 @@ static int read_list_item(const validator *vd, const char *v, void *dst,
 	return dst && add_str(dst, v) ? -2 : 0;
 }
 
+/* "host:port", ":port" or "[v6]:port", the port from 1 to 65535. */
 static int read_addr(const validator *vd, const char *v, void *dst,
 		     char *why, size_t wlen)
 {
-	if (!*v)
-		return WHY("expected host:port, got \"\"");
+	const char *colon = v[0] == '[' ? strstr(v, "]:") : strrchr(v, ':');
+	if (colon && v[0] == '[')
+		colon++;
+	if (!colon)
+		return WHY("expected host:port or :port, got \"%s\"", v);
+	const char *port = colon + 1;
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(port, &end, 10);
+	if (!isdigit((unsigned char)*port) || *end || errno || n < 1 ||
+	    n > 65535)
+		return WHY("the port must be a number from 1 to 65535, got "
+			   "\"%s\" in \"%s\"", port, v);
 	return read_string(vd, v, dst, why, wlen);
+}
+
+/* http.net: Berth listens on TCP. */
+static int read_net(const validator *vd, const char *v, void *dst,
+		    char *why, size_t wlen)
+{
+	if (!strcmp(v, "unix"))
+		return WHY("Berth does not implement unix sockets yet; remove "
+			   "this key or set it to tcp");
+	if (strcmp(v, "tcp"))
+		return WHY("expected tcp or unix, got \"%s\"", v);
+	return 0;
+}
+
+/* A switch for a feature Berth does not implement yet: false is fine,
+   true refused (vd->what names the feature). */
+static int read_not_true(const validator *vd, const char *v, void *dst,
+			 char *why, size_t wlen)
+{
+	int b;
+	if (parse_bool(v, &b))
+		return WHY("expected a boolean, got \"%s\"", v);
+	if (b)
+		return WHY("Berth does not implement %s yet; remove this key "
+			   "or set it to false", vd->what);
+	return 0;
 }
 
 static int read_prefix(const validator *vd, const char *v, void *dst,
@@ -517,6 +602,11 @@ static const validator v_strings = {.read = read_list_item,
 				    .shape = "a string or a list of strings",
 				    .flags = V_LIST | V_NOT_NULL};
 static const validator v_addr = {.read = read_addr};
+static const validator v_net = {.read = read_net};
+static const validator v_no_schema1 = {
+	.read = read_not_true, .what = "schema1 manifests"};
+static const validator v_no_autoredirect = {
+	.read = read_not_true, .what = "the token auto-redirect"};
 static const validator v_prefix = {.read = read_prefix};
 static const validator v_url = {.read = read_url};
 static const validator v_bool = {.read = read_bool};
@@ -585,6 +675,9 @@ static const field settings_fields[] = {
 	 F_ENV},
 	{"http.workers", &v_count, S(workers), F_ENV},
 	{"http.sendfile", &v_sendfile, S(sendfile), F_ENV},
+	{"http.net", &v_net, NOWHERE, 0},
+	{"compatibility.schema1.enabled", &v_no_schema1, NOWHERE, 0},
+	{"auth.token.autoredirect", &v_no_autoredirect, NOWHERE, 0},
 	{"http.tls.certificate", &v_string, S(tls_certificate), F_ENV},
 	{"http.tls.key", &v_string, S(tls_key), F_ENV},
 	{"http.tls.clientcas", &v_strings, S(tls_clientcas), 0},
@@ -676,6 +769,8 @@ struct section {
 	const char *const *unused;   /* Distribution's keys Berth does not
 					use: accepted with a warning */
 	const char *const *quiet;    /* accepted without a word */
+	const char *const *refused;  /* Distribution's keys whose absence
+					clients would notice: refused */
 	const field *fields;         /* its keys' table (NULL: the settings') */
 	/* a key none of the above knows (NULL: "unknown key") */
 	int (*other)(ctx *c, yaml_node_t *k, yaml_node_t *v, const char *key);
@@ -698,6 +793,7 @@ static int walk_map(ctx *c, yaml_node_t *map, const section *sec,
 	if (m < 0)
 		return -1;
 	const field *table = sec->fields ? sec->fields : settings_fields;
+	int before = c->failed;
 	for (yaml_node_pair_t *p = m ? map->data.mapping.pairs.start : NULL;
 	     p && p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
@@ -705,22 +801,27 @@ static int walk_map(ctx *c, yaml_node_t *map, const section *sec,
 		char key[256];
 		join(key, sizeof key, sec->path, name);
 		const field *f;
-		int rc = 0;
+		if (record_line(c, key, k))
+			return -1;
 		if (in_list(name, sec->quiet))
 			continue;
-		if (in_list(name, sec->unused))
+		if (in_list(name, sec->refused))
+			refuse(c, k, key);
+		else if (in_list(name, sec->unused))
 			warn_unused(c, k, key);
 		else if (in_list(name, sec->sections))
-			rc = walk_section(c, v, key, base);
+			walk_section(c, v, key, base);
 		else if ((f = find_field(table, key)))
-			rc = read_field(c, f, v, base);
+			read_field(c, f, v, base);
 		else if (sec->other)
-			rc = sec->other(c, k, v, key);
+			sec->other(c, k, v, key);
 		else
-			rc = fail(c, k, key, "unknown key");
-		if (rc)
-			return -1;
+			fail(c, k, key, "unknown key");
 	}
+	/* the rules across keys only when the keys themselves were right,
+	   so one mistake is not reported twice */
+	if (c->failed > before)
+		return -1;
 	return sec->check ? sec->check(c, map, base) : 0;
 }
 
@@ -764,6 +865,8 @@ static int walk_driver_options(ctx *c, yaml_node_t *map, const char *path,
 		char key[256], opt[256];
 		join(key, sizeof key, path, scalar(k));
 		join(opt, sizeof opt, prefix, scalar(k));
+		if (depth > 0 && record_line(c, key, k))
+			return -1;
 		if (v->type == YAML_MAPPING_NODE) {
 			if (walk_driver_options(c, v, key, opt, depth + 1))
 				return -1;
@@ -825,8 +928,13 @@ static int storage_driver(ctx *c, yaml_node_t *k, yaml_node_t *v,
 static int walk_storage(ctx *c, yaml_node_t *n, const section *sec,
 			void *base)
 {
-	if (n && n->type == YAML_SCALAR_NODE && !is_null(n))
+	if (n && n->type == YAML_SCALAR_NODE && !is_null(n)) {
+		char key[256];
+		join(key, sizeof key, "storage", scalar(n));
+		if (record_line(c, key, n))
+			return -1;
 		return set_driver(c, n, scalar(n));
+	}
 	return walk_map(c, n, sec, base);
 }
 
@@ -914,13 +1022,14 @@ static int walk_acl(ctx *c, yaml_node_t *seq, const section *sec,
 	a->acl = calloc(len ? len : 1, sizeof *a->acl);
 	if (!a->acl)
 		return fail(c, seq, sec->path, "out of memory");
+	int rc = 0;
 	for (size_t i = 0; i < len; i++) {
 		a->nacl = i + 1;
 		if (walk_map(c, node(c, seq->data.sequence.items.start[i]), sec,
 			     &a->acl[i]))
-			return -1;
+			rc = -1;
 	}
-	return 0;
+	return rc;
 }
 
 static int check_rule(ctx *c, yaml_node_t *map, void *base)
@@ -933,6 +1042,24 @@ static int check_rule(ctx *c, yaml_node_t *map, void *base)
 	    (!r->name && set_str(&r->name, "*")))
 		return fail(c, map, "auth.token.acl", "out of memory");
 	return 0;
+}
+
+/* -- http.headers: Berth sends X-Content-Type-Options: nosniff on every
+   reply (http/request.c); any other header would be missing -- */
+
+static int http_header(ctx *c, yaml_node_t *k, yaml_node_t *v,
+		       const char *key)
+{
+	const char *val = scalar(v);
+	if (v->type == YAML_SEQUENCE_NODE &&
+	    v->data.sequence.items.top - v->data.sequence.items.start == 1)
+		val = scalar(node(c, *v->data.sequence.items.start));
+	if (!strcasecmp(scalar(k), "X-Content-Type-Options") && val &&
+	    !strcasecmp(val, "nosniff"))
+		return 0;
+	return fail(c, k, key, "Berth does not implement configured response "
+		    "headers yet (it sends X-Content-Type-Options: nosniff "
+		    "only); remove this header");
 }
 
 /* -- the top level -- */
@@ -951,10 +1078,10 @@ static int check_root(ctx *c, yaml_node_t *root, void *base)
 #define KEYS(...) ((const char *const[]){__VA_ARGS__, NULL})
 static const section sections[] = {
 	{.path = "",
-	 .sections = KEYS("log", "storage", "http", "auth"),
-	 .unused = KEYS("loglevel", "health", "notifications", "redis",
-			"reporting", "proxy", "validation", "compatibility",
-			"middleware", "catalog"),
+	 .sections = KEYS("log", "storage", "http", "auth", "notifications",
+			  "validation", "compatibility"),
+	 .unused = KEYS("loglevel", "health", "redis", "reporting"),
+	 .refused = KEYS("proxy", "middleware", "catalog"),
 	 .check = check_root},
 	{.path = "log",
 	 .sections = KEYS("accesslog"),
@@ -973,10 +1100,20 @@ static const section sections[] = {
 	{.path = "storage.maintenance.uploadpurging"},
 	{.path = "storage.maintenance.readonly"},
 	{.path = "http",
-	 .sections = KEYS("tls"),
-	 .unused = KEYS("secret", "headers", "debug", "http2", "h2c",
-			"draintimeout", "net")},
-	{.path = "http.tls", .unused = KEYS("letsencrypt", "ciphersuites")},
+	 .sections = KEYS("tls", "headers"),
+	 .unused = KEYS("secret", "debug", "http2", "h2c", "draintimeout")},
+	{.path = "http.tls",
+	 .unused = KEYS("ciphersuites"),
+	 .refused = KEYS("letsencrypt")},
+	{.path = "http.headers", .other = http_header},
+	{.path = "notifications",
+	 .unused = KEYS("events"),
+	 .refused = KEYS("endpoints")},
+	{.path = "validation",
+	 .unused = KEYS("enabled", "disabled"),
+	 .refused = KEYS("manifests")},
+	{.path = "compatibility", .sections = KEYS("schema1")},
+	{.path = "compatibility.schema1", .unused = KEYS("signingkeyfile")},
 	{.path = "auth",
 	 .sections = KEYS("htpasswd", "token"),
 	 .quiet = KEYS("none"),
@@ -985,7 +1122,6 @@ static const section sections[] = {
 	{.path = "auth.htpasswd", .check = check_htpasswd},
 	{.path = "auth.token",
 	 .sections = KEYS("acl"),
-	 .unused = KEYS("autoredirect"),
 	 .check = check_token},
 	{.path = "auth.token.acl",
 	 .fields = acl_fields,
@@ -1276,5 +1412,52 @@ void config_free(berth_settings *s)
 	free(s->tls_minimum);
 	free(s->sendfile);
 	free_auth(&s->auth);
+	for (size_t i = 0; i < s->nlines; i++)
+		free(s->lines[i].key);
+	free(s->lines);
 	memset(s, 0, sizeof *s);
+}
+
+void config_where(const berth_settings *s, const char *key, char *out,
+		  size_t len)
+{
+	char k[256];
+	snprintf(k, sizeof k, "%s", key);
+	for (;;) {
+		for (size_t i = 0; i < s->nlines; i++)
+			if (!strcmp(s->lines[i].key, k)) {
+				snprintf(out, len, "%s:%lu: %s", s->source,
+					 s->lines[i].line, key);
+				return;
+			}
+		char *dot = strrchr(k, '.');
+		if (!dot)
+			break;
+		*dot = 0;
+	}
+	snprintf(out, len, "%s: %s", s->source ? s->source : "config", key);
+}
+
+int config_addr_is_loopback(const char *addr)
+{
+	char host[256];
+	const char *colon;
+	if (!addr)
+		return 0;
+	if (addr[0] == '[') {
+		colon = strstr(addr, "]:");
+		if (!colon || (size_t)(colon - addr - 1) >= sizeof host)
+			return 0;
+		snprintf(host, sizeof host, "%.*s", (int)(colon - addr - 1),
+			 addr + 1);
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon || (size_t)(colon - addr) >= sizeof host)
+			return 0;
+		snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
+	}
+	struct in_addr a4;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return !strcmp(host, "::1") || !strcasecmp(host, "localhost");
 }

@@ -58,6 +58,12 @@ typedef struct auth_settings {
 			     answers (api/token.c); NULL without builtin */
 } auth_settings;
 
+/** Where a key of the file was (config_where). */
+typedef struct berth_key_line {
+	char *key;          /* dotted: "storage.filesystem.rootdirectory" */
+	unsigned long line; /* 1-based */
+} berth_key_line;
+
 typedef struct berth_settings {
 	char *source;       /* file name, or "<default>" */
 	int log_level;      /* berth_log_level */
@@ -101,12 +107,16 @@ typedef struct berth_settings {
 			   or "never"; see api/blobs.c */
 
 	auth_settings auth; /* auth.htpasswd, auth.token */
+
+	berth_key_line *lines; /* every key of the file with its line */
+	size_t nlines;
 } berth_settings;
 
 /**
  * Load settings from `path`, or the embedded default if `path` is NULL.
- * On error returns -1 and writes a message naming file, line and key into
- * errbuf.  Warnings (accepted-but-unused Distribution keys) are logged.
+ * On error returns -1 and writes every problem found into errbuf, one a
+ * line ("file:line: key: what"; no trailing newline, cut at errlen).
+ * Warnings (accepted-but-unused Distribution keys) are logged.
  */
 int config_load(const char *path, berth_settings *out, char *errbuf,
 			size_t errlen);
@@ -116,6 +126,21 @@ int config_parse(const char *yaml, size_t len, const char *source,
 			 berth_settings *out, char *errbuf, size_t errlen);
 
 void config_free(berth_settings *s);
+
+/**
+ * "file:line: key" for `key` (dotted) into `out`: the line of the key
+ * itself, else of the nearest enclosing key the file has; "file: key"
+ * when neither was in the file (the default, an environment override).
+ */
+void config_where(const berth_settings *s, const char *key, char *out,
+		  size_t len);
+
+/**
+ * A predicate: 1 when the host of `addr` (http.addr's "host:port") is a
+ * loopback one (127.0.0.0/8, ::1, localhost), so only this machine can
+ * connect; 0 otherwise (":port" listens on every interface).
+ */
+int config_addr_is_loopback(const char *addr);
 
 /** The embedded default configuration text. */
 extern const char config_default[];
