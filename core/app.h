@@ -33,6 +33,15 @@ int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen);
 void app_close(berth_app *app);
 
 /**
+ * Everything app_open and app_serve do short of listening: load the
+ * driver and open the store (the driver's create and health check), load
+ * TLS certificate and key, apply the password policy, load password files
+ * and token keys; then undo it all.  0, or -1 with every problem found
+ * in `err`, one a line ("file:line: key: what").  For berth check-config.
+ */
+int app_check(berth_settings *cfg, char *err, size_t errlen);
+
+/**
  * Serve: TLS (http.tls), access control (auth), the HTTP server with the
  * API's routes, the upload purger.  0, or -1 with a message (nothing left
  * running).

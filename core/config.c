@@ -865,7 +865,7 @@ static int walk_driver_options(ctx *c, yaml_node_t *map, const char *path,
 		char key[256], opt[256];
 		join(key, sizeof key, path, scalar(k));
 		join(opt, sizeof opt, prefix, scalar(k));
-		if (depth > 0 && record_line(c, key, k))
+		if (record_line(c, key, k))
 			return -1;
 		if (v->type == YAML_MAPPING_NODE) {
 			if (walk_driver_options(c, v, key, opt, depth + 1))
@@ -1264,8 +1264,10 @@ static int load_document(const char *yaml, size_t len, const char *source,
 	return rc;
 }
 
-int config_parse(const char *yaml, size_t len, const char *source,
-			 berth_settings *out, char *errbuf, size_t errlen)
+/* config_parse; with `keep`, settings read up to a problem stay in
+   `out` (-1: kept, -2: nothing to keep). */
+static int parse(const char *yaml, size_t len, const char *source,
+		 berth_settings *out, char *errbuf, size_t errlen, int keep)
 {
 	set_defaults(out);
 	if (!source)
@@ -1274,11 +1276,12 @@ int config_parse(const char *yaml, size_t len, const char *source,
 		errbuf[0] = 0;
 	yaml_document_t doc;
 	if (load_document(yaml, len, source, &doc, errbuf, errlen))
-		return -1;
+		return keep ? -2 : -1;
 	ctx c = {&doc, source, out, errbuf, errlen, 0, 0};
 	int rc = -1;
 	if (!(out->source = strdup(source))) {
 		snprintf(errbuf, errlen, "%s: out of memory", source);
+		keep = 0;
 		goto done;
 	}
 	if (walk_root(&c, yaml_document_get_root_node(&doc)) ||
@@ -1291,9 +1294,15 @@ int config_parse(const char *yaml, size_t len, const char *source,
 	rc = 0;
 done:
 	yaml_document_delete(&doc);
-	if (rc)
+	if (rc && !keep)
 		config_free(out);
-	return rc;
+	return rc || !keep ? rc : 0;
+}
+
+int config_parse(const char *yaml, size_t len, const char *source,
+		 berth_settings *out, char *errbuf, size_t errlen)
+{
+	return parse(yaml, len, source, out, errbuf, errlen, 0);
 }
 
 /* The whole file into a malloc'd buffer (at most 16 MiB); -1 with a
@@ -1345,22 +1354,33 @@ fail:
 	return -1;
 }
 
-int config_load(const char *path, berth_settings *out, char *errbuf,
-			size_t errlen)
+/* The file or the default, as config_load or config_load_partial. */
+static int load(const char *path, berth_settings *out, char *errbuf,
+		size_t errlen, int keep)
 {
 	if (!path)
-		return config_parse(config_default,
-					    strlen(config_default),
-					    DEFAULT_SOURCE, out, errbuf, errlen);
+		return parse(config_default, strlen(config_default),
+			     DEFAULT_SOURCE, out, errbuf, errlen, keep);
 	set_defaults(out);
 	char *buf;
 	size_t len;
 	if (read_file(path, &buf, &len, errbuf, errlen))
-		return -1;
-	int rc = config_parse(buf ? buf : "", len, path, out, errbuf,
-				      errlen);
+		return keep ? -2 : -1;
+	int rc = parse(buf ? buf : "", len, path, out, errbuf, errlen, keep);
 	free(buf);
 	return rc;
+}
+
+int config_load(const char *path, berth_settings *out, char *errbuf,
+		size_t errlen)
+{
+	return load(path, out, errbuf, errlen, 0);
+}
+
+int config_load_partial(const char *path, berth_settings *out,
+			char *errbuf, size_t errlen)
+{
+	return load(path, out, errbuf, errlen, 1);
 }
 
 static void free_strings(berth_strings *l)

@@ -121,6 +121,15 @@ typedef struct berth_settings {
 int config_load(const char *path, berth_settings *out, char *errbuf,
 			size_t errlen);
 
+/**
+ * config_load for berth check-config, which goes on to check the rest:
+ * 0; -1 with the problems in errbuf and what could be read kept in `out`
+ * (config_free it); -2 with the problem in errbuf and nothing kept (the
+ * file could not be read or is not YAML).
+ */
+int config_load_partial(const char *path, berth_settings *out,
+			char *errbuf, size_t errlen);
+
 /** Same as config_load but from an in-memory YAML document. */
 int config_parse(const char *yaml, size_t len, const char *source,
 			 berth_settings *out, char *errbuf, size_t errlen);

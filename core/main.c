@@ -38,17 +38,41 @@ static void usage(FILE *out)
 		"  --help                    print this help\n");
 }
 
+/* Each line of `problems` on stderr, "berth: " before it. */
+static void print_problems(const char *problems)
+{
+	const char *p = problems;
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		fprintf(stderr, "berth: %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* berth check-config: what serve would do short of listening (app_check),
+   every problem on its own line. */
 static int check_config(const char *path)
 {
 	berth_settings s;
-	char err[1024];
-	if (config_load(path, &s, err, sizeof err)) {
-		fprintf(stderr, "berth: %s\n", err);
+	char err[16384];
+	int rc = config_load_partial(path, &s, err, sizeof err);
+	if (rc == -2) {
+		print_problems(err);
 		return 1;
 	}
-	printf("%s: OK (storage driver %s)\n", s.source, s.driver);
+	if (rc)
+		print_problems(err);
+	else
+		log_set_level((berth_log_level)s.log_level);
+	/* the steps after the file's own problems, with what it did say */
+	if (s.driver && app_check(&s, err, sizeof err)) {
+		print_problems(err);
+		rc = -1;
+	}
+	if (!rc)
+		printf("%s: OK (storage driver %s)\n", s.source, s.driver);
 	config_free(&s);
-	return 0;
+	return rc ? 1 : 0;
 }
 
 /* Wait for SIGINT or SIGTERM; SIGHUP reloads what can be reloaded. */

@@ -46,13 +46,13 @@ static struct {
 
 /* ---- start and stop ---- */
 
-int auth_start(const auth_settings *conf, int tls, char *err,
+int auth_start(const auth_settings *conf, int safe, char *err,
 		     size_t errlen)
 {
 	A.conf = conf;
 	const auth_settings *c = conf;
 	int takes_passwords = c->htpasswd_path || c->token_builtin;
-	if (takes_passwords && !tls && !c->allow_insecure) {
+	if (takes_passwords && !safe && !c->allow_insecure) {
 		snprintf(err, errlen,
 			 "refusing to accept passwords over plain HTTP: "
 			 "configure http.tls, or set allowinsecure: true in "

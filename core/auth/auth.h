@@ -21,11 +21,12 @@
 
 /**
  * Start access control as the auth settings say: load password files and
- * trusted keys.  `tls` says whether the server speaks HTTPS: passwords
- * over plain HTTP are refused unless allowinsecure says otherwise.  0, or
- * -1 with a message.  `conf` must outlive auth_stop.
+ * trusted keys.  `safe` says whether passwords may travel as the server
+ * is set up (HTTPS, or plain HTTP app.c allowed on a loopback address):
+ * without it passwords are refused unless allowinsecure says otherwise.
+ * 0, or -1 with a message.  `conf` must outlive auth_stop.
  */
-int auth_start(const auth_settings *conf, int tls, char *err,
+int auth_start(const auth_settings *conf, int safe, char *err,
 		     size_t errlen);
 void auth_stop(void);
 

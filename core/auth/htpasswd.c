@@ -148,6 +148,12 @@ berth_htpasswd *auth_htpasswd_open(const char *path, char *err,
 		snprintf(err, errlen, "cannot read the htpasswd file %s", path);
 		goto fail;
 	}
+	if (S_ISDIR(h->st.st_mode)) {
+		/* Debian's stock config.yml names /etc/docker/registry */
+		snprintf(err, errlen, "%s is a directory, not an htpasswd file",
+			 path);
+		goto fail;
+	}
 	if (h->n == 0) {
 		snprintf(err, errlen,
 			 "%s has no bcrypt or SHA-crypt entry (create one "
