@@ -162,6 +162,8 @@ static int passwords_safe(const berth_settings *cfg, int tls, char *err,
 	char msg[768];
 	if (!(a->htpasswd_path || a->token_builtin) || tls || a->allow_insecure)
 		return 0;
+	if (!cfg->addr) /* refused by the reader (config_load_partial) */
+		return 0;
 	if (config_addr_is_loopback(cfg->addr)) {
 		LOG_WARN("%s: accepting passwords over plain HTTP on the "
 			 "loopback address %s only; configure http.tls before "

@@ -151,6 +151,9 @@ write_config "$T/plain-htpasswd.yml" "$T/root-plain" "$p2" "auth:
   htpasswd:
     realm: berth-test
     path: $PKI/htpasswd"
+# on an address other machines reach (on loopback only it starts with a
+# warning: tests/api/test_check_config.sh)
+sed -i "s/addr: 127.0.0.1:/addr: 0.0.0.0:/" "$T/plain-htpasswd.yml"
 refuses "htpasswd over plain HTTP is refused" "$T/plain-htpasswd.yml" "plain HTTP"
 write_config "$T/crlf.yml" "$T/root-plain" "$p2" 'auth:
   htpasswd:
