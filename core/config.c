@@ -6,14 +6,21 @@
  *
  * The YAML is loaded as a libyaml document (node marks give the line of
  * every key for error messages) and walked section by section, as the
- * section table below describes.  Three kinds of keys exist:
+ * section table below describes.  Four kinds of keys exist:
  *   - keys Berth uses: each has a row in the key table naming where its
  *     value goes and the validator that reads and checks it;
- *   - keys Distribution defines that Berth does not use (yet): accepted with
- *     a warning naming file:line and key, so migrating does not fail, but
- *     nobody believes a setting is in effect when it is not;
+ *   - keys Distribution defines that Berth does not use (yet) and whose
+ *     absence no client notices: accepted with a warning naming file:line
+ *     and key, so migrating does not fail, but nobody believes a setting
+ *     is in effect when it is not;
+ *   - keys Distribution defines that Berth does not implement (yet) and
+ *     whose absence changes what clients see or what is stored (proxy,
+ *     notification endpoints, ...): refused, saying so;
  *   - anything else: an error naming file:line and key.  A typo such as
  *     `storage.delete.enable` must not silently keep deletes off.
+ * The walk goes on past a problem, so one run reports every one of them
+ * (berth check-config), and it records the line of every key so the
+ * start-up steps after it can name where a setting came from.
  * Rules across the keys of a section (htpasswd needs realm and path, one
  * storage driver, ...) are the section's check, run after its walk.
  *
