@@ -66,11 +66,11 @@ serve_bg() {
 	extra_pids+=("$pid")
 }
 
-# up URL: wait until URL answers (curl -g); 0 if it did
+# up URL: wait until URL answers (curl -gk); 0 if it did
 up() {
 	local i
 	for i in $(seq 1 100); do
-		curl -gs -o /dev/null "$1" && return 0
+		curl -gks -o /dev/null "$1" && return 0
 		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.05
 	done
@@ -153,16 +153,16 @@ kill "$pid"; wait "$pid" 2>/dev/null
 head -c 256M /dev/urandom > "$T/big"
 DG=$(sha256_of "$T/big")
 
-# slow_put ROOT_URL RATE: start a monolithic upload of $T/big at RATE;
-# sets $cpid, the status goes to $T/put.code
+# slow_put ROOT_URL RATE [FILE DIGEST]: start a monolithic upload of
+# $T/big (or FILE) at RATE; sets $cpid, the status goes to $T/put.code
 slow_put() {
 	local loc
-	loc=$(curl -s -o /dev/null -D - -X POST "$1/v2/drain/blobs/uploads/" |
+	loc=$(curl -ks -o /dev/null -D - -X POST "$1/v2/drain/blobs/uploads/" |
 		sed -n 's/^[Ll]ocation: *\(.*\)\r$/\1/p')
 	case "$loc" in http*) ;; *) loc=$1$loc ;; esac
-	curl -s -o /dev/null -w '%{http_code}' --limit-rate "$2" -X PUT \
+	curl -ks -o /dev/null -w '%{http_code}' --limit-rate "$2" -X PUT \
 		-H 'Content-Type: application/octet-stream' \
-		--data-binary "@$T/big" "$(with_query "$loc" "digest=$DG")" \
+		--data-binary "@${3:-$T/big}" "$(with_query "$loc" "digest=${4:-$DG}")" \
 		> "$T/put.code" 2> /dev/null &
 	cpid=$!
 	extra_pids+=("$cpid")
@@ -262,7 +262,52 @@ else
 	fail "a second SIGTERM during the drain stops at once" "exit $rc after $took s; $(tail -5 "$T/second.log")"
 fi
 wait "$cpid"
+
+# with TLS (libmicrohttpd accepts there, not our accept loop): the same
+# drain, on a dual-stack address
+head -c 32M "$T/big" > "$T/small"
 rm -f "$T/big"
+SDG=$(sha256_of "$T/small")
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" \
+	-days 1 -subj /CN=localhost > /dev/null 2>&1
+P=$(port)
+R=$T/tls
+config "$T/tls.yml" "$R" ":$P" "  draintimeout: 30s
+  tls:
+    certificate: $T/cert.pem
+    key: $T/key.pem"
+serve_bg "$T/tls.yml" "$T/tls.log"
+up "https://127.0.0.1:$P/v2/" || fail "tls: server starts" "$(cat "$T/tls.log")"
+tcode() {
+	local c
+	c=$(curl -gks -o /dev/null -m 5 -w '%{http_code}' "$1")
+	local rc=$?
+	[ "$rc" = 0 ] && echo "$c" || echo "curl:$rc"
+}
+c4=$(tcode "https://127.0.0.1:$P/v2/") c6=$(tcode "https://[::1]:$P/v2/")
+if [ "$c4" = 200 ] && [ "$c6" = 200 ]; then
+	pass "TLS on :PORT answers on 127.0.0.1 and on [::1]"
+else
+	fail "TLS on :PORT answers on 127.0.0.1 and on [::1]" "IPv4 $c4, IPv6 $c6; $(cat "$T/tls.log")"
+fi
+slow_put "https://127.0.0.1:$P" 8M "$T/small" "$SDG"
+in_flight "$R" || fail "tls: the upload is under way" "$(cat "$T/tls.log")"
+kill -TERM "$pid"
+sleep 0.3
+c4=$(tcode "https://127.0.0.1:$P/v2/") c6=$(tcode "https://[::1]:$P/v2/")
+wait "$cpid"
+waited "$pid" $((10 * SLOW))
+if [ "$c4" = curl:7 ] && [ "$c6" = curl:7 ] && [ "$(cat "$T/put.code")" = 201 ] &&
+   [ "$rc" = 0 ]; then
+	pass "TLS drain: new connections refused, the upload under way completes, exit 0"
+else
+	fail "TLS drain: new connections refused, the upload completes, exit 0" \
+		"IPv4 $c4, IPv6 $c6, upload $(cat "$T/put.code"), exit $rc; $(tail -4 "$T/tls.log")"
+fi
+sz=$(cat "$R"/docker/registry/v2/blobs/sha256/*/*/data 2>/dev/null | sha256sum | cut -c1-64)
+[ "sha256:$sz" = "$SDG" ] && pass "TLS drain: the stored data has the digest sent" ||
+	fail "TLS drain: the stored data has the digest sent" "got sha256:$sz"
+rm -f "$T/small"
 
 # ---- SIGHUP ----
 
