@@ -260,6 +260,16 @@ int app_serve(berth_app *app, char *err, size_t errlen)
 	return 0;
 }
 
+void app_quiesce(berth_app *app)
+{
+	http_server_quiesce(app->server);
+}
+
+unsigned long app_inflight(const berth_app *app)
+{
+	return http_server_inflight(app->server);
+}
+
 void app_unserve(berth_app *app)
 {
 	registry_purge_stop();

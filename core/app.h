@@ -47,6 +47,11 @@ int app_check(berth_settings *cfg, char *err, size_t errlen);
  * running).
  */
 int app_serve(berth_app *app, char *err, size_t errlen);
+/** Stop accepting connections (the listening socket is closed); the open
+    ones are still served.  Before app_unserve, to drain. */
+void app_quiesce(berth_app *app);
+/** Requests under way. */
+unsigned long app_inflight(const berth_app *app);
 /** Stop what app_serve started: the purger, the server, access control,
     TLS. */
 void app_unserve(berth_app *app);

@@ -546,6 +546,22 @@ static int read_seconds(const validator *vd, const char *v, void *dst,
 	return 0;
 }
 
+/* A duration of at most 24h, 0 allowed (http.draintimeout: 0 stops at
+   once); unsigned seconds. */
+static int read_seconds0(const validator *vd, const char *v, void *dst,
+			 char *why, size_t wlen)
+{
+	int64_t d;
+	if (parse_duration(v, &d))
+		return WHY("expected a duration such as \"25s\" or \"0s\", "
+			   "got \"%s\"", v);
+	if (d > 86400)
+		return WHY("at most 24h, got \"%s\"", v);
+	if (dst)
+		*(unsigned *)dst = (unsigned)d;
+	return 0;
+}
+
 /* A whole number from vd->min to vd->max; unsigned. */
 static int read_count(const validator *vd, const char *v, void *dst,
 		      char *why, size_t wlen)
@@ -619,6 +635,7 @@ static const validator v_url = {.read = read_url};
 static const validator v_bool = {.read = read_bool};
 static const validator v_duration = {.read = read_duration};
 static const validator v_seconds = {.read = read_seconds};
+static const validator v_seconds0 = {.read = read_seconds0};
 static const validator v_count = {.read = read_count, .min = 1,
 				  .max = 1000000};
 static const validator v_count0 = {.read = read_count, .min = 0,
@@ -681,6 +698,7 @@ static const field settings_fields[] = {
 	{"http.maxconnectionsperip", &v_count0, S(max_connections_per_ip),
 	 F_ENV},
 	{"http.workers", &v_count, S(workers), F_ENV},
+	{"http.draintimeout", &v_seconds0, S(drain_timeout_s), F_ENV},
 	{"http.sendfile", &v_sendfile, S(sendfile), F_ENV},
 	{"http.net", &v_net, NOWHERE, 0},
 	{"compatibility.schema1.enabled", &v_no_schema1, NOWHERE, 0},
@@ -1108,7 +1126,7 @@ static const section sections[] = {
 	{.path = "storage.maintenance.readonly"},
 	{.path = "http",
 	 .sections = KEYS("tls", "headers"),
-	 .unused = KEYS("secret", "debug", "http2", "h2c", "draintimeout")},
+	 .unused = KEYS("secret", "debug", "http2", "h2c")},
 	{.path = "http.tls",
 	 .unused = KEYS("ciphersuites"),
 	 .refused = KEYS("letsencrypt")},
@@ -1245,6 +1263,7 @@ static void set_defaults(berth_settings *s)
 	s->min_body_rate = 1024;
 	s->max_connections_per_ip = 256;
 	s->workers = 32;
+	s->drain_timeout_s = 25;
 	s->auth.token_expiration_s = 300;
 }
 

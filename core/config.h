@@ -103,6 +103,9 @@ typedef struct berth_settings {
 					    0: no per-address limit */
 	unsigned workers;          /* http.workers (Berth): threads that run
 				      requests' storage work */
+	unsigned drain_timeout_s;  /* http.draintimeout: on SIGTERM, how long
+				      requests under way may take to finish
+				      (default 25s; 0: stop at once) */
 	char *sendfile; /* http.sendfile (Berth): "auto" (or NULL), "always"
 			   or "never"; see api/blobs.c */
 

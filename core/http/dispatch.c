@@ -73,6 +73,7 @@ typedef struct live_request {
 } live_request;
 
 static int stopping;
+static unsigned long inflight; /* requests from begin() to completion */
 
 static void request_unref(live_request *lr)
 {
@@ -273,6 +274,7 @@ static enum MHD_Result begin(const http_dispatch_config *dc,
 	req->is_head = strcmp(method, "HEAD") == 0;
 	req->path = url;
 	*con_cls = lr;
+	__atomic_add_fetch(&inflight, 1, __ATOMIC_RELAXED);
 	http_guard_headers_done(lr->guard);
 
 	const char *why = NULL;
@@ -458,6 +460,7 @@ void http_dispatch_completed(void *cls, struct MHD_Connection *conn,
 	if (!lr)
 		return;
 	*con_cls = NULL;
+	__atomic_sub_fetch(&inflight, 1, __ATOMIC_RELAXED);
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		LOG_DEBUG("%s %s: request ended early (%d)", lr->req.method,
 			  lr->req.path, (int)toe);
@@ -481,6 +484,11 @@ void http_dispatch_connection(void *cls, struct MHD_Connection *conn,
 	*socket_context = fd ? http_guard_add(fd->connect_fd,
 					       addr ? addr->client_addr : NULL)
 			     : NULL;
+}
+
+unsigned long http_dispatch_inflight(void)
+{
+	return __atomic_load_n(&inflight, __ATOMIC_RELAXED);
 }
 
 void http_dispatch_stopping(void)

@@ -65,6 +65,9 @@ void http_dispatch_connection(void *cls, struct MHD_Connection *conn,
  */
 void http_dispatch_stopping(void);
 
+/** Requests whose headers were read and whose reply is not yet sent. */
+unsigned long http_dispatch_inflight(void);
+
 /** Read up to `cap` bytes of a stream into `buf`; *n = 0 at the end.
     Returns 0, or non-zero on an error (the transfer is cut short). */
 typedef int (*http_read_fn)(void *src, void *buf, size_t cap, size_t *n);

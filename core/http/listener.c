@@ -52,13 +52,22 @@ struct berth_listener {
 static const char tls_body[] =
 	"This port serves plain HTTP: use http://, not https://.\n";
 
-int http_listen_socket(const struct sockaddr *addr, socklen_t len)
+int http_listen_socket(const struct sockaddr *addr, socklen_t len,
+		       int v6only)
 {
 	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* Set either way: the system's default (bindv6only) may be either. */
+	if (addr->sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only)) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
 	if (bind(fd, addr, len) || listen(fd, 1024)) {
 		int e = errno;
 		close(fd);

@@ -13,10 +13,12 @@
 typedef struct berth_listener berth_listener;
 
 /**
- * Bind and listen on `addr` (reuse-address set); returns the socket, or -1
+ * Bind and listen on `addr` (reuse-address set); an IPv6 socket also
+ * accepts IPv4 connections unless `v6only`.  Returns the socket, or -1
  * with errno set.
  */
-int http_listen_socket(const struct sockaddr *addr, socklen_t len);
+int http_listen_socket(const struct sockaddr *addr, socklen_t len,
+		       int v6only);
 
 /**
  * Start the accept thread on `listen_fd` (owned by the listener from now

@@ -117,9 +117,11 @@ static unsigned event_threads(void)
 }
 
 /* Parse http.addr ("host:port", ":port", "[v6]:port") into a socket
-   address.  Returns 0 or -1 with a message. */
+   address; *dual = 1 for an empty host, which means every address, IPv4
+   and IPv6, as in Distribution (`ss` is then IPv6's any address).
+   Returns 0 or -1 with a message. */
 static int resolve_addr(const char *addr, struct sockaddr_storage *ss,
-			char *err, size_t errlen)
+			int *dual, char *err, size_t errlen)
 {
 	char host[256] = "", port[16] = "";
 	const char *colon;
@@ -138,7 +140,8 @@ static int resolve_addr(const char *addr, struct sockaddr_storage *ss,
 	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof port)
 		goto bad;
 	strcpy(port, colon + 1);
-	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	*dual = !*host;
+	struct addrinfo hints = {.ai_family = *host ? AF_UNSPEC : AF_INET6,
 				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *res = NULL;
@@ -162,53 +165,99 @@ struct berth_server {
 	struct MHD_Daemon *daemon;
 	berth_listener *listener;
 	unsigned limit;
+	int quiesced;  /* no longer accepting (http_server_quiesce) */
+	int mhd_fd;    /* the socket libmicrohttpd gave back, closed after it
+			  stops; -1: none */
 };
+
+void http_server_quiesce(berth_server *srv)
+{
+	if (!srv || srv->quiesced || !srv->daemon)
+		return;
+	srv->quiesced = 1;
+	/* plain HTTP: our accept loop closes its socket */
+	http_listener_stop(srv->listener);
+	srv->listener = NULL;
+	/* TLS: libmicrohttpd's threads may still look at the socket until it
+	   stops, so it is shut down now (Linux then refuses new connections
+	   on it) and closed after MHD_stop_daemon. */
+	MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+	if (fd != MHD_INVALID_SOCKET) {
+		shutdown(fd, SHUT_RDWR);
+		srv->mhd_fd = fd;
+	}
+}
+
+unsigned long http_server_inflight(const berth_server *srv)
+{
+	return srv ? http_dispatch_inflight() : 0;
+}
 
 /* Undo what http_server_start has started so far. */
 static void server_free(berth_server *srv)
 {
-	if (srv->daemon) {
-		http_listener_stop(srv->listener);
-		MHD_quiesce_daemon(srv->daemon);
-	}
+	http_server_quiesce(srv);
 	http_dispatch_stopping();
 	http_workers_stop();
 	if (srv->daemon)
 		MHD_stop_daemon(srv->daemon);
+	if (srv->mhd_fd >= 0)
+		close(srv->mhd_fd);
 	http_guard_stop();
 	free(srv);
 }
 
-/* The plain-HTTP listening socket (our accept loop owns it), or -1 with
-   TLS, where libmicrohttpd listens itself. */
-static int plain_socket(const struct sockaddr_storage *ss)
+/* The listening socket for `ss`, with `dual` (an empty host) one IPv6
+   socket that takes IPv4 connections too, or IPv4 alone on a machine
+   without IPv6 (`ss` is then changed to IPv4's any address).  -1 with
+   errno set. */
+static int listen_socket(struct sockaddr_storage *ss, int dual)
 {
 	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 						  : sizeof(struct sockaddr_in);
-	return http_listen_socket((const struct sockaddr *)ss, len);
+	int fd = http_listen_socket((const struct sockaddr *)ss, len, !dual);
+	if (fd >= 0 || !dual ||
+	    (errno != EAFNOSUPPORT && errno != EADDRNOTAVAIL &&
+	     errno != EPROTONOSUPPORT))
+		return fd;
+	LOG_WARN("no IPv6 on this machine (%s): listening on IPv4 only",
+		 strerror(errno));
+	in_port_t port = ((struct sockaddr_in6 *)ss)->sin6_port;
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+	memset(ss, 0, sizeof *ss);
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_ANY);
+	in->sin_port = port;
+	return http_listen_socket((const struct sockaddr *)ss,
+				  sizeof(struct sockaddr_in), 0);
 }
 
-/* Start libmicrohttpd (and, for plain HTTP, our accept loop on
-   `listen_fd`, which it then owns).  0, or -1 with errno set. */
-static int start_daemon(berth_server *srv, const struct sockaddr_storage *ss,
-			int listen_fd)
+/* Start libmicrohttpd on `listen_fd`: with TLS it accepts on it; for
+   plain HTTP our accept loop does (and owns it from then on).  0, or -1
+   with errno set (`listen_fd` is then still the caller's). */
+static int start_daemon(berth_server *srv, int listen_fd)
 {
 	const berth_settings *cfg = srv->dc.cfg;
 	unsigned limit = srv->limit;
 	struct MHD_OptionItem tls_opts[8];
 	http_tls_mhd_options(tls_opts);
+	/* MHD_USE_ITC: MHD_quiesce_daemon needs it */
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD |
 			 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-			 http_tls_mhd_flags();
-	if (ss->ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	if (listen_fd >= 0)
-		flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+			 MHD_USE_ITC | http_tls_mhd_flags();
+	int tls = srv->dc.tls;
+	struct MHD_OptionItem sock_opts[2] = {
+		{MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL},
+		{MHD_OPTION_END, 0, NULL}};
+	if (!tls) {
+		flags |= MHD_USE_NO_LISTEN_SOCKET;
+		sock_opts[0].option = MHD_OPTION_END;
+	}
 	errno = 0;
 	srv->daemon = MHD_start_daemon(
-		flags, 0, listen_fd < 0 ? admit : NULL, NULL,
+		flags, 0, tls ? admit : NULL, NULL,
 		http_dispatch_access, &srv->dc,
-		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)ss,
+		MHD_OPTION_ARRAY, sock_opts,
 		MHD_OPTION_THREAD_POOL_SIZE, event_threads(),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
 		MHD_OPTION_CONNECTION_LIMIT, limit + CLOSING_SLACK(limit),
@@ -221,7 +270,7 @@ static int start_daemon(berth_server *srv, const struct sockaddr_storage *ss,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_ARRAY, tls_opts,
 		MHD_OPTION_END);
-	if (srv->daemon && listen_fd >= 0 &&
+	if (srv->daemon && !tls &&
 	    http_listener_start(&srv->listener, listen_fd, srv->daemon)) {
 		int e = errno;
 		MHD_stop_daemon(srv->daemon);
@@ -236,7 +285,8 @@ berth_server *http_server_start(const http_server_options *o, char *err,
 {
 	const berth_settings *cfg = o->cfg;
 	struct sockaddr_storage ss;
-	if (resolve_addr(cfg->addr, &ss, err, errlen))
+	int dual = 0;
+	if (resolve_addr(cfg->addr, &ss, &dual, err, errlen))
 		return NULL;
 	unsigned workers = cfg->workers ? cfg->workers : 32;
 	unsigned limit = connection_budget(cfg, workers, err, errlen);
@@ -249,6 +299,7 @@ berth_server *http_server_start(const http_server_options *o, char *err,
 	}
 	srv->dc = (http_dispatch_config){o->route, o->ctx, cfg, o->tls};
 	srv->limit = limit;
+	srv->mhd_fd = -1;
 	http_guard_limits gl = {
 		.limit = limit,
 		.per_addr = cfg->max_connections_per_ip,
@@ -264,9 +315,9 @@ berth_server *http_server_start(const http_server_options *o, char *err,
 		return NULL;
 	}
 	/* Plain HTTP: our own accept loop turns away TLS handshakes with a
-	   clear answer (http/listener.c); with TLS, libmicrohttpd listens. */
-	int listen_fd = o->tls ? -1 : plain_socket(&ss);
-	if ((!o->tls && listen_fd < 0) || start_daemon(srv, &ss, listen_fd)) {
+	   clear answer (http/listener.c); with TLS, libmicrohttpd accepts. */
+	int listen_fd = listen_socket(&ss, dual);
+	if (listen_fd < 0 || start_daemon(srv, listen_fd)) {
 		snprintf(err, errlen, "cannot listen on %s: %s", cfg->addr,
 			 errno ? strerror(errno) : "libmicrohttpd refused");
 		if (listen_fd >= 0 && !srv->listener)
@@ -274,9 +325,10 @@ berth_server *http_server_start(const http_server_options *o, char *err,
 		server_free(srv);
 		return NULL;
 	}
-	LOG_INFO("listening on %s%s (at most %u connections, %u per "
-		 "address)", cfg->addr, o->tls ? " with TLS" : "", limit,
-		 cfg->max_connections_per_ip);
+	LOG_INFO("listening on %s%s%s (at most %u connections, %u per "
+		 "address)", cfg->addr,
+		 dual && ss.ss_family == AF_INET6 ? ", IPv4 and IPv6" : "",
+		 o->tls ? " with TLS" : "", limit, cfg->max_connections_per_ip);
 	return srv;
 }
 

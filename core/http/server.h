@@ -31,6 +31,15 @@ berth_server *http_server_start(const http_server_options *o, char *err,
 				 size_t errlen);
 
 /**
+ * Stop accepting: the listening socket is closed (new connections are
+ * refused); connections open go on being served.  Idempotent.
+ */
+void http_server_quiesce(berth_server *srv);
+
+/** Requests under way now (headers read, reply not yet sent). */
+unsigned long http_server_inflight(const berth_server *srv);
+
+/**
  * Stop: no new connection and no new request; the requests under way
  * finish their storage steps; then every connection is closed.
  */

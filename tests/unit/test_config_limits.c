@@ -79,3 +79,20 @@ TEST(config_limits_refused)
 	CHECK_EQ_INT(parse_limits("  timeout: 25h\n", &s, err), -1);
 	CHECK(strstr(err, "http.timeout") != NULL);
 }
+
+TEST(config_draintimeout)
+{
+	berth_settings s;
+	char err[512];
+	CHECK_EQ_INT(parse_limits("", &s, err), 0);
+	CHECK_EQ_INT(s.drain_timeout_s, 25);
+	config_free(&s);
+	CHECK_EQ_INT(parse_limits("  draintimeout: 90s\n", &s, err), 0);
+	CHECK_EQ_INT(s.drain_timeout_s, 90);
+	config_free(&s);
+	CHECK_EQ_INT(parse_limits("  draintimeout: 0s\n", &s, err), 0);
+	CHECK_EQ_INT(s.drain_timeout_s, 0);
+	config_free(&s);
+	CHECK(parse_limits("  draintimeout: soon\n", &s, err) != 0);
+	CHECK(strstr(err, "http.draintimeout") != NULL);
+}
