@@ -5,6 +5,8 @@
 #                   configuration (filesystem under ./data, 127.0.0.1:5000)
 #   make test       install missing packages, build, run every test
 #   make check-asan the unit and API tests under ASan + UBSan
+#   make test-fresh .ci/run in a fresh Debian bookworm root (root, mmdebstrap;
+#                   long, not part of make test)
 #   make install PREFIX=/usr/local
 #   make bench      Berth against CNCF Distribution and nginx (tests/bench)
 #   make bench-quick  the same, small sizes, one repetition
@@ -55,7 +57,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(BUILD)/tests/unit-tests
 
 .PHONY: all deps test-deps run test test-unit test-api test-interop \
-	check-asan install clean bench bench-quick
+	check-asan install clean bench bench-quick test-fresh
 
 all: $(BUILD)/bin/berth $(DRIVER_SO) $(UNIT_BIN) $(if $(CONF_SRC),$(CONF_BIN))
 
@@ -136,6 +138,10 @@ check-asan: deps
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		BERTH_SANITIZED=1 tests/run-all build-asan --no-interop
+
+# .ci/run on a machine with only Debian's base system and git: a chroot.
+test-fresh:
+	tools/test-fresh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/berth \

@@ -20,14 +20,16 @@
 #include "registry/blobs.h"
 #include "registry/content.h"
 
-/* Parse the digest in req->ref; replies and returns -1 if invalid. */
+/* Parse the digest in req->ref; replies and returns -1 if invalid.  An
+   algorithm Berth does not implement (md5:...) is as invalid a digest for
+   a client as a malformed one: 400 DIGEST_INVALID, as Distribution
+   answers, not the 405 UNSUPPORTED that means a method or endpoint. */
 static int ref_digest(berth_request *req, berth_digest *d)
 {
 	int rc = digest_parse(req->ref, d);
 	if (rc == 0)
 		return 0;
-	http_reply_error(req, rc == -2 ? OCI_UNSUPPORTED
-				       : OCI_DIGEST_INVALID,
+	http_reply_error(req, OCI_DIGEST_INVALID,
 			 rc == -2 ? "unsupported digest algorithm"
 				  : "invalid digest");
 	return -1;

@@ -7,6 +7,7 @@
  * "blobs"), so routes are recognised from the right: the last one or two
  * components decide the endpoint and everything before is the name.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/context.h"
@@ -32,6 +33,25 @@ static int ends_with(const char *s, size_t len, const char *suffix)
 	return len >= n && memcmp(s + len - n, suffix, n) == 0;
 }
 
+/* A path below ".../blobs/uploads/" that is no upload URL (an id with a
+   slash in it, "../../etc" once %2f is decoded, or one too long for a
+   ref): the upload route with an id no upload has, so that it answers
+   404 BLOB_UPLOAD_UNKNOWN like any other unknown id.  The ref keeps a
+   slash, which no upload id has. */
+static route upload_fallback(berth_request *req, const char *p,
+			     size_t *name_len)
+{
+	static const char mark[] = "/blobs/uploads/";
+	const char *at = strstr(p, mark);
+	if (!at || at == p)
+		return R_NONE;
+	*name_len = at - p;
+	snprintf(req->ref, sizeof req->ref, "%s", at + strlen(mark));
+	if (!strchr(req->ref, '/'))
+		snprintf(req->ref, sizeof req->ref, "/");
+	return R_UPLOAD;
+}
+
 /* Split `p` (path after "/v2/") into name and ref for the route. */
 static route classify(berth_request *req, const char *p, size_t *name_len)
 {
@@ -50,7 +70,7 @@ static route classify(berth_request *req, const char *p, size_t *name_len)
 	const char *last = slash + 1;
 	size_t rest = slash - p;
 	if (strlen(last) >= sizeof req->ref)
-		return R_NONE;
+		return upload_fallback(req, p, name_len);
 	static const struct {
 		const char *suffix;
 		route r;
@@ -67,7 +87,7 @@ static route classify(berth_request *req, const char *p, size_t *name_len)
 			return kinds[i].r;
 		}
 	}
-	return R_NONE;
+	return upload_fallback(req, p, name_len);
 }
 
 static int is(const berth_request *req, const char *m)

@@ -267,20 +267,30 @@ static int want_digest(berth_request *req, const char *value, upload_req *s)
 	int rc = value ? digest_parse(value, &s->want) : -1;
 	if (rc == 0)
 		return 0;
-	http_reply_error(req, rc == -2 ? OCI_UNSUPPORTED
-				       : OCI_DIGEST_INVALID,
-			 value ? "invalid digest" : "digest parameter missing");
+	/* an unsupported algorithm is an invalid digest, as in api/blobs.c */
+	http_reply_error(req, OCI_DIGEST_INVALID,
+			 !value	     ? "digest parameter missing"
+			 : rc == -2 ? "unsupported digest algorithm"
+				    : "invalid digest");
 	return -1;
 }
 
 /* ---- handlers ---- */
 
-/* 1 when the mount answered, 0 when a plain upload starts instead. */
+/* 1 when the mount answered, 0 when a plain upload starts instead.  A
+   blob that cannot be mounted starts an upload, but a ?mount= that is no
+   digest at all (or of an algorithm Berth does not implement) is the
+   client's error: 400 DIGEST_INVALID, as Distribution answers. */
 static int try_mount(berth_request *req, const char *mount, const char *from)
 {
 	berth_digest d;
-	if (digest_parse(mount, &d))
-		return 0; /* not mountable: a plain upload starts instead */
+	int prc = digest_parse(mount, &d);
+	if (prc) {
+		http_reply_error(req, OCI_DIGEST_INVALID,
+				 prc == -2 ? "unsupported digest algorithm"
+					   : "invalid digest");
+		return 1;
+	}
 	if (from && !*from)
 		from = NULL; /* automatic mount: from any repository */
 	/* access control: mounting needs pull on the source (auth/auth.c) */
