@@ -124,7 +124,6 @@ static const struct {
 	{"validation.manifests", "manifest validation rules (urls allow/deny, "
 				 "index platforms)"},
 	{"middleware", "middleware (registry, repository and storage)"},
-	{"catalog", "catalog.maxentries"},
 	{"http.tls.letsencrypt", "Let's Encrypt certificates"},
 };
 
@@ -687,6 +686,7 @@ static const field settings_fields[] = {
 	{"storage.maintenance.uploadpurging.dryrun", &v_bool,
 	 S(purge_dryrun), F_ENV},
 	{"storage.maintenance.readonly.enabled", &v_bool, S(readonly), F_ENV},
+	{"catalog.maxentries", &v_count, S(catalog_max_entries), F_ENV},
 	{"http.addr", &v_addr, S(addr), F_ENV},
 	{"http.host", &v_url, S(host), F_ENV},
 	{"http.prefix", &v_prefix, S(prefix), F_ENV},
@@ -1104,9 +1104,9 @@ static int check_root(ctx *c, yaml_node_t *root, void *base)
 static const section sections[] = {
 	{.path = "",
 	 .sections = KEYS("log", "storage", "http", "auth", "notifications",
-			  "validation", "compatibility"),
+			  "validation", "compatibility", "catalog"),
 	 .unused = KEYS("loglevel", "health", "redis", "reporting"),
-	 .refused = KEYS("proxy", "middleware", "catalog"),
+	 .refused = KEYS("proxy", "middleware"),
 	 .check = check_root},
 	{.path = "log",
 	 .sections = KEYS("accesslog"),
@@ -1124,6 +1124,7 @@ static const section sections[] = {
 	 .sections = KEYS("uploadpurging", "readonly")},
 	{.path = "storage.maintenance.uploadpurging"},
 	{.path = "storage.maintenance.readonly"},
+	{.path = "catalog"},
 	{.path = "http",
 	 .sections = KEYS("tls", "headers"),
 	 .unused = KEYS("secret", "debug", "http2", "h2c")},

@@ -80,6 +80,8 @@ typedef struct berth_settings {
 	int64_t purge_interval_s;    /*   .interval (default 24h) */
 	int purge_dryrun;            /*   .dryrun */
 	int readonly;                /* storage.maintenance.readonly.enabled */
+	unsigned catalog_max_entries; /* catalog.maxentries: the most names
+					 one catalog page holds; 0: no cap */
 
 	/* http */
 	char *addr;          /* http.addr, "host:port" or ":port" */

@@ -30,6 +30,7 @@ static const key keys[] = {
 	 S(purge_interval_s)},
 	{"storage.maintenance.uploadpurging.dryrun", K_INT, S(purge_dryrun)},
 	{"storage.maintenance.readonly.enabled", K_INT, S(readonly)},
+	{"catalog.maxentries", K_UNSIGNED, S(catalog_max_entries)},
 	{"http.addr", K_STRING, S(addr)},
 	{"http.host", K_STRING, S(host)},
 	{"http.prefix", K_STRING, S(prefix)},

@@ -136,6 +136,11 @@ void api_catalog(berth_request *req)
 	page pg;
 	if (paginate(req, &pg))
 		return;
+	/* catalog.maxentries caps a page (n absent or larger); the Link
+	   header then leads to the rest, as for any short page */
+	unsigned cap = api_registry(req)->cfg->catalog_max_entries;
+	if (cap && (pg.n < 0 || pg.n > (long long)cap))
+		pg.n = cap;
 	int rc = registry_catalog_page(api_registry(req), pg.last,
 				       page_limit(&pg), &names, &n, &pg.more);
 	if (rc)

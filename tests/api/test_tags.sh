@@ -123,4 +123,18 @@ expect_error "catalog n negative" 400 PAGINATION_NUMBER_INVALID GET "$U/v2/_cata
 check "catalog: storage has no repository named after an internal directory" \
 	bash -c "! curl -s '$U/v2/_catalog' | jq -r '.repositories[]' | grep -q _"
 
+# catalog.maxentries caps a page, with or without n; Link leads on
+cap_port=$(free_port)
+write_config "$T/cap.yml" "$berth_root" "$cap_port" 'catalog:
+  maxentries: 2'
+start_extra_berth "$T/cap.yml" || exit 1
+expect_status "maxentries: catalog without n" 200 GET "$extra_url/v2/_catalog"
+check "maxentries: a page of 2 without n" test "$(jq -c .repositories < "$T/body")" = '["a","lib/blobsonly"]'
+check "maxentries: Link to the rest" test "$(header Link)" = '</v2/_catalog?last=lib/blobsonly&n=2>; rel="next"'
+expect_status "maxentries: catalog n=5" 200 GET "$extra_url/v2/_catalog?n=5"
+check "maxentries: n above the cap gets 2" test "$(jq -c .repositories < "$T/body")" = '["a","lib/blobsonly"]'
+expect_status "maxentries: catalog n=1" 200 GET "$extra_url/v2/_catalog?n=1"
+check "maxentries: n below the cap is kept" test "$(jq -c .repositories < "$T/body")" = '["a"]'
+stop_extra_berth
+
 finish
