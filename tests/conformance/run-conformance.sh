@@ -187,6 +187,24 @@ expect_caught "close without commit loses the data" append-3-sessions "$fixtures
 expect_caught "reader buffers the whole object" memory-bounded-stream \
 	"$fixtures/broken_buffered_reader.so" --run memory-bounded-stream
 
+# The edge rules of <berth/storage.h> (cases_rules.c), one broken driver
+# each; the deadlocking ones under a short watchdog, alone.
+expect_caught "put below an object destroys it" put-below-object "$fixtures/broken_put_below_object.so"
+expect_caught "directory move reports OK, moves nothing" move-directory "$fixtures/broken_move_dir.so"
+expect_caught "remove keeps uncommitted writer data" delete-discards-writer-data "$fixtures/broken_remove_keeps_writer.so"
+expect_caught "second writer on a path blocks" writers-same-path "$fixtures/broken_writer_lock.so" \
+	--short --timeout 3 --run writers-same-path
+expect_caught "crash before writer_close leaves a torn record" writer-crash "$fixtures/broken_crash_torn.so"
+expect_caught "reader of a removed object never ends" reader-after-remove "$fixtures/broken_reader_gone.so"
+expect_caught "directory mtime in seconds" stat-directory-mtime "$fixtures/broken_dir_mtime.so"
+expect_caught "walk of an object succeeds" walk-file "$fixtures/broken_walk_file.so"
+expect_caught "walk refuses start_after outside the directory" walk-start-after-outside "$fixtures/broken_walk_start_after.so"
+expect_caught "writer_size garbage after an error" writer-after-error "$fixtures/broken_writer_size_error.so"
+expect_caught "list holds a lock over its callback" list-callback-reenters "$fixtures/broken_callback_lock.so" \
+	--short --timeout 3 --run list-callback-reenters
+expect_caught "walk holds a lock over its callback" walk-callback-reenters "$fixtures/broken_callback_lock.so" \
+	--short --timeout 3 --run walk-callback-reenters
+
 # A hung driver: the watchdog reports the case and exits non-zero quickly.
 if [ -f "$fixtures/broken_hang.so" ]; then
 	start=$(date +%s)
