@@ -115,6 +115,14 @@ elif [ "$("$tool" --list --run 'walk-*' | wc -l)" -ge 4 ]; then
 else
 	fail "--run 'walk-*' selects fewer than 4 walk cases"
 fi
+# README.md states how many cases a normal run does: it must be true.
+normal=$("$tool" --list | grep -vc '(--long)')
+stated=$(grep -o 'runs [0-9]* cases' "$TESTS_DIR/../README.md" | grep -o '[0-9]*')
+if [ "$stated" = "$normal" ]; then
+	pass "README.md's case count is a normal run's ($normal)"
+else
+	fail "README.md says ${stated:-no number of} cases, a normal run does $normal"
+fi
 fs_config "$T/fs.yml" "$T/fs-root"
 run_tool "$T/seed1.log" --short --seed 42 --run stat-file "$drivers/storage-filesystem.so" "$T/fs.yml"
 run_tool "$T/seed2.log" --short --seed 42 --run stat-file "$drivers/storage-filesystem.so" "$T/fs.yml"
