@@ -43,9 +43,9 @@
  *  - Out-parameters: a method that creates a handle returns it through its
  *    FIRST argument (create, reader_open, writer_open); every other
  *    method takes its outputs LAST (get_content, stat, redirect_url,
- *    open_fd, reader_read).  An out-parameter is written only on
- *    BERTH_OK; on an error its content is unspecified and the caller
- *    owns nothing through it.
+ *    open_fd, reader_read).  Only BERTH_OK makes an out-parameter
+ *    meaningful: after an error the caller neither reads it nor frees
+ *    anything through it (a driver may have written to it).
  *  - Handles (instance, reader, writer) are owned by the caller that
  *    received them and released exactly once by the matching close/destroy.
  *

@@ -144,6 +144,20 @@ else
 	pass "a missing config file is an error"
 fi
 
+# The tool loads with the server's loader, so both refuse the same
+# descriptors (one check, berth_sdk_descriptor_check; the server's side
+# is tests/unit/test_loader.c): reserved != 0, a claim without its member.
+for f in reserved_set:"reserved = 1" claim_no_walk:"claims BERTH_CAP_NATIVE_WALK but has no walk"; do
+	so=$fixtures/loader/${f%%:*}.so want=${f#*:}
+	"$tool" --short "$so" > "$T/refuse.log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -qF "$want" "$T/refuse.log"; then
+		pass "the tool refuses ${f%%:*}.so as the server does ($want)"
+	else
+		fail "the tool on ${f%%:*}.so: exit $rc, want 2 with '$want'" "$(head -3 "$T/refuse.log")"
+	fi
+done
+
 # ---- the shipped drivers must conform ----
 expect_conformant "filesystem driver conforms" "$T/filesystem.log" \
 	--short "$drivers/storage-filesystem.so" "$T/fs.yml"
