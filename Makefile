@@ -143,6 +143,8 @@ check-asan: deps
 test-fresh:
 	tools/test-fresh
 
+DOC_DIR = $(DESTDIR)$(PREFIX)/share/doc/berth-driver
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/berth \
 		$(DESTDIR)$(PREFIX)/include/berth $(DESTDIR)$(PREFIX)/lib/pkgconfig
@@ -153,6 +155,16 @@ install: all
 	install -m 644 include/berth/*.h $(DESTDIR)$(PREFIX)/include/berth/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		sdk/berth-driver.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/berth-driver.pc
+	# the driver guide, its examples and berth-storage(3), from the header
+	install -d $(DOC_DIR)/examples/hello-driver $(DOC_DIR)/examples/inmemory \
+		$(DESTDIR)$(PREFIX)/share/man/man3
+	install -m 644 sdk/README.md $(DOC_DIR)/README.md
+	install -m 644 sdk/examples/hello-driver/hello.c sdk/examples/hello-driver/Makefile \
+		$(DOC_DIR)/examples/hello-driver/
+	install -m 644 drivers/inmemory/*.c drivers/inmemory/*.h $(DOC_DIR)/examples/inmemory/
+	install -m 644 sdk/examples/inmemory.mk $(DOC_DIR)/examples/inmemory/Makefile
+	sh sdk/man/gen-berth-storage.sh include/berth/storage.h $(VERSION) \
+		> $(DESTDIR)$(PREFIX)/share/man/man3/berth-storage.3
 
 clean:
 	rm -rf $(BUILD) build-asan

@@ -6,7 +6,7 @@
  * berth_sdk_descriptor_check, FUSE-style into a zeroed struct of the
  * core's size: a driver built against an older minor simply has NULL for
  * the members it does not know, and one built against a newer minor gets
- * its extra members ignored.  Another major is refused, with both
+ * its extra members ignored (and an info line logged).  Another major is refused, with both
  * versions in the message, because member meanings may differ; so is a
  * descriptor lacking a required member or claiming a capability without
  * the member it promises.
@@ -158,12 +158,23 @@ int driver_load(const char *file, berth_driver **out, char *errbuf,
 		dlclose(dl);
 		return -1;
 	}
-	if (berth_sdk_descriptor_check(entry(), file, &d->desc, errbuf,
+	const berth_storage_driver *desc = entry();
+	if (berth_sdk_descriptor_check(desc, file, &d->desc, errbuf,
 				       errlen) != BERTH_OK) {
 		free(d);
 		dlclose(dl);
 		return -1;
 	}
+	/* Loads, as the ABI promises; said once, so an operator knows the
+	   driver offers members this core does not use. */
+	if (desc->abi_minor > BERTH_STORAGE_ABI_MINOR)
+		log_write(BERTH_LOG_INFO,
+			  "storage driver %s (\"%s\" %s) was built for storage ABI "
+			  "%u.%u, newer than this core's %d.%d: members added "
+			  "after %d.%d are not used", file, d->desc.name,
+			  d->desc.version, desc->abi_major, desc->abi_minor,
+			  BERTH_STORAGE_ABI_MAJOR, BERTH_STORAGE_ABI_MINOR,
+			  BERTH_STORAGE_ABI_MAJOR, BERTH_STORAGE_ABI_MINOR);
 	d->dl = dl;
 	d->file = strdup(file);
 	*out = d;

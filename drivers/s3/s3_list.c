@@ -477,6 +477,7 @@ static int on_remove_key(const char *key, int is_prefix, uint64_t size,
 typedef struct mpu_list {
 	s3_instance *s;
 	const char *path;
+	const char *exact; /* only the upload of this key, or NULL */
 	int rc;
 } mpu_list;
 
@@ -484,15 +485,17 @@ static int on_abort_upload(berth_sdk_xml_node *c, void *payload)
 {
 	mpu_list *m = payload;
 	char *k = berth_sdk_xml_text(c, "Key"), *u = berth_sdk_xml_text(c, "UploadId");
-	if (k && u)
+	if (k && u && (!m->exact || !strcmp(k, m->exact)))
 		s3_mpu_abort(m->s, k, m->path, u);
 	free(k);
 	free(u);
 	return 0;
 }
 
-/* Abort the multipart uploads (writers' uncommitted data) below prefix. */
-static int abort_uploads_below(s3_instance *s, const char *prefix, const char *path)
+/* Abort the multipart uploads (writers' uncommitted data) below prefix,
+   or, with `exact`, only the one of that key. */
+static int abort_uploads(s3_instance *s, const char *prefix, const char *exact,
+			 const char *path)
 {
 	s3_req r = {.method = "GET"};
 	s3_req_query(&r, "uploads", "");
@@ -500,12 +503,23 @@ static int abort_uploads_below(s3_instance *s, const char *prefix, const char *p
 	int rc = s3_do(s, &r, "ListMultipartUploads", path);
 	if (rc == BERTH_OK) {
 		berth_sdk_xml *d;
-		mpu_list m = {s, path, BERTH_OK};
+		mpu_list m = {s, path, exact, BERTH_OK};
 		berth_sdk_xml_each(s3_xml_root(&r, &d), "Upload", on_abort_upload, &m);
 		berth_sdk_xml_free(d);
 	}
 	s3_req_done(&r);
 	return rc;
+}
+
+static void discard_writer_data(s3_instance *s, const char *key,
+				const char *path)
+{
+	char *tail = NULL;
+	abort_uploads(s, key, key, path);
+	if (asprintf(&tail, "%s%s", key, S3_TAIL_SUFFIX) >= 0) {
+		s3_delete_object(s, tail, path); /* absent is fine */
+		free(tail);
+	}
 }
 
 int s3_remove(berth_instance *s, const char *path)
@@ -516,10 +530,12 @@ int s3_remove(berth_instance *s, const char *path)
 	char *key = s3_key(s, path), *prefix = s3_dir_prefix(s, path);
 	char **keys = calloc(1000, sizeof *keys);
 	batch bt = {s, path, keys, 0, BERTH_OK, 0, 0};
+	int object = 0; /* an object at path itself */
 	if (!key || !prefix || !keys)
 		rc = s3_fail(s, BERTH_E_NOMEM, "out of memory");
 	if (rc == BERTH_OK && strcmp(path, "/")) {
 		rc = s3_head(s, key, path, NULL, NULL);
+		object = rc == BERTH_OK;
 		if (rc == BERTH_OK)
 			add_key(&bt, key);
 		else if (rc == BERTH_E_NOT_FOUND)
@@ -532,7 +548,11 @@ int s3_remove(berth_instance *s, const char *path)
 	if (rc == BERTH_OK)
 		rc = flush_batch(&bt);
 	if (rc == BERTH_OK && bt.below)
-		abort_uploads_below(s, prefix, path);
+		abort_uploads(s, prefix, NULL, path);
+	/* The object's own uncommitted writer data goes with it (the ABI's
+	   rule for remove): its multipart upload and its "~tail". */
+	if (rc == BERTH_OK && object)
+		discard_writer_data(s, key, path);
 	if (rc == BERTH_OK && !bt.found && strcmp(path, "/"))
 		rc = s3_fail(s, BERTH_E_NOT_FOUND, "remove %s: not found", path);
 	for (size_t i = 0; keys && i < bt.n; i++)

@@ -21,13 +21,31 @@
  *    struct_size = sizeof(berth_storage_driver) as it saw it; the core
  *    treats every member lying beyond struct_size, or NULL, as unsupported.
  *  - The core refuses a driver whose abi_major differs from its own.
+ *  - A driver built against a newer minor than the core's loads: the core
+ *    uses the members it knows and ignores the rest, and logs (info level)
+ *    both versions, so an operator sees that the driver offers more than
+ *    this core uses.
+ *  - The server's loader and the conformance tool make one and the same
+ *    check of a descriptor (the SDK's berth_sdk_descriptor_check): a
+ *    non-zero `reserved`, a missing required member, or a capability
+ *    claimed without the member it promises (REDIRECT: redirect_url,
+ *    NATIVE_WALK: walk, FILE_DESCRIPTOR: open_fd) refuses the driver.
+ *    redirect_url, walk and open_fd are optional (NULL when not
+ *    implemented); without walk the core builds one from list and stat.
  *  - Error codes (berth_status) are never renumbered or reused.
  *
  * Ownership
  * ---------
  *  - Every `const char *` argument is borrowed for the duration of the call.
  *  - Buffers handed to the core (get_content, redirect_url) are allocated
- *    with host->alloc and released by the core with host->free.
+ *    with host->alloc and released by the core with host->free (never
+ *    with the driver's own allocator, never with plain free).
+ *  - Out-parameters: a method that creates a handle returns it through its
+ *    FIRST argument (create, reader_open, writer_open); every other
+ *    method takes its outputs LAST (get_content, stat, redirect_url,
+ *    open_fd, reader_read).  Only BERTH_OK makes an out-parameter
+ *    meaningful: after an error the caller neither reads it nor frees
+ *    anything through it (a driver may have written to it).
  *  - Handles (instance, reader, writer) are owned by the caller that
  *    received them and released exactly once by the matching close/destroy.
  *
@@ -39,6 +57,68 @@
  *    threads; a driver must make them thread-safe.
  *  - A single reader or writer handle is used by one thread at a time (but
  *    not necessarily always the same thread).
+ *  - list and walk callbacks may call back into the driver (any method on
+ *    the same instance, including put_content and remove): a driver must
+ *    not hold a lock a method needs while it calls a callback.  What a
+ *    callback changes may or may not show in the rest of that listing.
+ *    [conformance: list-callback-reenters, walk-callback-reenters]
+ *
+ * Edge rules
+ * ----------
+ * Every rule below names the conformance case that checks it.  The core
+ * itself never relies on the cases left open (its layout never stores an
+ * object where a directory is, moves only objects, has one writer per
+ * path, and never replaces a blob while reading it), but a driver must
+ * keep them safe.
+ *  - Writing onto a directory (put_content, or writer_commit, at a path
+ *    with children) either fails, leaving the directory and everything
+ *    below it intact, or replaces the directory by the object
+ *    consistently (stat and get_content agree).  [put-over-directory]
+ *  - Writing below an object ("/f/x" while "/f" is an object) either
+ *    fails with any error but BERTH_E_INVALID_PATH (filesystem: NOT_FOUND,
+ *    inmemory: INVALID_ARGUMENT), leaving "/f" intact and "/f/x" absent,
+ *    or (object stores, S3) stores "/f/x" beside "/f", which stays the
+ *    same object.  [put-below-object]
+ *  - move of a directory either moves the whole tree (filesystem,
+ *    inmemory) or fails with BERTH_E_NOT_FOUND or BERTH_E_UNSUPPORTED
+ *    and changes nothing (S3: move is of objects only).  [move-directory]
+ *  - remove of an existing object or directory also discards uncommitted
+ *    writer data (writers closed without commit) at and below the path:
+ *    a later writer_open(append=1) there starts empty.
+ *    [delete-discards-writer-data]
+ *  - Two writers open on one path at once: the caller must not do it (the
+ *    core serialises the writers of a path).  A driver need not detect
+ *    it and the outcome is unspecified, but every call returns (no
+ *    deadlock, no crash) and the path can be cleaned up by remove and
+ *    writer_cancel afterwards.  [writers-same-path]
+ *  - A crash (the process ends without writer_close): committed objects
+ *    are durable where the backend outlives the process (inmemory keeps
+ *    nothing).  Of a writer not closed, writer_open(append=1) afterwards
+ *    continues a prefix of the bytes written -- possibly empty, never
+ *    anything else -- and writer_size tells its length.  Only
+ *    writer_close (uncommitted) or writer_commit promise all the bytes.
+ *    [writer-crash]
+ *  - A reader open while its object is replaced or removed stays safe:
+ *    reads return bytes or an error and the stream ends, never more bytes
+ *    than the object had.  Which bytes is unspecified: filesystem and
+ *    inmemory keep the old ones; S3, reading in ranges, may fail or
+ *    return the new object's bytes from the current offset.  (open_fd
+ *    must keep the old bytes, see there.)
+ *    [reader-after-replace, reader-after-remove, open-fd]
+ *  - The mtime_ns of a directory is 0 (unknown) or a wall-clock time in
+ *    ns since the epoch, not in the future; it promises nothing more (it
+ *    need not change when something below it does).
+ *    [stat-directory-mtime]
+ *  - walk of an object (not a directory) is BERTH_E_NOT_FOUND, like
+ *    list.  [walk-file]
+ *  - start_after is a hint anywhere: one that does not lie below `path`
+ *    is no error; the walk returns BERTH_OK and reports at least every
+ *    entry after start_after in walk order (reporting all is always
+ *    right).  [walk-start-after-outside]
+ *  - After a writer method returned an error, writer_size still answers
+ *    (the bytes of the calls that succeeded, at most), writer_cancel may
+ *    be called (BERTH_OK, or BERTH_E_STATE after commit or cancel) and
+ *    writer_close must be called.  [writer-after-error]
  *
  * Errors
  * ------
@@ -124,7 +204,10 @@ typedef struct berth_host {
 	 */
 	int (*error)(const struct berth_host *host, int code,
 		     const char *fmt, ...) BERTH_PRINTF(3, 4);
-	/** Allocate memory the core may free with `free` (ABI 1.0). */
+	/**
+	 * Allocate memory; the core releases what a driver hands it with
+	 * host->free, never with free(3) (ABI 1.0).
+	 */
 	void *(*alloc)(size_t size);
 	/** Free memory from `alloc` or given to the driver by the core. */
 	void (*free)(void *ptr);
@@ -268,7 +351,11 @@ typedef struct berth_storage_driver {
 	int (*writer_open)(berth_writer **out, berth_instance *inst,
 			   const char *path, int append);
 
-	/** Append `len` bytes.  On error the writer may only be closed. */
+	/**
+	 * Append `len` bytes.  On error the bytes of this call count for
+	 * nothing; afterwards only writer_size, writer_cancel and
+	 * writer_close are meaningful (see "Edge rules").
+	 */
 	int (*writer_write)(berth_writer *w, const void *data, size_t len);
 
 	/** Bytes in the writer so far, including earlier sessions. */
@@ -290,13 +377,16 @@ typedef struct berth_storage_driver {
 	 */
 	int (*writer_close)(berth_writer *w);
 
-	/** Size, mtime and kind of `path`.  Errors: NOT_FOUND. */
+	/**
+	 * Size, mtime and kind of `path`.  Errors: NOT_FOUND.  A directory's
+	 * size is 0 and its mtime_ns 0 or a past time (see "Edge rules").
+	 */
 	int (*stat)(berth_instance *inst, const char *path,
 		    berth_stat_info *out);
 
 	/**
 	 * Call `cb` for each direct child of the directory `path`, in no
-	 * particular order.  "/" always exists (an empty root lists nothing);
+	 * particular order; `cb` may call into the driver.  "/" always exists (an empty root lists nothing);
 	 * any other path that is not a directory is BERTH_E_NOT_FOUND.
 	 */
 	int (*list)(berth_instance *inst, const char *path, berth_list_cb cb,
@@ -304,13 +394,15 @@ typedef struct berth_storage_driver {
 
 	/**
 	 * Move `src` to `dst`, replacing `dst` atomically.  A missing `src`
-	 * is BERTH_E_NOT_FOUND and leaves `dst` untouched.
+	 * is BERTH_E_NOT_FOUND and leaves `dst` untouched.  A directory as
+	 * `src`: the whole tree, or NOT_FOUND/UNSUPPORTED (see "Edge rules").
 	 */
 	int (*move)(berth_instance *inst, const char *src, const char *dst);
 
 	/**
 	 * Delete `path` and everything below it.  Deleting "/a" never touches
-	 * "/ab".  A missing path is BERTH_E_NOT_FOUND.
+	 * "/ab".  A missing path is BERTH_E_NOT_FOUND.  Uncommitted writer
+	 * data at and below `path` goes too.
 	 */
 	int (*remove)(berth_instance *inst, const char *path);
 
@@ -326,7 +418,11 @@ typedef struct berth_storage_driver {
 	 * Depth-first walk of everything below `path` (not `path` itself).
 	 * Entries come in byte order of their names within each directory.
 	 * If `start_after` is not NULL, entries whose full path is <= it in
-	 * walk order may be skipped (a hint; the core filters again).
+	 * walk order may be skipped (a hint; the core filters again; valid
+	 * even outside `path`).  `path` must be a directory ("/" always is):
+	 * an object or a missing path is BERTH_E_NOT_FOUND.  Optional: NULL
+	 * unless BERTH_CAP_NATIVE_WALK is claimed is fine (the core then
+	 * walks with list + stat).  The callback may call into the driver.
 	 */
 	int (*walk)(berth_instance *inst, const char *path,
 		    const char *start_after, berth_walk_cb cb, void *payload);

@@ -68,6 +68,7 @@ extern const ct_case ct_cases_basic[];
 extern const ct_case ct_cases_stream[];
 extern const ct_case ct_cases_tree[];
 extern const ct_case ct_cases_concurrency[];
+extern const ct_case ct_cases_rules[];
 
 /* ---- failure recording ---- */
 

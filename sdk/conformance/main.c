@@ -28,7 +28,7 @@
 
 static const ct_case *const tables[] = {
 	ct_cases_abi, ct_cases_basic, ct_cases_stream, ct_cases_tree,
-	ct_cases_concurrency,
+	ct_cases_concurrency, ct_cases_rules,
 };
 
 /* Watchdog and crash reporting state (read from another thread or a

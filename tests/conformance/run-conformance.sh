@@ -115,6 +115,14 @@ elif [ "$("$tool" --list --run 'walk-*' | wc -l)" -ge 4 ]; then
 else
 	fail "--run 'walk-*' selects fewer than 4 walk cases"
 fi
+# README.md states how many cases a normal run does: it must be true.
+normal=$("$tool" --list | grep -vc '(--long)')
+stated=$(grep -o 'runs [0-9]* cases' "$TESTS_DIR/../README.md" | grep -o '[0-9]*')
+if [ "$stated" = "$normal" ]; then
+	pass "README.md's case count is a normal run's ($normal)"
+else
+	fail "README.md says ${stated:-no number of} cases, a normal run does $normal"
+fi
 fs_config "$T/fs.yml" "$T/fs-root"
 run_tool "$T/seed1.log" --short --seed 42 --run stat-file "$drivers/storage-filesystem.so" "$T/fs.yml"
 run_tool "$T/seed2.log" --short --seed 42 --run stat-file "$drivers/storage-filesystem.so" "$T/fs.yml"
@@ -135,6 +143,20 @@ if "$tool" --short "$drivers/storage-filesystem.so" "$T/nonexistent.yml" > "$T/n
 else
 	pass "a missing config file is an error"
 fi
+
+# The tool loads with the server's loader, so both refuse the same
+# descriptors (one check, berth_sdk_descriptor_check; the server's side
+# is tests/unit/test_loader.c): reserved != 0, a claim without its member.
+for f in reserved_set:"reserved = 1" claim_no_walk:"claims BERTH_CAP_NATIVE_WALK but has no walk"; do
+	so=$fixtures/loader/${f%%:*}.so want=${f#*:}
+	"$tool" --short "$so" > "$T/refuse.log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -qF "$want" "$T/refuse.log"; then
+		pass "the tool refuses ${f%%:*}.so as the server does ($want)"
+	else
+		fail "the tool on ${f%%:*}.so: exit $rc, want 2 with '$want'" "$(head -3 "$T/refuse.log")"
+	fi
+done
 
 # ---- the shipped drivers must conform ----
 expect_conformant "filesystem driver conforms" "$T/filesystem.log" \
@@ -186,6 +208,24 @@ expect_caught "close without commit loses the data" append-3-sessions "$fixtures
 # At normal size: the short stream is below the memory bound.
 expect_caught "reader buffers the whole object" memory-bounded-stream \
 	"$fixtures/broken_buffered_reader.so" --run memory-bounded-stream
+
+# The edge rules of <berth/storage.h> (cases_rules.c), one broken driver
+# each; the deadlocking ones under a short watchdog, alone.
+expect_caught "put below an object destroys it" put-below-object "$fixtures/broken_put_below_object.so"
+expect_caught "directory move reports OK, moves nothing" move-directory "$fixtures/broken_move_dir.so"
+expect_caught "remove keeps uncommitted writer data" delete-discards-writer-data "$fixtures/broken_remove_keeps_writer.so"
+expect_caught "second writer on a path blocks" writers-same-path "$fixtures/broken_writer_lock.so" \
+	--short --timeout 3 --run writers-same-path
+expect_caught "crash before writer_close leaves a torn record" writer-crash "$fixtures/broken_crash_torn.so"
+expect_caught "reader of a removed object never ends" reader-after-remove "$fixtures/broken_reader_gone.so"
+expect_caught "directory mtime in seconds" stat-directory-mtime "$fixtures/broken_dir_mtime.so"
+expect_caught "walk of an object succeeds" walk-file "$fixtures/broken_walk_file.so"
+expect_caught "walk refuses start_after outside the directory" walk-start-after-outside "$fixtures/broken_walk_start_after.so"
+expect_caught "writer_size garbage after an error" writer-after-error "$fixtures/broken_writer_size_error.so"
+expect_caught "list holds a lock over its callback" list-callback-reenters "$fixtures/broken_callback_lock.so" \
+	--short --timeout 3 --run list-callback-reenters
+expect_caught "walk holds a lock over its callback" walk-callback-reenters "$fixtures/broken_callback_lock.so" \
+	--short --timeout 3 --run walk-callback-reenters
 
 # A hung driver: the watchdog reports the case and exits non-zero quickly.
 if [ -f "$fixtures/broken_hang.so" ]; then

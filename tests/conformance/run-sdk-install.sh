@@ -15,8 +15,20 @@ check "installed public headers" test -f "$prefix/include/berth/storage.h" -a -f
 check "installed conformance tool" test -x "$prefix/bin/berth-driver-test"
 check "installed drivers" test -f "$prefix/lib/berth/storage-filesystem.so"
 
-# Build the example outside the tree, with the installed SDK only.
-cp -r "$top/sdk/examples/hello-driver" "$T/hello"
+doc=$prefix/share/doc/berth-driver
+check "installed driver guide" test -f "$doc/README.md"
+check "installed berth-storage(3)" grep -q 'Edge rules' "$prefix/share/man/man3/berth-storage.3"
+check "installed inmemory example" test -f "$doc/examples/inmemory/mem_driver.c" -a -f "$doc/examples/inmemory/Makefile"
+# --cflags needs no .pc file of libcurl, libxml2 or libcrypto (no -dev packages)
+check "pkg-config --cflags without the optional libraries' .pc files" \
+	env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" PKG_CONFIG_LIBDIR=/nonexistent \
+	pkg-config --cflags berth-driver
+
+# Build the examples outside the tree, from what was installed only.
+cp -r "$doc/examples/hello-driver" "$T/hello"
+cp -r "$doc/examples/inmemory" "$T/inmemory"
+check "inmemory example builds with only PKG_CONFIG_PATH" \
+	env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" make -C "$T/inmemory" --no-print-directory -s
 rm -f "$T/hello/storage-hello.so"
 check "example driver builds with only PKG_CONFIG_PATH" \
 	env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" make -C "$T/hello" --no-print-directory

@@ -66,6 +66,7 @@ TEST(loader_refuses_broken_drivers)
 		"claims BERTH_CAP_NATIVE_WALK but has no walk");
 	refused("claim_beyond_size",
 		"claims BERTH_CAP_FILE_DESCRIPTOR but has no open_fd");
+	refused("reserved_set", "reserved = 1");
 	refused("no_such_driver", "cannot load");
 }
 
@@ -73,12 +74,26 @@ TEST(loader_newer_minor_loads)
 {
 	berth_driver *d = NULL;
 	char err[512] = "";
+	/* loads, with an info line naming both versions (stderr captured) */
+	char logged[2048] = "";
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
 	int rc = driver_load(fixture("new_minor"), &d, err, sizeof err);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	logged[fread(logged, 1, sizeof logged - 1, tmp)] = 0;
+	fclose(tmp);
 	CHECK_EQ_INT(rc, 0);
 	CHECK_STR(err, "");
 	if (rc)
 		return;
 	CHECK_STR(d->desc.name, "newminor");
+	CHECK(strstr(logged, "info") || strstr(logged, "INFO"));
+	CHECK(strstr(logged, "built for storage ABI 1.7, newer than this core's 1.0") != NULL);
 	CHECK_EQ_INT(d->desc.abi_minor, 7);
 	CHECK(d->desc.open_fd != NULL);
 	CHECK(d->desc.walk == NULL);
