@@ -386,8 +386,9 @@ typedef struct berth_storage_driver {
 
 	/**
 	 * Call `cb` for each direct child of the directory `path`, in no
-	 * particular order; `cb` may call into the driver.  "/" always exists (an empty root lists nothing);
-	 * any other path that is not a directory is BERTH_E_NOT_FOUND.
+	 * particular order; `cb` may call into the driver.  "/" always
+	 * exists (an empty root lists nothing); any other path that is not a
+	 * directory is BERTH_E_NOT_FOUND.
 	 */
 	int (*list)(berth_instance *inst, const char *path, berth_list_cb cb,
 		    void *payload);
