@@ -12,7 +12,16 @@
  *    mutex, so the worker's resume can never come first (libmicrohttpd
  *    would then lose it and the connection would hang);
  *  - the worker ends a job by clearing `job` and, if the connection is
- *    parked, resuming it after releasing the mutex;
+ *    parked, resuming it, both under the mutex: `parked` is set exactly
+ *    while the connection is suspended with no resume issued;
+ *  - libmicrohttpd may call the access handler again while the
+ *    connection is suspended (0.9.75 hands every chunk of a chunked body
+ *    that is already buffered to the handler in one loop, suspended or
+ *    not).  Such a call takes nothing and never suspends again: a second
+ *    MHD_suspend_connection on a suspended connection corrupts the
+ *    daemon's connection lists, and resumes on that event thread are
+ *    lost from then on (its connections hang).  The data stays buffered
+ *    and is offered again after the resume;
  *  - the request is freed by whoever drops the last reference:
  *    libmicrohttpd's (until the request completes) or the job's.  A
  *    connection can complete while a job runs only when it was not
@@ -108,13 +117,12 @@ static void job_done(live_request *lr, int failed)
 	lr->job = 0;
 	if (failed)
 		lr->failed = 1;
-	int resume = lr->parked;
-	lr->parked = 0;
-	pthread_mutex_unlock(&lr->mu);
-	if (resume) {
+	if (lr->parked) {
+		lr->parked = 0;
 		http_guard_server_wait(lr->guard, 0);
 		MHD_resume_connection(req->conn);
 	}
+	pthread_mutex_unlock(&lr->mu);
 	request_unref(lr);
 }
 
@@ -436,6 +444,16 @@ enum MHD_Result http_dispatch_access(void *cls, struct MHD_Connection *conn,
 	live_request *lr = *con_cls;
 	if (!lr)
 		return begin(cls, conn, url, method, version, con_cls);
+	pthread_mutex_lock(&lr->mu);
+	int parked = lr->parked;
+	pthread_mutex_unlock(&lr->mu);
+	if (parked) {
+		/* Called while suspended (see the top of this file): take
+		   nothing now, it comes again after the resume. */
+		LOG_DEBUG("%s %s: called while suspended", lr->req.method,
+			  lr->req.path);
+		return MHD_YES;
+	}
 	switch (lr->stage) {
 	case ROUTING:
 		return routed(lr);
@@ -563,11 +581,11 @@ static void fetch_job(void *arg)
 		s->failed = 1;
 	else
 		s->ready[s->target] = 1;
-	int resume = s->waiting;
-	s->waiting = 0;
-	pthread_mutex_unlock(&s->mu);
-	if (resume)
+	if (s->waiting) {
+		s->waiting = 0;
 		MHD_resume_connection(s->conn);
+	}
+	pthread_mutex_unlock(&s->mu);
 	stream_unref(s);
 }
 
@@ -611,9 +629,13 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		n = MHD_CONTENT_READER_END_WITH_ERROR;
 	} else {
 		/* Nothing ready: wait for the fetch without holding the
-		   event thread (returning 0 without suspending would spin). */
-		s->waiting = 1;
-		MHD_suspend_connection(s->conn);
+		   event thread (returning 0 without suspending would spin).
+		   Suspended already (called again before the suspension took
+		   hold): suspending twice corrupts the daemon's lists. */
+		if (!s->waiting) {
+			s->waiting = 1;
+			MHD_suspend_connection(s->conn);
+		}
 		n = 0;
 	}
 	berth_job *j = n >= 0 ? next_fetch(s) : NULL;
