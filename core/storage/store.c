@@ -15,7 +15,7 @@
 
 static int norm(int rc)
 {
-	return rc > 0 || rc < BERTH_E_STATE ? BERTH_E_IO : rc;
+	return rc > 0 || rc < BERTH_E_CONFLICT ? BERTH_E_IO : rc;
 }
 
 int store_open(berth_store *s, berth_driver *driver,
@@ -286,6 +286,7 @@ const char *store_status_name(int status)
 	case BERTH_E_UNAVAILABLE: return "unavailable";
 	case BERTH_E_INVALID_ARGUMENT: return "invalid argument";
 	case BERTH_E_STATE: return "invalid writer state";
+	case BERTH_E_CONFLICT: return "conflict";
 	default: return "unknown error";
 	}
 }

@@ -93,7 +93,7 @@ TEST(loader_newer_minor_loads)
 		return;
 	CHECK_STR(d->desc.name, "newminor");
 	CHECK(strstr(logged, "info") || strstr(logged, "INFO"));
-	CHECK(strstr(logged, "built for storage ABI 1.7, newer than this core's 1.0") != NULL);
+	CHECK(strstr(logged, "built for storage ABI 1.7, newer than this core's 1.1") != NULL);
 	CHECK_EQ_INT(d->desc.abi_minor, 7);
 	CHECK(d->desc.open_fd != NULL);
 	CHECK(d->desc.walk == NULL);
