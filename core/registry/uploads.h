@@ -111,6 +111,16 @@ int registry_upload_find(berth_registry *reg, const char *name, const char *id,
 int registry_upload_owned_by(registry_upload *u, const char *account);
 
 /**
+ * What the request knows of the whole blob, before registry_upload_open:
+ * the digest it must have (`want`, NULL when not known) and its total
+ * size (UINT64_MAX when not known).  Passed to a driver that takes hints
+ * (BERTH_CAP_WRITER_HINTS) when the data is opened; the digest is
+ * verified at the close whatever the driver does with it.
+ */
+void registry_upload_hint(registry_upload *u, const berth_digest *want,
+			  uint64_t size);
+
+/**
  * Claim the upload for this request and reopen its data for appending,
  * with the hash of what it holds when that can be trusted.
  * REGISTRY_UPLOAD_E_BUSY, BERTH_E_NOT_FOUND (removed meanwhile), or a
