@@ -66,6 +66,7 @@ static int by_name(const void *a, const void *b)
    after removing the stale temporaries in it (`path` for the log). */
 static char **sweep_entries(sweep *s, int fd, const char *path, size_t *n)
 {
+	*n = 0;
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -73,7 +74,6 @@ static char **sweep_entries(sweep *s, int fd, const char *path, size_t *n)
 	}
 	char **v = NULL;
 	size_t cap = 0;
-	*n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (!berth_sdk_path_name_valid(e->d_name)) {
@@ -103,7 +103,8 @@ static char **sweep_entries(sweep *s, int fd, const char *path, size_t *n)
 	if (e) /* stopped by an allocation failure */
 		s->err = BERTH_E_NOMEM;
 	closedir(d);
-	qsort(v, *n, sizeof *v, by_name);
+	if (*n > 1)
+		qsort(v, *n, sizeof *v, by_name);
 	return v;
 }
 
