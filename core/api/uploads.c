@@ -230,7 +230,10 @@ static void upload_finalize(berth_request *req, upload_req *s)
 		return reply_created(req, &res.digest);
 	case REGISTRY_UPLOAD_E_DIGEST:
 		digest_format(&s->want, a);
-		digest_format(&res.digest, b);
+		if (res.digest_unknown)
+			snprintf(b, sizeof b, "storage found another digest");
+		else
+			digest_format(&res.digest, b);
 		snprintf(detail, sizeof detail,
 			 "digest %s does not match the uploaded content (%s)",
 			 a, b);

@@ -97,6 +97,7 @@ struct registry_upload {
 	uint64_t hint_size;   /* the whole blob's size, or UINT64_MAX */
 	berth_digest hint_digest;
 	int has_hint_digest;
+	int hinted;           /* the writer was opened with a digest hint */
 	int has_expect;
 	int hash_valid;       /* hash covers exactly the writer's bytes */
 	int registered;       /* id is in the claim list */
@@ -406,6 +407,8 @@ static int open_data(registry_upload *u)
 		return store_writer(u->store, path, 1, &u->w);
 	if (u->has_hint_digest)
 		digest_format(&u->hint_digest, ds);
+	u->hinted = u->has_hint_digest &&
+		    store_has(u->store, BERTH_CAP_WRITER_HINTS);
 	return store_writer_hinted(u->store, path, 1,
 				   u->has_hint_digest ? ds : NULL,
 				   u->hint_size, &u->w);
@@ -628,6 +631,30 @@ static int committed_digest(registry_upload *u, const char *data,
 	return BERTH_OK;
 }
 
+/*
+ * The commit failed with BERTH_E_INVALID_ARGUMENT after the writer was
+ * opened with `want` as a hint: a driver that verifies hints says the
+ * bytes do not have that digest.  Believed unless the incremental hash,
+ * covering every byte, says they do; then it is the driver's error.
+ * REGISTRY_UPLOAD_E_DIGEST (the upload removed, res->digest the
+ * content's if known) or `rc`.
+ */
+static int refused_by_hint(registry_upload *u, const berth_digest *want,
+			   uint64_t held, int rc, registry_upload_result *res)
+{
+	int known = u->hash_valid && want->alg == BERTH_DIGEST_SHA256 &&
+		    u->hash.bytes == held;
+	if (known) {
+		berth_hasher h = u->hash;
+		digest_hasher_final(&h, &res->digest);
+		if (digest_equal(&res->digest, want))
+			return rc;
+	}
+	res->digest_unknown = !known;
+	remove_upload(u);
+	return REGISTRY_UPLOAD_E_DIGEST;
+}
+
 int registry_upload_finalize(registry_upload *u, const berth_digest *want,
 			     registry_upload_result *res)
 {
@@ -640,6 +667,11 @@ int registry_upload_finalize(registry_upload *u, const berth_digest *want,
 	int rc = store_commit(u->store, u->w);
 	int rc2 = store_writer_close(u->store, u->w);
 	u->w = NULL;
+	if (rc == BERTH_E_INVALID_ARGUMENT && u->hinted &&
+	    digest_equal(&u->hint_digest, want))
+		rc = refused_by_hint(u, want, held, rc, res);
+	if (rc == REGISTRY_UPLOAD_E_DIGEST)
+		return rc;
 	if (rc || rc2) {
 		taint(u, 1);
 		return rc ? rc : rc2;

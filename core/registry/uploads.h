@@ -71,6 +71,10 @@ typedef struct registry_upload_result {
 	/** E_SIZE: the bytes storage holds at the blob's address, and the
 	    bytes that were verified. */
 	uint64_t stored, verified;
+	/** E_DIGEST: the driver refused the content for the digest hinted
+	    to it (BERTH_CAP_WRITER_HINTS) and the content's own digest is
+	    not known; `digest` means nothing. */
+	int digest_unknown;
 } registry_upload_result;
 
 /**

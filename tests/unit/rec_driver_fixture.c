@@ -97,6 +97,16 @@ static int rec_hinted(berth_writer **out, berth_instance *inst,
 	return real.writer_open_hinted(out, inst, path, append, hints);
 }
 
+static int rec_commit(berth_writer *w)
+{
+	if (rec.fail_commit) {
+		int rc = rec.fail_commit;
+		rec.fail_commit = 0;
+		return rc;
+	}
+	return real.writer_commit(w);
+}
+
 static int rec_maintain(berth_instance *inst, int64_t budget_ns,
 			int *out_more)
 {
@@ -122,6 +132,7 @@ int rec_fixture_setup(repo_fixture *f, uint64_t caps)
 			       BERTH_CAP_VALIDATE_CONFIG |
 			       BERTH_CAP_STAT_VERSION;
 	d->capabilities = (d->capabilities & ~all11) | caps;
+	d->writer_commit = rec_commit;
 	if (caps & BERTH_CAP_BATCH)
 		d->batch = rec_batch;
 	if (caps & BERTH_CAP_WRITER_FLUSH)

@@ -30,6 +30,8 @@ typedef struct rec_log {
 	int flush_calls;
 	int fail_flush; /* fail the next flush with this status */
 
+	int fail_commit; /* writer_commit: fail the next one (data kept) */
+
 	int hinted_calls;
 	char hint_digest[160]; /* "" when NULL */
 	uint64_t hint_size;

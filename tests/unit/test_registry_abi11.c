@@ -357,6 +357,52 @@ TEST(abi11_monolithic_upload_opens_with_hints)
 	teardown(&f);
 }
 
+/* A driver that verifies the hinted digest refuses the commit with
+   INVALID_ARGUMENT: a digest error (the upload removed), unless the
+   core's own hash says the bytes do have the digest. */
+TEST(abi11_commit_refused_for_the_hinted_digest)
+{
+	repo_fixture f;
+	if (rec_fixture_setup(&f, BERTH_CAP_WRITER_HINTS)) {
+		CHECK(!"fixture");
+		return;
+	}
+	log_set_level(BERTH_LOG_ERROR);
+	berth_digest want, content;
+	char p[BERTH_PATH_MAX], id[REGISTRY_UPLOAD_ID_MAX];
+	digest_buffer(BERTH_DIGEST_SHA256, "wanted", 6, &want);
+	digest_buffer(BERTH_DIGEST_SHA256, "liars!", 6, &content);
+	registry_upload *u = NULL;
+	registry_upload_result res;
+	CHECK_EQ_INT(registry_upload_new(&f.reg, "r", &u), BERTH_OK);
+	snprintf(id, sizeof id, "%s", registry_upload_id(u));
+	registry_upload_hint(u, &want, 6);
+	CHECK_EQ_INT(registry_upload_open(u), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_write(u, "liars!", 6), BERTH_OK);
+	rec.fail_commit = BERTH_E_INVALID_ARGUMENT;
+	CHECK_EQ_INT(registry_upload_finalize(u, &want, &res),
+		     REGISTRY_UPLOAD_E_DIGEST);
+	CHECK_EQ_INT(res.digest_unknown, 0);
+	CHECK(digest_equal(&res.digest, &content));
+	registry_upload_close(u);
+	CHECK_EQ_INT(store_exists(&f.reg.store,
+				  layout_upload_dir(p, "r", id)),
+		     0);
+
+	/* the bytes do have the digest: the driver's error stands */
+	CHECK_EQ_INT(registry_upload_new(&f.reg, "r", &u), BERTH_OK);
+	registry_upload_hint(u, &want, 6);
+	CHECK_EQ_INT(registry_upload_open(u), BERTH_OK);
+	CHECK_EQ_INT(registry_upload_write(u, "wanted", 6), BERTH_OK);
+	rec.fail_commit = BERTH_E_INVALID_ARGUMENT;
+	CHECK_EQ_INT(registry_upload_finalize(u, &want, &res),
+		     BERTH_E_INVALID_ARGUMENT);
+	registry_upload_close(u);
+	CHECK_EQ_INT(registry_blob_linked(&f.reg, "r", &want), 0);
+	log_set_level(BERTH_LOG_INFO);
+	teardown(&f);
+}
+
 TEST(abi11_maintenance_rounds)
 {
 	repo_fixture f;
