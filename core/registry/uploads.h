@@ -16,6 +16,8 @@
  *                             whole blob, the id never leaves the request)
  *   registry_upload_find      an existing upload;
  *     registry_upload_owned_by  may the caller's account continue it?
+ *     registry_upload_hint    (optional) the digest and size to come,
+ *                             for drivers that take hints
  *     registry_upload_open    claim it and reopen its data for appending
  *   registry_upload_write     append a piece of the body, hashing it
  *   registry_upload_end_chunk close the data, keep the hash state, or
