@@ -230,6 +230,25 @@ else
 	fail "fault driver is not built ($drivers/storage-fault.so)"
 fi
 
+# A driver built against the ABI 1.0 header as released (abi_minor 0, a
+# 1.0-sized descriptor): it conforms, with every 1.1 case skipped.
+abi10=$fixtures/storage-abi10.so
+if [ -f "$abi10" ]; then
+	expect_conformant "ABI 1.0 driver conforms" "$T/abi10.log" --short "$abi10"
+	v11=$("$tool" --list | awk '/^(batch-|stat-version |writer-flush |maintain |writer-hints |validate-config )/ {print $1}')
+	missing=
+	for k in $v11; do
+		grep -q "^skip $k: driver does not claim" "$T/abi10.log" || missing="$missing $k"
+	done
+	if [ -n "$v11" ] && [ -z "$missing" ] && grep -q '^ok   abi-head .*ABI 1\.0, ' "$T/abi10.log"; then
+		pass "ABI 1.0 driver: loaded as 1.0, the $(echo $v11 | wc -w) ABI 1.1 cases skipped"
+	else
+		fail "ABI 1.0 driver: not skipped:${missing:- (none)}" "$(grep abi-head "$T/abi10.log")"
+	fi
+else
+	fail "the ABI 1.0 fixture $abi10 is missing (make builds it)"
+fi
+
 # ---- broken drivers must be caught ----
 expect_caught "delete removes siblings sharing a prefix" delete-only-subpaths "$fixtures/broken_delete_prefix.so"
 expect_caught "writer data visible before commit" writer-invisible-before-commit "$fixtures/broken_visible_writer.so"
