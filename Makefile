@@ -215,6 +215,19 @@ $(BUILD)/tests/fixtures/%.so: tests/fixtures/drivers/%.c $(wildcard tests/fixtur
 
 all: $(BROKEN_SO)
 
+# A driver built against the ABI 1.0 header as released (the frozen copy
+# in tests/fixtures/abi-1.0, seen instead of include/): a newer core and
+# the conformance tool must load and use it as a 1.0 core did.
+ABI10_SO := $(BUILD)/tests/fixtures/storage-abi10.so
+
+$(ABI10_SO): tests/fixtures/abi-1.0/abi10_driver.c tests/fixtures/abi-1.0/berth/storage.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Itests/fixtures/abi-1.0 $(CFLAGS) -fPIC -fvisibility=hidden \
+		-shared -o $@ $< $(LDFLAGS_ALL) -ldl -lpthread
+
+all: $(ABI10_SO)
+$(UNIT_BIN): | $(ABI10_SO)
+
 .PHONY: test-long
 test-long: all
 	tests/conformance/run-conformance.sh $(BUILD) --long
