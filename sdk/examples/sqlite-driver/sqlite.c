@@ -702,8 +702,9 @@ static int tx_expect(berth_instance *in, conn *c, const char *path,
 					       "%s exists", path);
 		return BERTH_OK;
 	}
-	char have[32];
-	snprintf(have, sizeof have, "%lld", (long long)o.version);
+	char have[32] = "";
+	if (rc)
+		snprintf(have, sizeof have, "%lld", (long long)o.version);
 	if (!rc || strcmp(have, version))
 		return berth_sdk_error(in->host, NAME, BERTH_E_CONFLICT,
 				       "%s is %s%s, not version %s", path,
