@@ -1066,7 +1066,8 @@ static int children(berth_instance *in, const char *dir, kids *k)
 		kids_free(k);
 		return rc;
 	}
-	qsort(k->v, k->n, sizeof *k->v, child_cmp);
+	if (k->n) /* qsort wants a non-NULL array even for none */
+		qsort(k->v, k->n, sizeof *k->v, child_cmp);
 	/* A name twice would take an object and a directory at one path,
 	   which check_place rules out; drop it anyway rather than report it
 	   twice. */
