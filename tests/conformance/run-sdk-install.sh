@@ -52,10 +52,15 @@ grep -E '^[0-9]+ passed, 0 failed' "$T/hello.out" > /dev/null ||
 tail -1 "$T/hello.out" | sed "s/^/     /"
 
 # The SQLite example: the same path, plus SQLite's pkg-config file
-# (libsqlite3-dev) and a configuration naming its database file.
+# (libsqlite3-dev) and a configuration naming its database file.  Under
+# make check-asan it is built with the sanitizers of the tool and the
+# server that load it, so its own code is checked too, not only theirs.
 cp -r "$doc/examples/sqlite-driver" "$T/sqlite"
+sq_flags=()
+[ -n "${BERTH_SANITIZED:-}" ] &&
+	sq_flags=(CFLAGS="-O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all")
 check "sqlite example builds with only PKG_CONFIG_PATH" \
-	env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" make -C "$T/sqlite" --no-print-directory
+	env PKG_CONFIG_PATH="$prefix/lib/pkgconfig" make -C "$T/sqlite" --no-print-directory "${sq_flags[@]}"
 so=$T/sqlite/storage-sqlite.so
 check "sqlite example exports only the entry symbol" \
 	bash -c "[ \"\$(nm -D --defined-only '$so' | awk '\$2 ~ /[TDB]/ {print \$3}' | grep -v '^_' | sort -u)\" = berth_storage_driver_v1 ]"
@@ -68,7 +73,8 @@ storage:
   sqlite:
     path: $T/sqlite-data/conformance.db
 YAML
-"$prefix/bin/berth-driver-test" --short "$so" "$T/sqlite.yml" > "$T/sqlite.out" 2>&1
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16" \
+	"$prefix/bin/berth-driver-test" --short "$so" "$T/sqlite.yml" > "$T/sqlite.out" 2>&1
 rc=$?
 check "installed berth-driver-test passes the sqlite example" test "$rc" = 0
 grep -E '^[0-9]+ passed, 0 failed' "$T/sqlite.out" > /dev/null ||
