@@ -1749,7 +1749,10 @@ static int sq_maintain(berth_instance *in, int64_t budget_ns, int *out_more)
 			break;
 	}
 	/* Copy the WAL into the database without waiting for anyone
-	   (PASSIVE): frames readers still need stay for the next time. */
+	   (PASSIVE): frames readers still need stay for the next time.
+	   SQLite cannot stop a checkpoint midway, but its automatic
+	   checkpoints keep the WAL near 1000 pages, so this one is short
+	   unless long-lived readers held it back. */
 	if (src == SQLITE_OK) {
 		int log = 0, done = 0;
 		src = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
