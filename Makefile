@@ -157,10 +157,12 @@ install: all
 		sdk/berth-driver.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/berth-driver.pc
 	# the driver guide, its examples and berth-storage(3), from the header
 	install -d $(DOC_DIR)/examples/hello-driver $(DOC_DIR)/examples/inmemory \
-		$(DESTDIR)$(PREFIX)/share/man/man3
+		$(DOC_DIR)/examples/sqlite-driver $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 sdk/README.md $(DOC_DIR)/README.md
 	install -m 644 sdk/examples/hello-driver/hello.c sdk/examples/hello-driver/Makefile \
 		$(DOC_DIR)/examples/hello-driver/
+	install -m 644 sdk/examples/sqlite-driver/sqlite.c sdk/examples/sqlite-driver/Makefile \
+		$(DOC_DIR)/examples/sqlite-driver/
 	install -m 644 drivers/inmemory/*.c drivers/inmemory/*.h $(DOC_DIR)/examples/inmemory/
 	install -m 644 sdk/examples/inmemory.mk $(DOC_DIR)/examples/inmemory/Makefile
 	sh sdk/man/gen-berth-storage.sh include/berth/storage.h $(VERSION) \
