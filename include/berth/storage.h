@@ -533,7 +533,11 @@ typedef struct berth_storage_driver {
 	 * the first failing op would return on its own (EXPECT: CONFLICT).
 	 * Errors besides those: INVALID_ARGUMENT (count 0 or over 64, an
 	 * unknown kind, non-zero reserved), UNSUPPORTED (EXPECT with a
-	 * version and no BERTH_CAP_STAT_VERSION).  Thread-safe like any
+	 * version from a driver without BERTH_CAP_STAT_VERSION: the core
+	 * never sends one, the answer is for other callers).  A MOVE whose
+	 * `path` is a directory fails the batch (INVALID_ARGUMENT or
+	 * UNSUPPORTED); a MOVE onto a directory replaces it, as move may
+	 * (see "Edge rules").  Thread-safe like any
 	 * instance method.  The core commits a manifest with its links as
 	 * one batch.  [batch-*]
 	 */
@@ -544,9 +548,12 @@ typedef struct berth_storage_driver {
 	 * BERTH_CAP_WRITER_FLUSH: make every byte written so far durable
 	 * without releasing the writer: after BERTH_OK, a crash loses none
 	 * of them (writer_open(append=1) continues all of them) and
-	 * writer_size counts them.  Data stays invisible at the path until
+	 * writer_size counts them.  A driver that keeps nothing across a
+	 * crash (inmemory) answers BERTH_OK having nothing to do.  After
+	 * commit or cancel: BERTH_E_STATE.  Data stays invisible at the path until
 	 * commit.  The core calls it at the end of each PATCH (and every
-	 * 64 MiB of a long body) before it records the upload's progress.
+	 * 64 MiB of a long body) before it records the upload's progress;
+	 * not for a monolithic POST, whose upload is dropped on failure.
 	 * An error is like a writer_write error (see "Edge rules").
 	 * [writer-flush]
 	 */
@@ -556,7 +563,8 @@ typedef struct berth_storage_driver {
 	 * BERTH_CAP_MAINTAIN: housekeeping (compaction, checkpoints, removing
 	 * stale temporary data), for at most about `budget_ns` nanoseconds of
 	 * wall time, then return.  *out_more = 1 asks to be called again
-	 * soon (work is left), 0 says the store is tidy.  Called by the core
+	 * soon (work is left), 0 says the store is tidy.  A budget of 0 or
+	 * less asks for one small step.  Called by the core
 	 * on its purge schedule from one thread, never concurrently with
 	 * itself nor with create/destroy, but concurrently with every other
 	 * method, which it must not make fail.  Must leave no committed
@@ -585,8 +593,9 @@ typedef struct berth_storage_driver {
 	 * without creating an instance and without contacting the backend.
 	 * Returns BERTH_OK or BERTH_E_CONFIG after host->error() naming the
 	 * key.  May be called before, after or without any create, from any
-	 * thread, concurrently with anything.  `berth check-config` calls it
-	 * before create.  [validate-config]
+	 * thread, concurrently with anything.  `berth serve` and `berth
+	 * check-config` call it before create (a refusal: create is not
+	 * called).  [validate-config]
 	 */
 	int (*validate_config)(const berth_host *host,
 			       const berth_config *config);
@@ -609,6 +618,10 @@ typedef struct berth_storage_driver {
 /** Type of the exported entry point. */
 typedef const berth_storage_driver *(*berth_storage_entry_fn)(void);
 
+/** struct_size of a descriptor built against ABI 1.0 (ABI 1.1; usable
+    from C99 and C++ too). */
+#define BERTH_STORAGE_SIZE_1_0 (24 + 22 * sizeof(void *))
+
 /* Layout guards: the frozen head and the 1.0 members never move. */
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(offsetof(berth_storage_driver, abi_major) == 0, "ABI head");
@@ -626,10 +639,8 @@ _Static_assert(offsetof(berth_storage_driver, create) ==
 _Static_assert(offsetof(berth_storage_driver, open_fd) ==
 		       24 + 21 * sizeof(void *),
 	       "ABI 1.0 last member");
-/* A 1.0 driver's struct_size: 24 + 22 * sizeof(void *). */
-#define BERTH_STORAGE_SIZE_1_0 (24 + 22 * sizeof(void *))
 _Static_assert(offsetof(berth_storage_driver, batch) ==
-		       24 + 22 * sizeof(void *),
+		       BERTH_STORAGE_SIZE_1_0,
 	       "ABI 1.1 first member: 1.0's size");
 _Static_assert(offsetof(berth_storage_driver, stat_version) ==
 		       24 + 27 * sizeof(void *),
