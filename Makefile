@@ -157,10 +157,12 @@ install: all
 		sdk/berth-driver.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/berth-driver.pc
 	# the driver guide, its examples and berth-storage(3), from the header
 	install -d $(DOC_DIR)/examples/hello-driver $(DOC_DIR)/examples/inmemory \
-		$(DESTDIR)$(PREFIX)/share/man/man3
+		$(DOC_DIR)/examples/sqlite-driver $(DESTDIR)$(PREFIX)/share/man/man3
 	install -m 644 sdk/README.md $(DOC_DIR)/README.md
 	install -m 644 sdk/examples/hello-driver/hello.c sdk/examples/hello-driver/Makefile \
 		$(DOC_DIR)/examples/hello-driver/
+	install -m 644 sdk/examples/sqlite-driver/sqlite.c sdk/examples/sqlite-driver/Makefile \
+		$(DOC_DIR)/examples/sqlite-driver/
 	install -m 644 drivers/inmemory/*.c drivers/inmemory/*.h $(DOC_DIR)/examples/inmemory/
 	install -m 644 sdk/examples/inmemory.mk $(DOC_DIR)/examples/inmemory/Makefile
 	sh sdk/man/gen-berth-storage.sh include/berth/storage.h $(VERSION) \
@@ -214,6 +216,19 @@ $(BUILD)/tests/fixtures/%.so: tests/fixtures/drivers/%.c $(wildcard tests/fixtur
 	$(CC) $(CFLAGS_PUB) -fPIC -fvisibility=hidden -shared -o $@ $< $(LDFLAGS_ALL) -ldl -lpthread
 
 all: $(BROKEN_SO)
+
+# A driver built against the ABI 1.0 header as released (the frozen copy
+# in tests/fixtures/abi-1.0, seen instead of include/): a newer core and
+# the conformance tool must load and use it as a 1.0 core did.
+ABI10_SO := $(BUILD)/tests/fixtures/storage-abi10.so
+
+$(ABI10_SO): tests/fixtures/abi-1.0/abi10_driver.c tests/fixtures/abi-1.0/berth/storage.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Itests/fixtures/abi-1.0 $(CFLAGS) -fPIC -fvisibility=hidden \
+		-shared -o $@ $< $(LDFLAGS_ALL) -ldl -lpthread
+
+all: $(ABI10_SO)
+$(UNIT_BIN): | $(ABI10_SO)
 
 .PHONY: test-long
 test-long: all

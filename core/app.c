@@ -4,7 +4,8 @@
  * then password files and keys), the HTTP server with the API's routes,
  * and the upload purger.  berth check-config runs the same steps short of
  * listening (app_check), so what it accepts serve starts and what serve
- * refuses it reports.  Each step's message names the file, line and key
+ * refuses it reports.  Both ask a driver that can check its options
+ * alone (validate_config) before they create an instance.  Each step's message names the file, line and key
  * of the setting at fault (config_where).
  */
 #include <stdio.h>
@@ -61,30 +62,68 @@ static int load_driver(berth_app *app, char *err, size_t errlen)
 	return 0;
 }
 
-/* The registry's store: the driver's create with the options (and its
-   start-up health check); -1 with a message, the driver unloaded. */
+/* The option a driver's message names (the longest key it contains), so
+   the message points at its line; NULL if it names none. */
+static const char *named_option(const berth_settings *cfg, const char *msg)
+{
+	const char *best = NULL;
+	for (size_t i = 0; i < cfg->noptions; i++) {
+		const char *k = cfg->options[i].key;
+		if (strstr(msg, k) && (!best || strlen(k) > strlen(best)))
+			best = k;
+	}
+	return best;
+}
+
+/* The driver's own check of its options (BERTH_CAP_VALIDATE_CONFIG),
+   before create: a bad option is refused with the file and line of its
+   key, and create (which may make the root, or reach the backend) is
+   not called.  0 or -1 with a message; a driver without the check
+   passes (create checks). */
+static int validate_options(berth_app *app, const berth_config *opts,
+			    char *err, size_t errlen)
+{
+	const berth_settings *cfg = app->cfg;
+	char key[512], msg[1024];
+	int rc = store_validate_config(app->driver, opts, msg, sizeof msg);
+	if (rc == BERTH_OK || rc == BERTH_E_UNSUPPORTED)
+		return 0;
+	const char *opt = named_option(cfg, msg);
+	snprintf(key, sizeof key, "storage.%s%s%s", cfg->driver,
+		 opt ? "." : "", opt ? opt : "");
+	blame(cfg, key, msg, err, errlen);
+	return -1;
+}
+
+/* The registry's store: the driver's validate_config (when it has one)
+   and create with the options (and its start-up health check); -1 with
+   a message, the driver unloaded. */
 static int open_store(berth_app *app, char *err, size_t errlen)
 {
 	const berth_settings *cfg = app->cfg;
 	char key[256], msg[1024] = "out of memory";
 	snprintf(key, sizeof key, "storage.%s", cfg->driver);
 	berth_config_item *items = calloc(cfg->noptions + 1, sizeof *items);
-	int rc = -1;
+	int rc = -1, blamed = 0;
 	if (items) {
 		for (size_t i = 0; i < cfg->noptions; i++) {
 			items[i].key = cfg->options[i].key;
 			items[i].value = cfg->options[i].value;
 		}
 		berth_config opts = {.count = cfg->noptions, .items = items};
-		registry_init(&app->reg, app->cfg);
-		rc = store_open(&app->reg.store, app->driver, &opts, msg,
-				sizeof msg);
+		rc = blamed = validate_options(app, &opts, err, errlen);
+		if (!rc) {
+			registry_init(&app->reg, app->cfg);
+			rc = store_open(&app->reg.store, app->driver, &opts,
+					msg, sizeof msg);
+			if (rc)
+				registry_fini(&app->reg);
+		}
 		free(items);
-		if (rc)
-			registry_fini(&app->reg);
 	}
 	if (rc) {
-		blame(cfg, key, msg, err, errlen);
+		if (!blamed)
+			blame(cfg, key, msg, err, errlen);
 		driver_unload(app->driver);
 		app->driver = NULL;
 		return -1;

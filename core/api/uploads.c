@@ -230,7 +230,10 @@ static void upload_finalize(berth_request *req, upload_req *s)
 		return reply_created(req, &res.digest);
 	case REGISTRY_UPLOAD_E_DIGEST:
 		digest_format(&s->want, a);
-		digest_format(&res.digest, b);
+		if (res.digest_unknown)
+			snprintf(b, sizeof b, "storage found another digest");
+		else
+			digest_format(&res.digest, b);
 		snprintf(detail, sizeof detail,
 			 "digest %s does not match the uploaded content (%s)",
 			 a, b);
@@ -259,6 +262,28 @@ static void upload_end(berth_request *req)
 					  OCI_BLOB_UPLOAD_INVALID);
 	reply_progress(req, 202, registry_upload_id(s->u),
 		       registry_upload_size(s->u));
+}
+
+/* The whole blob's size when the request gives it: the body of a
+   monolithic POST (Content-Length), or a last chunk starting at 0
+   (Content-Range); else UINT64_MAX.  Only a hint for the driver. */
+static uint64_t whole_size(berth_request *req, int monolithic)
+{
+	const char *cl = http_header(req, "Content-Length");
+	const char *cr = http_header(req, "Content-Range");
+	uint64_t first, last;
+	char *end;
+	if (!cl || http_header(req, "Transfer-Encoding"))
+		return UINT64_MAX;
+	if (cr)
+		return range_content_parse(cr, &first, &last) == 0 &&
+				       first == 0
+			       ? last + 1
+			       : UINT64_MAX;
+	if (!monolithic)
+		return UINT64_MAX; /* appended to what is there already */
+	unsigned long long n = strtoull(cl, &end, 10);
+	return end != cl && !*end ? (uint64_t)n : UINT64_MAX;
 }
 
 /* Parse ?digest=; replies and returns -1 when missing or invalid. */
@@ -347,6 +372,7 @@ void api_upload_start(berth_request *req)
 		return start_plain(req, s->u);
 	/* Monolithic upload: the body is the whole blob, and the id never
 	   leaves this request (see registry/uploads.c). */
+	registry_upload_hint(s->u, &s->want, whole_size(req, 1));
 	if (upload_open(req, s))
 		return;
 	s->finalize = 1;
@@ -364,8 +390,10 @@ void api_upload_patch(berth_request *req)
 void api_upload_put(berth_request *req)
 {
 	upload_req *s = upload_find(req);
-	if (!s || want_digest(req, http_query(req, "digest"), s) ||
-	    upload_open(req, s) || check_content_range(req, s))
+	if (!s || want_digest(req, http_query(req, "digest"), s))
+		return;
+	registry_upload_hint(s->u, &s->want, whole_size(req, 0));
+	if (upload_open(req, s) || check_content_range(req, s))
 		return;
 	s->finalize = 1;
 	http_expect_body(req, upload_body, upload_end);

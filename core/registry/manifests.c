@@ -21,6 +21,16 @@
  * repository's links are serialised by a registry lock, so a delete that
  * removes the tags naming a manifest cannot remove a tag a concurrent
  * PUT has just moved to another manifest.
+ *
+ * With a driver that applies batches all or nothing (BERTH_CAP_BATCH), a
+ * PUT commits the record and every link as one batch: a failure or a
+ * crash leaves all of them or none.  The lock only serialises one
+ * process; when the driver also gives versions (BERTH_CAP_STAT_VERSION),
+ * the deletes close the races between several Berth instances on one
+ * storage root with BERTH_BATCH_EXPECT: a tag or a revision is removed
+ * only if nobody rewrote it since it was read.  On a conflict the delete
+ * starts again, so it answers as it would had the other push come
+ * first.  A PUT expects nothing: of two pushes the last one wins anyway.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,12 +313,58 @@ static int refs_present(berth_registry *reg, const char *name,
 	return REPO_PUT_OK;
 }
 
+/* A link op of a batch: the digest text in `text` (BERTH_DIGEST_MAX). */
+static berth_batch_op link_op(const char *path, const berth_digest *d,
+			      char *text)
+{
+	digest_format(d, text);
+	return (berth_batch_op){.kind = BERTH_BATCH_PUT,
+				.path = path,
+				.data = text,
+				.len = strlen(text)};
+}
+
+/* The record and the links of manifest `d`, in the order in which every
+   prefix is safe (store_batch applies them one by one without
+   BERTH_CAP_BATCH): the record before the revision link, so a revision
+   is never there without it, the revision before what names it, a tag's
+   current link last. */
+static int commit_links(berth_registry *reg, const char *name,
+			const char *tag, const berth_digest *d,
+			const berth_manifest *m, const char *record,
+			size_t rlen)
+{
+	char rec[BERTH_PATH_MAX], rev[BERTH_PATH_MAX], ref[BERTH_PATH_MAX],
+		idx[BERTH_PATH_MAX], cur[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
+	char t[4][BERTH_DIGEST_MAX];
+	berth_batch_op ops[5];
+	size_t n = 0;
+	ops[n++] = (berth_batch_op){.kind = BERTH_BATCH_PUT,
+				    .path = layout_revision_record(rec, name, d),
+				    .data = record,
+				    .len = rlen};
+	ops[n++] = link_op(layout_revision_link(rev, name, d), d, t[0]);
+	if (m->has_subject)
+		ops[n++] = link_op(layout_referrer_link(ref, name, &m->subject,
+							d),
+				   d, t[1]);
+	if (tag) {
+		ops[n++] = link_op(layout_tag_index(idx, name, tag, d), d, t[2]);
+		ops[n++] = link_op(layout_tag_current(cur, name, tag), d, t[3]);
+	}
+	lock_repo(reg, name, key, sizeof key);
+	int rc = store_batch(&reg->store, ops, n);
+	record_cache_forget(reg->store.inst, name, d);
+	registry_unlock(reg, key);
+	return rc;
+}
+
 int registry_manifest_put(berth_registry *reg, const char *name,
 			  const char *tag, const berth_digest *d,
 			  const char *data, size_t len, const berth_manifest *m,
 			  repo_put_problem *problem)
 {
-	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
+	char path[BERTH_PATH_MAX];
 	int rc = refs_present(reg, name, m, problem);
 	if (rc)
 		return rc;
@@ -332,26 +388,7 @@ int registry_manifest_put(berth_registry *reg, const char *name,
 		return rc;
 	}
 
-	lock_repo(reg, name, key, sizeof key);
-	/* The record before the revision link: a revision is never there
-	   without it (unless written by someone else). */
-	rc = store_put(&reg->store, layout_revision_record(path, name, d),
-		       record, rlen);
-	record_cache_forget(reg->store.inst, name, d);
-	if (!rc)
-		rc = registry_write_link(
-			reg, layout_revision_link(path, name, d), d);
-	if (!rc && m->has_subject)
-		rc = registry_write_link(
-			reg, layout_referrer_link(path, name, &m->subject, d),
-			d);
-	if (!rc && tag)
-		rc = registry_write_link(
-			reg, layout_tag_index(path, name, tag, d), d);
-	if (!rc && tag)
-		rc = registry_write_link(
-			reg, layout_tag_current(path, name, tag), d);
-	registry_unlock(reg, key);
+	rc = commit_links(reg, name, tag, d, m, record, rlen);
 	free(record);
 	return rc;
 }
@@ -375,26 +412,65 @@ static int remove_tag(berth_registry *reg, const char *name, const char *tag)
 	return rc;
 }
 
+/* Deletes guarded by versions (see the top of the file): the driver
+   applies batches all or nothing and can tell objects' versions. */
+static int versioned(berth_registry *reg)
+{
+	return store_has(&reg->store, BERTH_CAP_BATCH) &&
+	       store_has(&reg->store, BERTH_CAP_STAT_VERSION);
+}
+
+/* How often a versioned delete starts again after a conflict: each one
+   means another instance changed the repository meanwhile. */
+#define DELETE_TRIES 8
+
+/* Remove `dir` (a tag's or a revision's directory) only if the object
+   `guard` in it still has `version`, all at once.  BERTH_OK, CONFLICT,
+   or another status (NOT_FOUND: nothing to remove). */
+static int remove_if_unchanged(berth_registry *reg, const char *guard,
+			       const char *version, const char *dir)
+{
+	berth_batch_op ops[2] = {
+		{.kind = BERTH_BATCH_EXPECT, .path = guard, .version = version},
+		{.kind = BERTH_BATCH_REMOVE, .path = dir},
+	};
+	return store_batch(&reg->store, ops, 2);
+}
+
 typedef struct tag_scan {
 	berth_registry *reg;
 	const char *name;
 	const berth_digest *d;
-	strv doomed; /* tag names whose current link names d */
-	int err;     /* a tag that could not be read: delete nothing */
+	int versioned;
+	strv doomed;   /* tag names whose current link names d */
+	strv versions; /* versioned: their current links' versions */
+	int err;       /* a tag that could not be read: delete nothing */
 } tag_scan;
 
 static int scan_tag(const char *child, void *p)
 {
 	tag_scan *s = p;
 	const char *tag = base_name(child);
-	char path[BERTH_PATH_MAX];
+	char path[BERTH_PATH_MAX], version[BERTH_VERSION_MAX] = "";
 	berth_digest cur;
 	if (!names_tag_valid(tag))
 		return 0;
-	int rc = registry_read_link(
-		s->reg, layout_tag_current(path, s->name, tag), &cur);
-	if (rc == BERTH_OK && digest_equal(&cur, s->d))
-		return strv_push(&s->doomed, tag, strlen(tag));
+	layout_tag_current(path, s->name, tag);
+	int rc = BERTH_OK;
+	if (s->versioned) {
+		/* The version before the content: a change in between fails
+		   the removal's EXPECT instead of going unseen. */
+		berth_stat_info st;
+		rc = store_stat_version(&s->reg->store, path, &st, version);
+	}
+	if (rc == BERTH_OK)
+		rc = registry_read_link(s->reg, path, &cur);
+	if (rc == BERTH_OK && digest_equal(&cur, s->d)) {
+		if (strv_push(&s->doomed, tag, strlen(tag)))
+			return 1;
+		return s->versioned &&
+		       strv_push(&s->versions, version, strlen(version));
+	}
 	/* A tag we cannot read may name d: removing the revision anyway
 	   would leave it dangling. */
 	if (rc && rc != BERTH_E_NOT_FOUND && rc != REGISTRY_E_CORRUPT_LINK) {
@@ -404,63 +480,127 @@ static int scan_tag(const char *child, void *p)
 	return 0;
 }
 
-int registry_manifest_delete(berth_registry *reg, const char *name,
-			     const berth_digest *d)
+/* Remove the tags naming d; CONFLICT (versioned) when one changed since
+   it was read. */
+static int delete_tags(berth_registry *reg, const char *name,
+		       const berth_digest *d)
 {
-	char path[BERTH_PATH_MAX], key[BERTH_PATH_MAX];
-	uint64_t size = 0;
-	lock_repo(reg, name, key, sizeof key);
-	int rc = registry_manifest_exists_size(reg, name, d, &size);
-	if (rc <= 0) {
-		registry_unlock(reg, key);
-		return rc < 0 ? rc : BERTH_E_NOT_FOUND;
-	}
-
-	/* Tags first: a crash part-way leaves a manifest without some of
-	   its tags, never a tag naming a deleted manifest. */
-	tag_scan s = {reg, name, d, {0}, 0};
-	rc = store_list(&reg->store, layout_tags_dir(path, name), scan_tag, &s);
+	char path[BERTH_PATH_MAX], cur[BERTH_PATH_MAX];
+	tag_scan s = {reg, name, d, versioned(reg), {0}, {0}, 0};
+	int rc = store_list(&reg->store, layout_tags_dir(path, name), scan_tag,
+			    &s);
 	if (rc == BERTH_E_NOT_FOUND)
 		rc = BERTH_OK;
 	if (!rc && s.err)
 		rc = s.err;
-	if (!rc && s.doomed.oom)
+	if (!rc && (s.doomed.oom || s.versions.oom))
 		rc = BERTH_E_NOMEM;
 	for (size_t i = 0; !rc && i < s.doomed.n; i++) {
-		rc = remove_tag(reg, name, s.doomed.v[i]);
+		const char *tag = s.doomed.v[i];
+		rc = s.versioned
+			     ? remove_if_unchanged(
+				       reg, layout_tag_current(cur, name, tag),
+				       s.versions.v[i],
+				       layout_tag_dir(path, name, tag))
+			     : remove_tag(reg, name, tag);
 		if (rc == BERTH_E_NOT_FOUND)
 			rc = BERTH_OK;
 	}
 	registry_strv_free(s.doomed.v, s.doomed.n);
+	registry_strv_free(s.versions.v, s.versions.n);
+	return rc;
+}
 
-	if (!rc) {
-		/* The subject says which referrer link to remove.  A record
-		   that cannot be had leaves the link, which the referrers
-		   API skips once the revision is gone. */
-		berth_manifest_record rec;
-		if (registry_manifest_record(reg, name, d, size,
-					     REPO_RECORD_NO_WRITE,
-					     &rec) == BERTH_OK) {
-			if (rec.has_subject) {
-				layout_referrer_link(path, name, &rec.subject,
-						     d);
-				strip_last(path);
-				rc = store_remove(&reg->store, path);
-				if (rc == BERTH_E_NOT_FOUND)
-					rc = BERTH_OK;
-			}
-			registry_record_free(&rec);
-		}
-	}
-	if (!rc) {
-		record_cache_forget(reg->store.inst, name, d);
-		rc = store_remove(&reg->store,
-				  layout_revision_dir(path, name, d));
+/* The subject says which referrer link to remove.  A record that cannot
+   be had leaves the link, which the referrers API skips once the
+   revision is gone. */
+static int delete_referrer_link(berth_registry *reg, const char *name,
+				const berth_digest *d, uint64_t size)
+{
+	char path[BERTH_PATH_MAX];
+	berth_manifest_record rec;
+	int rc = BERTH_OK;
+	if (registry_manifest_record(reg, name, d, size, REPO_RECORD_NO_WRITE,
+				     &rec) != BERTH_OK)
+		return BERTH_OK;
+	if (rec.has_subject) {
+		layout_referrer_link(path, name, &rec.subject, d);
+		strip_last(path);
+		rc = store_remove(&reg->store, path);
 		if (rc == BERTH_E_NOT_FOUND)
 			rc = BERTH_OK;
 	}
+	registry_record_free(&rec);
+	return rc;
+}
+
+/* One attempt at deleting manifest d; the caller holds the lock.
+   CONFLICT (versioned) when another instance pushed d meanwhile: its
+   revision link is not the one this attempt read. */
+static int delete_once(berth_registry *reg, const char *name,
+		       const berth_digest *d)
+{
+	char path[BERTH_PATH_MAX], link[BERTH_PATH_MAX];
+	char version[BERTH_VERSION_MAX] = "";
+	uint64_t size = 0;
+	int rc = BERTH_OK;
+	layout_revision_link(link, name, d);
+	if (versioned(reg)) {
+		berth_stat_info st;
+		rc = store_stat_version(&reg->store, link, &st, version);
+	}
+	if (!rc) {
+		rc = registry_manifest_exists_size(reg, name, d, &size);
+		rc = rc < 0 ? rc : rc ? BERTH_OK : BERTH_E_NOT_FOUND;
+	}
+	/* Tags first: a crash part-way leaves a manifest without some of
+	   its tags, never a tag naming a deleted manifest. */
+	if (!rc)
+		rc = delete_tags(reg, name, d);
+	if (!rc)
+		rc = delete_referrer_link(reg, name, d, size);
+	if (rc)
+		return rc;
+	record_cache_forget(reg->store.inst, name, d);
+	layout_revision_dir(path, name, d);
+	rc = versioned(reg) ? remove_if_unchanged(reg, link, version, path)
+			    : store_remove(&reg->store, path);
+	return rc == BERTH_E_NOT_FOUND ? BERTH_OK : rc;
+}
+
+int registry_manifest_delete(berth_registry *reg, const char *name,
+			     const berth_digest *d)
+{
+	char key[BERTH_PATH_MAX];
+	lock_repo(reg, name, key, sizeof key);
+	int rc = delete_once(reg, name, d);
+	for (int i = 1; rc == BERTH_E_CONFLICT && i < DELETE_TRIES; i++)
+		rc = delete_once(reg, name, d);
 	registry_unlock(reg, key);
 	return rc;
+}
+
+/* One attempt at deleting tag `tag` all at once (versioned); CONFLICT
+   when it was pushed since its version was read. */
+static int tag_delete_once(berth_registry *reg, const char *name,
+			   const char *tag)
+{
+	char cur[BERTH_PATH_MAX], dir[BERTH_PATH_MAX];
+	char version[BERTH_VERSION_MAX];
+	berth_stat_info st;
+	int rc = store_stat_version(&reg->store,
+				    layout_tag_current(cur, name, tag), &st,
+				    version);
+	if (!rc && st.is_dir)
+		rc = BERTH_E_NOT_FOUND;
+	/* No current link: clear what a cut-short write or delete left,
+	   still answering NOT_FOUND, as without versions. */
+	if (rc == BERTH_E_NOT_FOUND)
+		return remove_tag(reg, name, tag);
+	if (rc)
+		return rc;
+	return remove_if_unchanged(reg, cur, version,
+				   layout_tag_dir(dir, name, tag));
 }
 
 int registry_tag_delete(berth_registry *reg, const char *name, const char *tag)
@@ -469,7 +609,14 @@ int registry_tag_delete(berth_registry *reg, const char *name, const char *tag)
 	if (!names_tag_valid(tag))
 		return BERTH_E_NOT_FOUND;
 	lock_repo(reg, name, key, sizeof key);
-	int rc = remove_tag(reg, name, tag);
+	int rc;
+	if (versioned(reg)) {
+		rc = tag_delete_once(reg, name, tag);
+		for (int i = 1; rc == BERTH_E_CONFLICT && i < DELETE_TRIES; i++)
+			rc = tag_delete_once(reg, name, tag);
+	} else {
+		rc = remove_tag(reg, name, tag);
+	}
 	registry_unlock(reg, key);
 	return rc;
 }

@@ -6,6 +6,11 @@
  * files, the way Distribution ages an upload by its data.  Layer and
  * manifest directories and hash states are skipped, so the walk costs
  * one visit per repository plus a few per upload.
+ *
+ * The same thread runs the storage driver's housekeeping
+ * (registry/maintain.h) after each purge, and sooner while the driver
+ * says work is left; it runs even with purging off when the driver has
+ * it.  Read-only registries do neither.
  */
 #define _XOPEN_SOURCE 700
 #include <pthread.h>
@@ -16,6 +21,7 @@
 
 #include "common/log.h"
 #include "registry/layout.h"
+#include "registry/maintain.h"
 #include "registry/purge.h"
 
 typedef struct purge_walk {
@@ -164,21 +170,54 @@ static pthread_mutex_t purge_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t purge_cv = PTHREAD_COND_INITIALIZER;
 static int purge_stop_flag;
 
+/* A maintenance round's share of the purger's thread; one with work left
+   comes back after MAINTAIN_SOON_S rather than a whole interval. */
+#define MAINTAIN_ROUND_NS (10 * 1000000000LL)
+#define MAINTAIN_SOON_S 60
+
+static int purge_stopping(void)
+{
+	pthread_mutex_lock(&purge_mu);
+	int stop = purge_stop_flag;
+	pthread_mutex_unlock(&purge_mu);
+	return stop;
+}
+
+static void purge_round(berth_registry *reg)
+{
+	const berth_settings *cfg = reg->cfg;
+	int64_t now = (int64_t)time(NULL);
+	long n = registry_purge_uploads(reg, now - cfg->purge_age_s,
+					cfg->purge_dryrun);
+	if (n < 0)
+		LOG_WARN("purge: walking the uploads failed: %s",
+			 store_status_name((int)n));
+}
+
+/* Purge every interval (if enabled) and run the driver's maintenance on
+   the same schedule, sooner while it has work left.  Returns when asked
+   to stop. */
 static void *purge_main(void *arg)
 {
 	berth_registry *reg = arg;
 	const berth_settings *cfg = reg->cfg;
+	int64_t interval = cfg->purge_interval_s > 0 ? cfg->purge_interval_s
+						     : 86400;
+	time_t next_purge = 0;
 	for (;;) {
-		int64_t now = (int64_t)time(NULL);
-		long n = registry_purge_uploads(reg, now - cfg->purge_age_s,
-						cfg->purge_dryrun);
-		if (n < 0)
-			LOG_WARN("purge: walking the uploads failed: %s",
-				 store_status_name((int)n));
+		if (cfg->purge_enabled && time(NULL) >= next_purge) {
+			purge_round(reg);
+			next_purge = time(NULL) + interval;
+		}
+		int more = registry_maintain(reg, MAINTAIN_ROUND_NS,
+					     purge_stopping);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += cfg->purge_interval_s > 0 ? cfg->purge_interval_s
-							  : 86400;
+		time_t wait = cfg->purge_enabled ? next_purge - time(NULL)
+						 : (time_t)interval;
+		if (more && wait > MAINTAIN_SOON_S)
+			wait = MAINTAIN_SOON_S;
+		until.tv_sec += wait > 0 ? wait : 1;
 		pthread_mutex_lock(&purge_mu);
 		while (!purge_stop_flag &&
 		       pthread_cond_timedwait(&purge_cv, &purge_mu, &until) == 0)
@@ -192,7 +231,8 @@ static void *purge_main(void *arg)
 
 int registry_purge_start(berth_registry *reg)
 {
-	if (!reg->cfg->purge_enabled || reg->cfg->readonly)
+	if (reg->cfg->readonly || (!reg->cfg->purge_enabled &&
+				   !store_has(&reg->store, BERTH_CAP_MAINTAIN)))
 		return 0;
 	purge_stop_flag = 0;
 	if (pthread_create(&purge_thread, NULL, purge_main, reg))

@@ -17,7 +17,9 @@
  */
 long registry_purge_uploads(berth_registry *reg, int64_t cutoff, int dryrun);
 
-/** Start the background purger if enabled in the settings. */
+/** Start the background purger if enabled in the settings, or if the
+    driver has maintenance to run on its schedule (registry/maintain.h);
+    never for a read-only registry. */
 int registry_purge_start(berth_registry *reg);
 /** Stop it and wait for the thread (no-op if not started). */
 void registry_purge_stop(void);

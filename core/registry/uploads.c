@@ -20,7 +20,8 @@
  * storage holds, never of bytes a request merely sent.
  *
  *  - A hash state (the file and the memo) is saved only after
- *    store_writer_close() succeeded with the writer holding exactly the
+ *    store_writer_close() -- or, with a driver that has it,
+ *    store_writer_flush() -- succeeded with the writer holding exactly the
  *    bytes the state hashed.  Drivers buffer (the filesystem driver 64
  *    KiB, S3 a part), so a write they accepted is not stored until the
  *    close flushes it; a successful close makes <offset> a size the driver
@@ -45,6 +46,13 @@
  *    hashed again.
  *    After the move into the blob store, the blob must hold as many bytes
  *    as were hashed.
+ *
+ * With a driver that can flush a writer (BERTH_CAP_WRITER_FLUSH), the
+ * end of a chunk flushes before it closes, and a long body is flushed
+ * every UPLOAD_FLUSH_EVERY bytes with its hash state saved right after:
+ * a server dying in the middle of a large PATCH then leaves a state the
+ * next request can continue from.  A failed flush is a failed close:
+ * the upload is tainted and nothing is saved.
  *
  * A monolithic POST ?digest= writes no `startedat` and no owner: its id
  * is never given to the client, so no other request can continue it.  If
@@ -74,6 +82,9 @@
 #include "registry/uploads.h"
 #include "storage/store.h"
 
+/* Bytes of a body between two flushes (BERTH_CAP_WRITER_FLUSH). */
+#define UPLOAD_FLUSH_EVERY ((uint64_t)64 << 20)
+
 struct registry_upload {
 	berth_registry *reg;
 	berth_store *store;
@@ -82,6 +93,11 @@ struct registry_upload {
 	uint64_t size;        /* bytes in the writer */
 	uint64_t opened_at;   /* bytes it held when this request opened it */
 	uint64_t expect_len;  /* the chunk's announced length */
+	uint64_t flushed_at;  /* writer size at the last flush (or open) */
+	uint64_t hint_size;   /* the whole blob's size, or UINT64_MAX */
+	berth_digest hint_digest;
+	int has_hint_digest;
+	int hinted;           /* the writer was opened with a digest hint */
 	int has_expect;
 	int hash_valid;       /* hash covers exactly the writer's bytes */
 	int registered;       /* id is in the claim list */
@@ -277,6 +293,7 @@ static registry_upload *handle_new(berth_registry *reg, const char *name,
 	u->store = &reg->store;
 	memcpy(u->name, name, n + 1);
 	snprintf(u->id, sizeof u->id, "%s", id);
+	u->hint_size = UINT64_MAX;
 	return u;
 }
 
@@ -371,18 +388,42 @@ static int verify_exists(registry_upload *u)
 	return rc ? rc : BERTH_E_NOT_FOUND;
 }
 
+void registry_upload_hint(registry_upload *u, const berth_digest *want,
+			  uint64_t size)
+{
+	u->has_hint_digest = want != NULL;
+	if (want)
+		u->hint_digest = *want;
+	u->hint_size = size;
+}
+
+/* Reopen the data, with what is known of the whole blob for drivers that
+   take hints. */
+static int open_data(registry_upload *u)
+{
+	char path[BERTH_PATH_MAX], ds[BERTH_DIGEST_MAX];
+	layout_upload_data(path, u->name, u->id);
+	if (!u->has_hint_digest && u->hint_size == UINT64_MAX)
+		return store_writer(u->store, path, 1, &u->w);
+	if (u->has_hint_digest)
+		digest_format(&u->hint_digest, ds);
+	u->hinted = u->has_hint_digest &&
+		    store_has(u->store, BERTH_CAP_WRITER_HINTS);
+	return store_writer_hinted(u->store, path, 1,
+				   u->has_hint_digest ? ds : NULL,
+				   u->hint_size, &u->w);
+}
+
 int registry_upload_open(registry_upload *u)
 {
-	char path[BERTH_PATH_MAX];
 	if (claim_take(u->id))
 		return REGISTRY_UPLOAD_E_BUSY;
 	u->registered = 1;
-	int rc = store_writer(u->store,
-			      layout_upload_data(path, u->name, u->id), 1,
-			      &u->w);
+	int rc = open_data(u);
 	if (rc)
 		return rc;
 	u->size = u->opened_at = store_writer_size(u->store, u->w);
+	u->flushed_at = u->size;
 	if (upload_memo_get(u->name, u->id, u->size, &u->hash)) {
 		u->hash_valid = 1;
 		u->memo_hash = 1;
@@ -414,6 +455,28 @@ void registry_upload_expect(registry_upload *u, uint64_t len)
 	u->has_expect = 1;
 }
 
+/* Every UPLOAD_FLUSH_EVERY bytes of a body: make them durable and save
+   the state that hashed them, so a server dying later in the body leaves
+   a place to continue from.  Only for an upload a client can continue
+   (a monolithic POST's is removed if it fails) and only with a driver
+   that flushes.  A failed flush is a failed write. */
+static int flush_midway(registry_upload *u)
+{
+	if (!u->announced || u->size - u->flushed_at < UPLOAD_FLUSH_EVERY ||
+	    !store_has(u->store, BERTH_CAP_WRITER_FLUSH))
+		return BERTH_OK;
+	int rc = store_writer_flush(u->store, u->w);
+	if (rc) {
+		taint(u, 1);
+		return rc;
+	}
+	uint64_t held = store_writer_size(u->store, u->w);
+	u->flushed_at = held;
+	if (u->hash_valid && u->hash.bytes == held)
+		save_hashstate(u);
+	return BERTH_OK;
+}
+
 int registry_upload_write(registry_upload *u, const void *data, size_t len)
 {
 	int rc = store_write(u->store, u->w, data, len);
@@ -425,7 +488,7 @@ int registry_upload_write(registry_upload *u, const void *data, size_t len)
 	if (u->hash_valid)
 		digest_hasher_update(&u->hash, data, len);
 	u->size += len;
-	return BERTH_OK;
+	return flush_midway(u);
 }
 
 /* The chunk holds as many bytes as it was announced with; else its bytes
@@ -442,12 +505,17 @@ int registry_upload_end_chunk(registry_upload *u)
 {
 	if (check_length(u))
 		return REGISTRY_UPLOAD_E_LENGTH;
+	/* A flush confirms the bytes as a close does; either failing saves
+	   nothing (a failed flush is a failed close). */
+	int rc = store_has(u->store, BERTH_CAP_WRITER_FLUSH)
+			 ? store_writer_flush(u->store, u->w)
+			 : BERTH_OK;
 	uint64_t held = store_writer_size(u->store, u->w);
-	int rc = store_writer_close(u->store, u->w);
+	int rc2 = store_writer_close(u->store, u->w);
 	u->w = NULL;
-	if (rc) {
+	if (rc || rc2) {
 		taint(u, 1);
-		return rc;
+		return rc ? rc : rc2;
 	}
 	/* The driver now holds `held` bytes durably: only now may a state
 	   for that offset be saved, and only if it hashed all of them. */
@@ -563,6 +631,30 @@ static int committed_digest(registry_upload *u, const char *data,
 	return BERTH_OK;
 }
 
+/*
+ * The commit failed with BERTH_E_INVALID_ARGUMENT after the writer was
+ * opened with `want` as a hint: a driver that verifies hints says the
+ * bytes do not have that digest.  Believed unless the incremental hash,
+ * covering every byte, says they do; then it is the driver's error.
+ * REGISTRY_UPLOAD_E_DIGEST (the upload removed, res->digest the
+ * content's if known) or `rc`.
+ */
+static int refused_by_hint(registry_upload *u, const berth_digest *want,
+			   uint64_t held, int rc, registry_upload_result *res)
+{
+	int known = u->hash_valid && want->alg == BERTH_DIGEST_SHA256 &&
+		    u->hash.bytes == held;
+	if (known) {
+		berth_hasher h = u->hash;
+		digest_hasher_final(&h, &res->digest);
+		if (digest_equal(&res->digest, want))
+			return rc;
+	}
+	res->digest_unknown = !known;
+	remove_upload(u);
+	return REGISTRY_UPLOAD_E_DIGEST;
+}
+
 int registry_upload_finalize(registry_upload *u, const berth_digest *want,
 			     registry_upload_result *res)
 {
@@ -575,6 +667,11 @@ int registry_upload_finalize(registry_upload *u, const berth_digest *want,
 	int rc = store_commit(u->store, u->w);
 	int rc2 = store_writer_close(u->store, u->w);
 	u->w = NULL;
+	if (rc == BERTH_E_INVALID_ARGUMENT && u->hinted &&
+	    digest_equal(&u->hint_digest, want))
+		rc = refused_by_hint(u, want, held, rc, res);
+	if (rc == REGISTRY_UPLOAD_E_DIGEST)
+		return rc;
 	if (rc || rc2) {
 		taint(u, 1);
 		return rc ? rc : rc2;

@@ -16,6 +16,8 @@
  *                             whole blob, the id never leaves the request)
  *   registry_upload_find      an existing upload;
  *     registry_upload_owned_by  may the caller's account continue it?
+ *     registry_upload_hint    (optional) the digest and size to come,
+ *                             for drivers that take hints
  *     registry_upload_open    claim it and reopen its data for appending
  *   registry_upload_write     append a piece of the body, hashing it
  *   registry_upload_end_chunk close the data, keep the hash state, or
@@ -71,6 +73,10 @@ typedef struct registry_upload_result {
 	/** E_SIZE: the bytes storage holds at the blob's address, and the
 	    bytes that were verified. */
 	uint64_t stored, verified;
+	/** E_DIGEST: the driver refused the content for the digest hinted
+	    to it (BERTH_CAP_WRITER_HINTS) and the content's own digest is
+	    not known; `digest` means nothing. */
+	int digest_unknown;
 } registry_upload_result;
 
 /**
@@ -109,6 +115,16 @@ int registry_upload_find(berth_registry *reg, const char *name, const char *id,
  * is nobody's), or a storage status.
  */
 int registry_upload_owned_by(registry_upload *u, const char *account);
+
+/**
+ * What the request knows of the whole blob, before registry_upload_open:
+ * the digest it must have (`want`, NULL when not known) and its total
+ * size (UINT64_MAX when not known).  Passed to a driver that takes hints
+ * (BERTH_CAP_WRITER_HINTS) when the data is opened; the digest is
+ * verified at the close whatever the driver does with it.
+ */
+void registry_upload_hint(registry_upload *u, const berth_digest *want,
+			  uint64_t size);
 
 /**
  * Claim the upload for this request and reopen its data for appending,

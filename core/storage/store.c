@@ -6,6 +6,12 @@
  * call, and unknown error codes from a driver are folded into
  * BERTH_E_IO.  A driver without a native walk gets one here, built from
  * list and stat with children sorted by byte order.
+ *
+ * A 1.1 member is called only when its capability is claimed and the
+ * member is not NULL (the loader pads a 1.0 descriptor with NULLs); the
+ * fallbacks are said in store.h.  store_batch falls back to the ops one
+ * by one rather than answering UNSUPPORTED so that its callers keep one
+ * code path: they order their ops as the 1.0 code ordered its writes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +21,7 @@
 
 static int norm(int rc)
 {
-	return rc > 0 || rc < BERTH_E_STATE ? BERTH_E_IO : rc;
+	return rc > 0 || rc < BERTH_E_CONFLICT ? BERTH_E_IO : rc;
 }
 
 int store_open(berth_store *s, berth_driver *driver,
@@ -269,6 +275,142 @@ int store_redirect(berth_store *s, const char *path, const char *method,
 	return CALL(s->d->redirect_url(s->inst, path, method, out));
 }
 
+/* ---- ABI 1.1 ---- */
+
+int store_has(const berth_store *s, uint64_t cap)
+{
+	const berth_storage_driver *d = s->d;
+	if (!(d->capabilities & cap))
+		return 0;
+	switch (cap) {
+	case BERTH_CAP_BATCH: return d->batch != NULL;
+	case BERTH_CAP_WRITER_FLUSH: return d->writer_flush != NULL;
+	case BERTH_CAP_MAINTAIN: return d->maintain != NULL;
+	case BERTH_CAP_WRITER_HINTS: return d->writer_open_hinted != NULL;
+	case BERTH_CAP_VALIDATE_CONFIG: return d->validate_config != NULL;
+	case BERTH_CAP_STAT_VERSION: return d->stat_version != NULL;
+	case BERTH_CAP_REDIRECT: return d->redirect_url != NULL;
+	case BERTH_CAP_NATIVE_WALK: return d->walk != NULL;
+	case BERTH_CAP_FILE_DESCRIPTOR: return d->open_fd != NULL;
+	default: return 1;
+	}
+}
+
+/* An EXPECT op applied on its own: BERTH_OK if it holds, CONFLICT if
+   not, or the error of looking. */
+static int expect_one(berth_store *s, const berth_batch_op *op)
+{
+	if (!op->version) {
+		int rc = store_exists(s, op->path);
+		return rc < 0 ? rc : rc ? BERTH_E_CONFLICT : BERTH_OK;
+	}
+	berth_stat_info st;
+	char version[BERTH_VERSION_MAX];
+	int rc = store_stat_version(s, op->path, &st, version);
+	if (rc == BERTH_E_NOT_FOUND)
+		return BERTH_E_CONFLICT;
+	if (rc)
+		return rc;
+	return !st.is_dir && !strcmp(version, op->version) ? BERTH_OK
+							   : BERTH_E_CONFLICT;
+}
+
+static int batch_one(berth_store *s, const berth_batch_op *op)
+{
+	switch (op->kind) {
+	case BERTH_BATCH_PUT:
+		return store_put(s, op->path, op->data, op->len);
+	case BERTH_BATCH_MOVE:
+		return store_move(s, op->path, op->dst);
+	case BERTH_BATCH_REMOVE:
+		return store_remove(s, op->path);
+	case BERTH_BATCH_EXPECT:
+		return expect_one(s, op);
+	default:
+		return BERTH_E_INVALID_ARGUMENT;
+	}
+}
+
+int store_batch(berth_store *s, const berth_batch_op *ops, size_t count)
+{
+	if (count == 0 || count > BERTH_STORE_BATCH_MAX)
+		return BERTH_E_INVALID_ARGUMENT;
+	if (store_has(s, BERTH_CAP_BATCH))
+		return CALL(s->d->batch(s->inst, ops, count));
+	for (size_t i = 0; i < count; i++)
+		if (ops[i].kind > BERTH_BATCH_EXPECT || ops[i].reserved)
+			return BERTH_E_INVALID_ARGUMENT;
+	for (size_t i = 0; i < count; i++) {
+		int rc = batch_one(s, &ops[i]);
+		if (rc)
+			return rc;
+	}
+	return BERTH_OK;
+}
+
+int store_writer_flush(berth_store *s, berth_writer *w)
+{
+	if (!store_has(s, BERTH_CAP_WRITER_FLUSH))
+		return BERTH_E_UNSUPPORTED;
+	return CALL(s->d->writer_flush(w));
+}
+
+int store_maintain(berth_store *s, int64_t budget_ns, int *more)
+{
+	*more = 0;
+	if (!store_has(s, BERTH_CAP_MAINTAIN))
+		return BERTH_E_UNSUPPORTED;
+	int rc = CALL(s->d->maintain(s->inst, budget_ns, more));
+	if (rc)
+		*more = 0;
+	*more = *more != 0;
+	return rc;
+}
+
+int store_writer_hinted(berth_store *s, const char *path, int append,
+			const char *digest, uint64_t size, berth_writer **out)
+{
+	*out = NULL;
+	if (!store_has(s, BERTH_CAP_WRITER_HINTS))
+		return store_writer(s, path, append, out);
+	berth_writer_hints h = {.struct_size = sizeof h,
+				.digest = digest,
+				.size = size};
+	return CALL(s->d->writer_open_hinted(out, s->inst, path, append, &h));
+}
+
+int store_validate_config(const berth_driver *driver, const berth_config *cfg,
+			  char *errbuf, size_t errlen)
+{
+	const berth_storage_driver *d = &driver->desc;
+	if (errlen)
+		errbuf[0] = 0;
+	if (!(d->capabilities & BERTH_CAP_VALIDATE_CONFIG) || !d->validate_config)
+		return BERTH_E_UNSUPPORTED;
+	int rc = CALL(d->validate_config(driver_host(), cfg));
+	if (rc) {
+		const char *detail = driver_host_last_error();
+		snprintf(errbuf, errlen, "storage driver %s: %s%s%s", d->name,
+			 store_status_name(rc), *detail ? ": " : "", detail);
+	}
+	return rc;
+}
+
+int store_stat_version(berth_store *s, const char *path, berth_stat_info *out,
+		       char *version)
+{
+	memset(out, 0, sizeof *out);
+	version[0] = 0;
+	if (!store_has(s, BERTH_CAP_STAT_VERSION))
+		return BERTH_E_UNSUPPORTED;
+	int rc = CALL(s->d->stat_version(s->inst, path, out, version));
+	/* Never trust a driver's string to be terminated. */
+	version[BERTH_VERSION_MAX - 1] = 0;
+	if (rc)
+		version[0] = 0;
+	return rc;
+}
+
 const char *store_status_name(int status)
 {
 	switch (status) {
@@ -286,6 +428,7 @@ const char *store_status_name(int status)
 	case BERTH_E_UNAVAILABLE: return "unavailable";
 	case BERTH_E_INVALID_ARGUMENT: return "invalid argument";
 	case BERTH_E_STATE: return "invalid writer state";
+	case BERTH_E_CONFLICT: return "conflict";
 	default: return "unknown error";
 	}
 }

@@ -2,6 +2,11 @@
  * storage/store.h - the core's handle on its storage: a driver instance plus the
  * loaded driver, with thin wrappers that fill in defaults for optional
  * members.  Every core module talks to storage through these.
+ *
+ * ABI 1.1 members are called only when their capability is claimed and
+ * the member is there (store_has); otherwise each wrapper says what it
+ * does instead: store_batch applies the ops one by one, hinted writers
+ * are plain writers, the others answer BERTH_E_UNSUPPORTED.
  */
 #ifndef BERTH_CORE_STORAGE_STORE_H
 #define BERTH_CORE_STORAGE_STORE_H
@@ -50,6 +55,57 @@ int store_open_fd(berth_store *s, const char *path, int *fd, uint64_t *size);
 /** redirect_url if supported, else BERTH_E_UNSUPPORTED; *out malloc'd. */
 int store_redirect(berth_store *s, const char *path, const char *method,
 		   char **out);
+
+/* ---- ABI 1.1 ---- */
+
+/** 1 if the driver claims the capability `cap` (one BERTH_CAP_* bit) and,
+    for a capability that promises a member, has that member; else 0. */
+int store_has(const berth_store *s, uint64_t cap);
+
+/**
+ * Apply `count` ops (1..BERTH_STORE_BATCH_MAX).  With BERTH_CAP_BATCH:
+ * the driver's batch, all or nothing.  Without: the ops one by one, in
+ * order, stopping at the first that fails and leaving the ones before it
+ * applied; an EXPECT op is checked when it is reached (version NULL: the
+ * path must not exist; a version needs BERTH_CAP_STAT_VERSION, else
+ * BERTH_E_UNSUPPORTED), not atomically with the rest.  So a caller lists
+ * its ops in the order in which every prefix is a state it can live with
+ * (what the 1.0 code did with single calls) and needs no second path
+ * for 1.0 drivers; only where it relies on all-or-nothing or on EXPECT
+ * holding up to the change does it ask store_has(BERTH_CAP_BATCH).
+ */
+int store_batch(berth_store *s, const berth_batch_op *ops, size_t count);
+#define BERTH_STORE_BATCH_MAX 64
+
+/** writer_flush with BERTH_CAP_WRITER_FLUSH, else BERTH_E_UNSUPPORTED
+    (the caller relies on the close instead). */
+int store_writer_flush(berth_store *s, berth_writer *w);
+
+/** One bounded round of the driver's housekeeping (BERTH_CAP_MAINTAIN):
+    BERTH_OK with *more = 1 when work is left; without the capability
+    BERTH_E_UNSUPPORTED with *more = 0. */
+int store_maintain(berth_store *s, int64_t budget_ns, int *more);
+
+/** writer_open_hinted with BERTH_CAP_WRITER_HINTS, else writer_open (the
+    hints are dropped).  `digest` may be NULL, `size` UINT64_MAX when not
+    known; the core verifies the digest itself either way. */
+int store_writer_hinted(berth_store *s, const char *path, int append,
+			const char *digest, uint64_t size,
+			berth_writer **out);
+
+/**
+ * The driver's validate_config (BERTH_CAP_VALIDATE_CONFIG), without an
+ * instance: BERTH_OK, BERTH_E_UNSUPPORTED when the driver cannot check
+ * options alone (errbuf empty), or the driver's error with a message in
+ * errbuf ("storage driver <name>: <status>: <detail>", as store_open).
+ */
+int store_validate_config(const berth_driver *driver, const berth_config *cfg,
+			  char *errbuf, size_t errlen);
+
+/** stat plus the object's version (BERTH_VERSION_MAX bytes, "" for a
+    directory) with BERTH_CAP_STAT_VERSION; else BERTH_E_UNSUPPORTED. */
+int store_stat_version(berth_store *s, const char *path, berth_stat_info *out,
+		       char *version);
 
 /** Human-readable name of a berth_status. */
 const char *store_status_name(int status);

@@ -35,6 +35,8 @@ enum fault_op {
 	FOP_MOVE,
 	FOP_REMOVE,
 	FOP_WALK,
+	FOP_BATCH,        /* ABI 1.1 */
+	FOP_WRITER_FLUSH, /* ABI 1.1 */
 	FOP_COUNT
 };
 

@@ -26,6 +26,18 @@
  * walk or without APPEND, since those are promises about behaviour.
  * REDIRECT and FILE_DESCRIPTOR are deliberately not claimed: bytes served
  * by redirect or sendfile would bypass the wrapper and so the faults.
+ *
+ * The ABI 1.1 capabilities are the wrapped driver's, so this driver
+ * never claims a member it cannot forward.  A descriptor is fixed when
+ * the driver is loaded, before any options are read, so the driver to
+ * take them from is named by the environment: BERTH_FAULT_WRAPS, a
+ * driver name (storage-<name>.so beside this one) or a path.  Unset, no
+ * 1.1 capability is claimed (the calls go through the 1.0 members).
+ * create and validate_config refuse a wrapped driver that lacks a 1.1
+ * capability claimed.  Faults apply to batch (nothing is applied) and
+ * writer_flush (held bytes are lost, as at commit) as failops "batch" and
+ * "writer_flush"; writer_open_hinted counts as writer_open, stat_version
+ * as stat; maintain and validate_config pass straight through.
  */
 #include <dlfcn.h>
 #include <limits.h>
@@ -37,6 +49,12 @@
 
 #define FAULT_CAPS (BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE | \
 		    BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND)
+#define CAPS_1_1 (BERTH_CAP_BATCH | BERTH_CAP_WRITER_FLUSH | \
+		  BERTH_CAP_MAINTAIN | BERTH_CAP_WRITER_HINTS | \
+		  BERTH_CAP_VALIDATE_CONFIG | BERTH_CAP_STAT_VERSION)
+
+/* Filled in once by the entry point (the 1.1 claims); then fixed. */
+static berth_storage_driver fault_driver;
 
 /* ---- the host table the wrapped driver sees ---- */
 
@@ -133,8 +151,46 @@ static int load_inner(berth_instance *in, const char *name, const char *path)
 				     "wrapped driver \"%s\" lacks walk or "
 				     "BERTH_CAP_APPEND, which this driver claims",
 				     in->d.name);
+	else if ((fault_driver.capabilities & CAPS_1_1) &
+		 ~in->d.capabilities)
+		rc = berth_sdk_error(in->host, FAULT_NAME, BERTH_E_CONFIG,
+				     "wrapped driver \"%s\" lacks ABI 1.1 "
+				     "capabilities 0x%llx that this driver claims "
+				     "(BERTH_FAULT_WRAPS names another driver)",
+				     in->d.name,
+				     (unsigned long long)((fault_driver.capabilities &
+							   CAPS_1_1) &
+							  ~in->d.capabilities));
 	free(own);
 	return rc;
+}
+
+/* Open `path` (or the driver `name` beside this one) only to read its
+   descriptor; 0 when it cannot be loaded. */
+static uint64_t capabilities_of(const char *name)
+{
+	char *own = strchr(name, '/') ? NULL : sibling_path(name);
+	const char *path = own ? own : name;
+	uint64_t caps = 0;
+	void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	berth_storage_entry_fn entry = NULL;
+	if (dl)
+		*(void **)&entry = dlsym(dl, BERTH_STORAGE_ENTRY);
+	berth_storage_driver d;
+	if (entry && berth_sdk_descriptor_check(entry(), path, &d, NULL, 0) ==
+			     BERTH_OK)
+		caps = d.capabilities;
+	if (dl)
+		dlclose(dl);
+	free(own);
+	return caps;
+}
+
+static void resolve_claims(void)
+{
+	const char *wraps = getenv("BERTH_FAULT_WRAPS");
+	if (wraps && *wraps)
+		fault_driver.capabilities |= capabilities_of(wraps) & CAPS_1_1;
 }
 
 /* ---- create / destroy ---- */
@@ -152,35 +208,37 @@ static void fault_destroy(berth_instance *in)
 	free(in);
 }
 
-static int fault_create(berth_instance **out, const berth_host *host,
-			const berth_config *config)
+/* The options, read as create reads them. */
+typedef struct fault_options {
+	const char *name, *path;
+	berth_config_item *items; /* the "inner." ones, prefix stripped */
+	size_t ninner;
+} fault_options;
+
+/* Read `config` into `in` (settings, control file) and `o`; o->items is
+   malloc'd (free it also on error). */
+static int read_options(berth_instance *in, const berth_config *config,
+			fault_options *o)
 {
-	berth_instance *in = calloc(1, sizeof *in);
+	const berth_host *host = in->host;
 	size_t n = config ? config->count : 0;
-	berth_config_item *items = calloc(n + 1, sizeof *items);
-	if (!in || !items) {
-		free(in);
-		free(items);
+	memset(o, 0, sizeof *o);
+	o->items = calloc(n + 1, sizeof *o->items);
+	if (!o->items)
 		return berth_sdk_error(host, FAULT_NAME, BERTH_E_NOMEM, "out of memory");
-	}
-	in->host = host;
-	pthread_mutex_init(&in->mu, NULL);
-	fault_settings_init(&in->base);
-	const char *name = NULL, *path = NULL;
-	size_t ninner = 0;
 	int rc = BERTH_OK;
 	char err[256];
 	for (size_t i = 0; i < n && rc == BERTH_OK; i++) {
 		const char *k = config->items[i].key, *v = config->items[i].value;
 		int r;
 		if (!strncmp(k, "inner.", 6) && k[6]) {
-			items[ninner].key = k + 6;
-			items[ninner].value = v;
-			ninner++;
+			o->items[o->ninner].key = k + 6;
+			o->items[o->ninner].value = v;
+			o->ninner++;
 		} else if (!strcmp(k, "driver")) {
-			name = v;
+			o->name = v;
 		} else if (!strcmp(k, "innerpath") || !strcmp(k, "driverpath")) {
-			path = v;
+			o->path = v;
 		} else if (!strcmp(k, "controlfile")) {
 			free(in->controlfile);
 			in->controlfile = strdup(v);
@@ -197,31 +255,83 @@ static int fault_create(berth_instance **out, const berth_host *host,
 					     "wrapped driver take the prefix \"inner.\")", k);
 		}
 	}
-	if (rc == BERTH_OK && !name && !path)
+	if (rc == BERTH_OK && !o->name && !o->path)
 		rc = berth_sdk_error(host, FAULT_NAME, BERTH_E_CONFIG,
 				     "option \"driver\" (or \"innerpath\") is required");
-	if (rc == BERTH_OK && (!name || !*name) && (!path || !*path))
+	if (rc == BERTH_OK && (!o->name || !*o->name) && (!o->path || !*o->path))
 		rc = berth_sdk_error(host, FAULT_NAME, BERTH_E_CONFIG,
 				     "option \"driver\" must not be empty");
+	return rc;
+}
+
+/* A new instance holding nothing yet but `host` (NULL when out of
+   memory). */
+static berth_instance *new_instance(const berth_host *host)
+{
+	berth_instance *in = calloc(1, sizeof *in);
+	if (!in)
+		return NULL;
+	in->host = host;
+	pthread_mutex_init(&in->mu, NULL);
+	fault_settings_init(&in->base);
+	in->inner_host.h = *host;
+	in->inner_host.h.log = inner_log;
+	in->inner_host.h.error = inner_error;
+	in->inner_host.real = host;
+	return in;
+}
+
+/* Read the options and load the wrapped driver. */
+static int prepare(berth_instance *in, const berth_config *config,
+		   fault_options *o)
+{
+	int rc = read_options(in, config, o);
 	if (rc == BERTH_OK)
-		rc = load_inner(in, name, path && *path ? path : NULL);
+		rc = load_inner(in, o->name, o->path && *o->path ? o->path : NULL);
+	return rc;
+}
+
+static int fault_create(berth_instance **out, const berth_host *host,
+			const berth_config *config)
+{
+	berth_instance *in = new_instance(host);
+	if (!in)
+		return berth_sdk_error(host, FAULT_NAME, BERTH_E_NOMEM, "out of memory");
+	fault_options o;
+	int rc = prepare(in, config, &o);
 	in->cur = in->base;
 	in->rng = in->base.seed ? in->base.seed : 1;
 	if (rc == BERTH_OK) {
-		in->inner_host.h = *host;
-		in->inner_host.h.log = inner_log;
-		in->inner_host.h.error = inner_error;
-		in->inner_host.real = host;
-		berth_config ic = {ninner, items};
+		berth_config ic = {o.ninner, o.items};
 		rc = in->d.create(&in->inner, &in->inner_host.h, &ic);
 	}
-	free(items);
+	free(o.items);
 	if (rc != BERTH_OK) {
 		fault_destroy(in);
 		return rc;
 	}
 	*out = in;
 	return BERTH_OK;
+}
+
+/* The options as create reads them, and the wrapped driver's ones with
+   its own validate_config: the driver is loaded, no instance created. */
+static int fault_validate_config(const berth_host *host,
+				 const berth_config *config)
+{
+	berth_instance *in = new_instance(host);
+	if (!in)
+		return berth_sdk_error(host, FAULT_NAME, BERTH_E_NOMEM, "out of memory");
+	fault_options o;
+	int rc = prepare(in, config, &o);
+	if (rc == BERTH_OK && in->d.validate_config &&
+	    (in->d.capabilities & BERTH_CAP_VALIDATE_CONFIG)) {
+		berth_config ic = {o.ninner, o.items};
+		rc = in->d.validate_config(&in->inner_host.h, &ic);
+	}
+	free(o.items);
+	fault_destroy(in);
+	return rc;
 }
 
 /* ---- whole-object and tree methods ---- */
@@ -271,6 +381,44 @@ static int fault_walk(berth_instance *in, const char *path,
 {
 	int rc = fault_gate(in, FOP_WALK, NULL);
 	return rc ? rc : in->d.walk(in->inner, path, start_after, cb, payload);
+}
+
+/* A 1.1 member of the wrapped driver, or NULL when it lacks the
+   capability (never when this driver claims it, see load_inner). */
+#define INNER_1_1(in, member, cap) \
+	(((in)->d.capabilities & (cap)) ? (in)->d.member : NULL)
+
+static int unsupported(berth_instance *in, const char *what)
+{
+	return berth_sdk_error(in->host, FAULT_NAME, BERTH_E_UNSUPPORTED,
+			       "the wrapped driver \"%s\" has no %s", in->d.name,
+			       what);
+}
+
+static int fault_batch(berth_instance *in, const berth_batch_op *ops,
+		       size_t count)
+{
+	if (!INNER_1_1(in, batch, BERTH_CAP_BATCH))
+		return unsupported(in, "batch");
+	int rc = fault_gate(in, FOP_BATCH, NULL);
+	return rc ? rc : in->d.batch(in->inner, ops, count);
+}
+
+static int fault_maintain(berth_instance *in, int64_t budget_ns,
+			  int *out_more)
+{
+	if (!INNER_1_1(in, maintain, BERTH_CAP_MAINTAIN))
+		return unsupported(in, "maintain");
+	return in->d.maintain(in->inner, budget_ns, out_more);
+}
+
+static int fault_stat_version(berth_instance *in, const char *path,
+			      berth_stat_info *out, char *out_version)
+{
+	if (!INNER_1_1(in, stat_version, BERTH_CAP_STAT_VERSION))
+		return unsupported(in, "stat_version");
+	int rc = fault_gate(in, FOP_STAT, NULL);
+	return rc ? rc : in->d.stat_version(in->inner, path, out, out_version);
 }
 
 /* ---- streams: our handles wrap the wrapped driver's ---- */
@@ -324,8 +472,10 @@ static void fault_reader_close(berth_reader *r)
 	free(r);
 }
 
-static int fault_writer_open(berth_writer **out, berth_instance *in,
-			     const char *path, int append)
+/* writer_open, or writer_open_hinted when `hinted`. */
+static int open_writer(berth_writer **out, berth_instance *in,
+		       const char *path, int append, int hinted,
+		       const berth_writer_hints *hints)
 {
 	int rc = fault_gate(in, FOP_WRITER_OPEN, NULL);
 	if (rc)
@@ -335,13 +485,32 @@ static int fault_writer_open(berth_writer **out, berth_instance *in,
 		return berth_sdk_error(in->host, FAULT_NAME, BERTH_E_NOMEM,
 				       "out of memory");
 	w->in = in;
-	rc = in->d.writer_open(&w->inner, in->inner, path, append);
+	if (hinted)
+		rc = in->d.writer_open_hinted(&w->inner, in->inner, path, append,
+					      hints);
+	else
+		rc = in->d.writer_open(&w->inner, in->inner, path, append);
 	if (rc) {
 		free(w);
 		return rc;
 	}
 	*out = w;
 	return BERTH_OK;
+}
+
+static int fault_writer_open(berth_writer **out, berth_instance *in,
+			     const char *path, int append)
+{
+	return open_writer(out, in, path, append, 0, NULL);
+}
+
+static int fault_writer_open_hinted(berth_writer **out, berth_instance *in,
+				    const char *path, int append,
+				    const berth_writer_hints *hints)
+{
+	if (!INNER_1_1(in, writer_open_hinted, BERTH_CAP_WRITER_HINTS))
+		return unsupported(in, "writer_open_hinted");
+	return open_writer(out, in, path, append, 1, hints);
 }
 
 /* Pass the first `n` held bytes to the wrapped writer and drop the rest
@@ -419,6 +588,17 @@ static int fault_writer_commit(berth_writer *w)
 	return w->in->d.writer_commit(w->inner);
 }
 
+/* Held bytes go to the wrapped writer first, then its flush; an injected
+   failure loses them as at commit. */
+static int fault_writer_flush(berth_writer *w)
+{
+	berth_instance *in = w->in;
+	if (!INNER_1_1(in, writer_flush, BERTH_CAP_WRITER_FLUSH))
+		return unsupported(in, "writer_flush");
+	int rc = flush_gate(w, FOP_WRITER_FLUSH);
+	return rc ? rc : in->d.writer_flush(w->inner);
+}
+
 static int fault_writer_cancel(berth_writer *w)
 {
 	w->nheld = 0;
@@ -440,8 +620,8 @@ static int fault_writer_close(berth_writer *w)
 	return rc ? rc : rc2;
 }
 
-static const berth_storage_driver fault_driver = {
-	BERTH_STORAGE_HEAD(FAULT_NAME, "1.0.0", FAULT_CAPS),
+static berth_storage_driver fault_driver = {
+	BERTH_STORAGE_HEAD(FAULT_NAME, "1.1.0", FAULT_CAPS),
 	.create = fault_create,
 	.destroy = fault_destroy,
 	.get_content = fault_get_content,
@@ -462,6 +642,20 @@ static const berth_storage_driver fault_driver = {
 	.redirect_url = NULL, /* see the top of the file */
 	.walk = fault_walk,
 	.open_fd = NULL,
+	/* ABI 1.1: present always, claimed as the wrapped driver's are */
+	.batch = fault_batch,
+	.writer_flush = fault_writer_flush,
+	.maintain = fault_maintain,
+	.writer_open_hinted = fault_writer_open_hinted,
+	.validate_config = fault_validate_config,
+	.stat_version = fault_stat_version,
 };
 
-BERTH_STORAGE_DRIVER(&fault_driver)
+/* BERTH_STORAGE_DRIVER, with the 1.1 claims settled on the first call. */
+BERTH_EXPORT const berth_storage_driver *berth_storage_driver_v1(void);
+BERTH_EXPORT const berth_storage_driver *berth_storage_driver_v1(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, resolve_claims);
+	return &fault_driver;
+}

@@ -27,7 +27,7 @@
 static const char *const op_names[FOP_COUNT] = {
 	"get_content", "put_content", "reader_open", "reader_read",
 	"writer_open", "writer_write", "writer_commit", "writer_close",
-	"stat", "list", "move", "remove", "walk",
+	"stat", "list", "move", "remove", "walk", "batch", "writer_flush",
 };
 
 const char *fault_op_name(enum fault_op op)

@@ -10,7 +10,8 @@
  *   "<name>~tmp.<pid>.<n>" a put_content / copy in progress
  * A temporary that a killed process left behind is removed by the next
  * list or walk that reads its directory, once it is FS_TEMP_STALE_S old
- * (fs_sweep_temp).
+ * (fs_sweep_temp), or by maintain's sweep of the whole tree, a bounded
+ * piece per call (fs_maintain.c).
  */
 #ifndef BERTH_DRIVERS_FILESYSTEM_FS_H
 #define BERTH_DRIVERS_FILESYSTEM_FS_H
@@ -49,6 +50,10 @@ struct berth_instance {
 	char *root;     /* without trailing '/'; "" when the root is "/" */
 	size_t rootlen;
 	fs_listing_cache *listings; /* sorted listings of large directories */
+	/* maintain's place in its sweep of the tree (fs_maintain.c): the
+	   last directory swept, or NULL between passes.  Only maintain,
+	   never concurrent with itself, touches it. */
+	char *sweep_cursor;
 };
 
 /* The visible names of one directory, sorted by bytes (fs_listing.c).
@@ -133,6 +138,11 @@ uint64_t fs_writer_size(berth_writer *w);
 int fs_writer_commit(berth_writer *w);
 int fs_writer_cancel(berth_writer *w);
 int fs_writer_close(berth_writer *w);
+int fs_writer_flush(berth_writer *w);
+int fs_writer_open_hinted(berth_writer **out, berth_instance *inst,
+			  const char *path, int append,
+			  const berth_writer_hints *hints);
+int fs_maintain(berth_instance *inst, int64_t budget_ns, int *out_more);
 int fs_walk(berth_instance *inst, const char *path, const char *start_after,
 	    berth_walk_cb cb, void *payload);
 /* rm -r of the directory tree `full` without following symlinks; 0 or an

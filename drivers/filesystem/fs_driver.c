@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,43 +71,62 @@ static int check_root(struct berth_instance *in)
 	return BERTH_OK;
 }
 
-static int fs_create(berth_instance **out, const berth_host *host,
-		     const berth_config *config)
+/* The options as create takes them, shared with validate_config so both
+   refuse the same ones: *root is the rootdirectory (borrowed from
+   `config`).  BERTH_OK or a reported BERTH_E_CONFIG naming the key. */
+static int parse_options(const berth_host *host, const berth_config *config,
+			 const char **root)
 {
-	struct berth_instance *in = calloc(1, sizeof *in);
-	if (!in)
-		return berth_sdk_error(host, FS_NAME, BERTH_E_NOMEM,
-				       "out of memory");
-	in->host = host;
-	const char *root = FS_DEFAULT_ROOT;
-	int rc = BERTH_OK;
+	*root = FS_DEFAULT_ROOT;
 	for (size_t i = 0; config && i < config->count; i++) {
 		const berth_config_item *it = &config->items[i];
 		if (!strcmp(it->key, "rootdirectory")) {
-			if (!it->value[0]) {
-				rc = fs_fail(in, BERTH_E_CONFIG,
-					     "rootdirectory must not be empty");
-				goto fail;
-			}
-			root = it->value;
+			if (!it->value[0])
+				return berth_sdk_error(
+					host, FS_NAME, BERTH_E_CONFIG,
+					"rootdirectory must not be empty");
+			*root = it->value;
 		} else if (!strcmp(it->key, "maxthreads")) {
 			/* Accepted for Distribution compatibility; this
 			   driver blocks the calling thread instead. */
 			int64_t v;
 			if (berth_sdk_parse_int(it->value, FS_MIN_THREADS,
-						INT64_MAX, &v) != BERTH_OK) {
-				rc = fs_fail(in, BERTH_E_CONFIG,
-					     "maxthreads must be an integer >= "
-					     "%d, got \"%s\"",
-					     FS_MIN_THREADS, it->value);
-				goto fail;
-			}
+						INT64_MAX, &v) != BERTH_OK)
+				return berth_sdk_error(
+					host, FS_NAME, BERTH_E_CONFIG,
+					"maxthreads must be an integer >= %d, "
+					"got \"%s\"",
+					FS_MIN_THREADS, it->value);
 		} else {
-			rc = fs_fail(in, BERTH_E_CONFIG,
-				     "unknown option \"%s\"", it->key);
-			goto fail;
+			return berth_sdk_error(host, FS_NAME, BERTH_E_CONFIG,
+					       "unknown option \"%s\"",
+					       it->key);
 		}
 	}
+	return BERTH_OK;
+}
+
+/* BERTH_CAP_VALIDATE_CONFIG: the options alone; the root is neither
+   created nor probed (that is create's start-up check). */
+static int fs_validate_config(const berth_host *host,
+			      const berth_config *config)
+{
+	const char *root;
+	return parse_options(host, config, &root);
+}
+
+static int fs_create(berth_instance **out, const berth_host *host,
+		     const berth_config *config)
+{
+	const char *root;
+	int rc = parse_options(host, config, &root);
+	if (rc)
+		return rc;
+	struct berth_instance *in = calloc(1, sizeof *in);
+	if (!in)
+		return berth_sdk_error(host, FS_NAME, BERTH_E_NOMEM,
+				       "out of memory");
+	in->host = host;
 	size_t n = strlen(root);
 	while (n > 0 && root[n - 1] == '/')
 		n--; /* "/srv/reg/" -> "/srv/reg", "/" -> "" */
@@ -136,6 +157,7 @@ static void fs_destroy(berth_instance *in)
 	if (!in)
 		return;
 	fs_listing_cache_free(in->listings);
+	free(in->sweep_cursor);
 	free(in->root);
 	free(in);
 }
@@ -263,6 +285,63 @@ static int fs_stat(berth_instance *in, const char *path, berth_stat_info *out)
 	out->is_dir = S_ISDIR(st.st_mode) ? 1 : 0;
 	out->size = out->is_dir ? 0 : (uint64_t)st.st_size;
 	out->mtime_ns = mtime_ns(&st);
+	return BERTH_OK;
+}
+
+/*
+ * BERTH_CAP_STAT_VERSION.  An object is never rewritten in place:
+ * put_content, writer_commit and move all rename a file of their own over
+ * the path, so replacing an object always puts another inode there.  The
+ * inode number alone could repeat (the replaced file's number is free
+ * again once it is gone, and the next temporary may get it), so the
+ * version also has the inode's generation (FS_IOC_GETVERSION: ext4, xfs,
+ * btrfs and tmpfs draw a new one when a number is reused), its mtime in
+ * ns and its size.  Only a filesystem without generations, reusing the
+ * number within one mtime tick for an object of the same size, could
+ * repeat a version.  No device number: it differs between the hosts of a
+ * shared (NFS) root, the other three do not, so every instance on the
+ * root agrees.  All from one open file, so they describe one inode.
+ */
+static int fs_stat_version(berth_instance *in, const char *path,
+			   berth_stat_info *out, char *out_version)
+{
+	memset(out, 0, sizeof *out);
+	out_version[0] = 0;
+	int rc = fs_check_path(in, path, 1);
+	if (rc)
+		return rc;
+	char *full = fs_full(in, path, NULL);
+	if (!full)
+		return fs_fail(in, BERTH_E_NOMEM, "out of memory");
+	int fd = open(full, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int err = errno;
+	free(full);
+	if (fd < 0) {
+		if (!strcmp(path, "/") && err == ENOENT) {
+			out->is_dir = 1; /* "/" always exists */
+			return BERTH_OK;
+		}
+		return fs_sys_fail(in, err, "stat", path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		rc = fs_sys_fail(in, errno, "stat", path);
+		close(fd);
+		return rc;
+	}
+	out->is_dir = S_ISDIR(st.st_mode) ? 1 : 0;
+	out->size = out->is_dir ? 0 : (uint64_t)st.st_size;
+	out->mtime_ns = mtime_ns(&st);
+	if (!out->is_dir) {
+		unsigned int gen = 0;
+		if (ioctl(fd, FS_IOC_GETVERSION, &gen) != 0)
+			gen = 0; /* no generations here: see above */
+		snprintf(out_version, BERTH_VERSION_MAX, "%llx.%x.%llx.%llx",
+			 (unsigned long long)st.st_ino, gen,
+			 (unsigned long long)out->mtime_ns,
+			 (unsigned long long)out->size);
+	}
+	close(fd);
 	return BERTH_OK;
 }
 
@@ -400,10 +479,16 @@ static int fs_open_fd(berth_instance *in, const char *path, int *out_fd,
 }
 
 static const berth_storage_driver fs_desc = {
-	BERTH_STORAGE_HEAD(FS_NAME, "1.0.0",
+	/* No BERTH_CAP_BATCH: renames of several files cannot be made
+	   all or nothing, nor atomic for readers. */
+	BERTH_STORAGE_HEAD(FS_NAME, "1.1.0",
 			   BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE |
 				   BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND |
-				   BERTH_CAP_FILE_DESCRIPTOR),
+				   BERTH_CAP_FILE_DESCRIPTOR |
+				   BERTH_CAP_WRITER_FLUSH | BERTH_CAP_MAINTAIN |
+				   BERTH_CAP_WRITER_HINTS |
+				   BERTH_CAP_VALIDATE_CONFIG |
+				   BERTH_CAP_STAT_VERSION),
 	.create = fs_create,
 	.destroy = fs_destroy,
 	.get_content = fs_get_content,
@@ -424,6 +509,12 @@ static const berth_storage_driver fs_desc = {
 	.redirect_url = NULL, /* files have no URL a client could fetch */
 	.walk = fs_walk,
 	.open_fd = fs_open_fd,
+	.batch = NULL,
+	.writer_flush = fs_writer_flush,
+	.maintain = fs_maintain,
+	.writer_open_hinted = fs_writer_open_hinted,
+	.validate_config = fs_validate_config,
+	.stat_version = fs_stat_version,
 };
 
 BERTH_STORAGE_DRIVER(&fs_desc)

@@ -14,6 +14,11 @@
  * array starting right where the directory's own path would sort.
  * Directories are implicit: a directory exists while some object lies
  * below it.
+ *
+ * Every object carries a generation drawn from the store's counter each
+ * time something is stored at its path (put, commit, move onto, batch):
+ * that is its stat_version, and since the counter belongs to the store
+ * every instance reports the same version for the same object.
  */
 #ifndef BERTH_DRIVERS_INMEMORY_MEM_H
 #define BERTH_DRIVERS_INMEMORY_MEM_H
@@ -39,6 +44,7 @@ typedef struct mem_obj {
 	char *path;
 	mem_blob *blob;
 	int64_t mtime_ns;
+	uint64_t gen; /* the store's counter when stored here */
 } mem_obj;
 
 /* Data of a writer closed without commit, waiting for an append. */
@@ -54,6 +60,8 @@ typedef struct mem_store {
 	size_t n, cap;
 	mem_pending *pend; /* unsorted; few at a time */
 	size_t npend, cappend;
+	uint64_t gen;      /* last generation handed out */
+	size_t tidy_next;  /* maintain's cursor into pend */
 } mem_store;
 
 struct berth_instance {
@@ -82,11 +90,13 @@ void mem_subtree(const mem_store *st, const char *path, size_t *lo,
    directory or one of its parents is an object (read). */
 int mem_check_place(berth_instance *in, const mem_store *st,
 		    const char *path);
-/* Put `blob` at `path`, replacing an object there (write).  On success
-   takes both the malloc'd `path` and the caller's blob reference; on
-   failure (BERTH_E_NOMEM) the caller keeps both.  Cannot fail while the
-   array has a free slot (st->n < st->cap). */
+/* Put `blob` at `path`, replacing an object there, with a new
+   generation (write).  On success takes both the malloc'd `path` and the
+   caller's blob reference; on failure (BERTH_E_NOMEM) the caller keeps
+   both.  Cannot fail while the array has a free slot (st->n < st->cap). */
 int mem_insert(mem_store *st, char *path, mem_blob *blob, int64_t mtime_ns);
+/* The next generation (write). */
+uint64_t mem_next_gen(mem_store *st);
 /* Remove objects [lo, hi) (write). */
 void mem_erase(mem_store *st, size_t lo, size_t hi);
 
@@ -103,6 +113,10 @@ void mem_blob_unref(mem_blob *b);
 
 int64_t mem_now(berth_instance *in);
 
+/* The option check create and validate_config share: the driver takes
+   no options. */
+int mem_config_check(const berth_host *host, const berth_config *config);
+
 /* ---- methods implemented outside mem_driver.c ---- */
 int mem_reader_open(berth_reader **out, berth_instance *in, const char *path,
 		    int64_t offset);
@@ -110,6 +124,10 @@ int mem_reader_read(berth_reader *r, void *buf, size_t cap, size_t *out_n);
 void mem_reader_close(berth_reader *r);
 int mem_writer_open(berth_writer **out, berth_instance *in, const char *path,
 		    int append);
+int mem_writer_open_hinted(berth_writer **out, berth_instance *in,
+			   const char *path, int append,
+			   const berth_writer_hints *hints);
+int mem_writer_flush(berth_writer *w);
 int mem_writer_write(berth_writer *w, const void *data, size_t len);
 uint64_t mem_writer_size(berth_writer *w);
 int mem_writer_commit(berth_writer *w);
@@ -119,5 +137,7 @@ int mem_list(berth_instance *in, const char *path, berth_list_cb cb,
 	     void *payload);
 int mem_walk(berth_instance *in, const char *path, const char *start_after,
 	     berth_walk_cb cb, void *payload);
+int mem_batch(berth_instance *in, const berth_batch_op *ops, size_t count);
+int mem_maintain(berth_instance *in, int64_t budget_ns, int *out_more);
 
 #endif

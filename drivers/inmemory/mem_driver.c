@@ -5,21 +5,23 @@
  * plainest possible reading of the contract for driver authors: every
  * method here does exactly what the header says and nothing else.
  *
- * This file: the descriptor, create/destroy, whole-object methods (get
- * and put content, stat), move and remove.  Streams are in mem_stream.c,
- * list and walk in mem_tree.c, the store itself in mem_store.c.
+ * This file: the descriptor, create/destroy and validate_config,
+ * whole-object methods (get and put content, stat and stat_version), move
+ * and remove.  Streams (with writer_flush and hinted writers) are in
+ * mem_stream.c, list and walk in mem_tree.c, batch in mem_batch.c,
+ * maintain in mem_maintain.c, the store itself in mem_store.c.
  *
  * Thread safety: every method takes the store's rwlock (shared for
  * lookups, exclusive for changes) and never calls back into the core
  * while holding it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem.h"
 
-static int mem_create(berth_instance **out, const berth_host *host,
-		      const berth_config *config)
+int mem_config_check(const berth_host *host, const berth_config *config)
 {
 	/* The driver takes no options; the ABI asks to refuse every
 	   unknown one by name. */
@@ -28,6 +30,15 @@ static int mem_create(berth_instance **out, const berth_host *host,
 				       "unknown option \"%s\" (this driver "
 				       "takes no options)",
 				       config->items[0].key);
+	return BERTH_OK;
+}
+
+static int mem_create(berth_instance **out, const berth_host *host,
+		      const berth_config *config)
+{
+	int rc = mem_config_check(host, config);
+	if (rc)
+		return rc;
 	berth_instance *in = calloc(1, sizeof *in);
 	if (!in)
 		return berth_sdk_error(host, MEM_NAME, BERTH_E_NOMEM,
@@ -102,8 +113,10 @@ static int mem_put_content(berth_instance *in, const char *path,
 	return rc;
 }
 
-static int mem_stat(berth_instance *in, const char *path,
-		    berth_stat_info *out)
+/* stat, and the object's generation as its version ("" for a
+   directory); `version` may be NULL. */
+static int stat_gen(berth_instance *in, const char *path,
+		    berth_stat_info *out, char *version)
 {
 	int rc = berth_sdk_path_check(in->host, MEM_NAME, path,
 				      BERTH_SDK_PATH_ALLOW_ROOT);
@@ -116,7 +129,12 @@ static int mem_stat(berth_instance *in, const char *path,
 	if (o) {
 		out->size = o->blob->len;
 		out->mtime_ns = o->mtime_ns;
+		if (version)
+			snprintf(version, BERTH_VERSION_MAX, "%llu",
+				 (unsigned long long)o->gen);
 	} else {
+		if (version)
+			version[0] = 0;
 		/* A directory: its mtime is that of its newest object. */
 		size_t lo, hi;
 		mem_subtree(st, path, &lo, &hi);
@@ -131,6 +149,18 @@ static int mem_stat(berth_instance *in, const char *path,
 	if (rc)
 		return mem_fail(in, rc, "%s not found", path);
 	return BERTH_OK;
+}
+
+static int mem_stat(berth_instance *in, const char *path,
+		    berth_stat_info *out)
+{
+	return stat_gen(in, path, out, NULL);
+}
+
+static int mem_stat_version(berth_instance *in, const char *path,
+			    berth_stat_info *out, char *out_version)
+{
+	return stat_gen(in, path, out, out_version);
 }
 
 static int mem_move(berth_instance *in, const char *src, const char *dst)
@@ -183,7 +213,7 @@ static int mem_move(berth_instance *in, const char *src, const char *dst)
 		memcpy(np, dst, dlen);
 		strcpy(np + dlen, tail);
 		moving[i] = (mem_obj){np, st->objs[lo + i].blob,
-				      st->objs[lo + i].mtime_ns};
+				      st->objs[lo + i].mtime_ns, 0};
 	}
 	/* No parent of dst may be an object; whatever is at dst itself
 	   (object or directory) is replaced. */
@@ -256,9 +286,13 @@ static int mem_remove(berth_instance *in, const char *path)
 }
 
 static const berth_storage_driver mem_driver = {
-	BERTH_STORAGE_HEAD(MEM_NAME, "1.0.0",
+	BERTH_STORAGE_HEAD(MEM_NAME, "1.1.0",
 			   BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE |
-				   BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND),
+				   BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND |
+				   BERTH_CAP_BATCH | BERTH_CAP_WRITER_FLUSH |
+				   BERTH_CAP_MAINTAIN | BERTH_CAP_WRITER_HINTS |
+				   BERTH_CAP_VALIDATE_CONFIG |
+				   BERTH_CAP_STAT_VERSION),
 	.create = mem_create,
 	.destroy = mem_destroy,
 	.get_content = mem_get_content,
@@ -279,6 +313,13 @@ static const berth_storage_driver mem_driver = {
 	.redirect_url = NULL, /* no BERTH_CAP_REDIRECT */
 	.walk = mem_walk,
 	.open_fd = NULL, /* no BERTH_CAP_FILE_DESCRIPTOR */
+	/* ABI 1.1 */
+	.batch = mem_batch,
+	.writer_flush = mem_writer_flush,
+	.maintain = mem_maintain,
+	.writer_open_hinted = mem_writer_open_hinted,
+	.validate_config = mem_config_check,
+	.stat_version = mem_stat_version,
 };
 
 BERTH_STORAGE_DRIVER(&mem_driver)

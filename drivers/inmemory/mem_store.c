@@ -149,6 +149,7 @@ int mem_insert(mem_store *st, char *path, mem_blob *blob, int64_t mtime_ns)
 		mem_blob_unref(st->objs[i].blob);
 		st->objs[i].blob = blob;
 		st->objs[i].mtime_ns = mtime_ns;
+		st->objs[i].gen = mem_next_gen(st);
 		free(path);
 		return BERTH_OK;
 	}
@@ -161,9 +162,14 @@ int mem_insert(mem_store *st, char *path, mem_blob *blob, int64_t mtime_ns)
 		st->cap = cap;
 	}
 	memmove(&st->objs[i + 1], &st->objs[i], (st->n - i) * sizeof *st->objs);
-	st->objs[i] = (mem_obj){path, blob, mtime_ns};
+	st->objs[i] = (mem_obj){path, blob, mtime_ns, mem_next_gen(st)};
 	st->n++;
 	return BERTH_OK;
+}
+
+uint64_t mem_next_gen(mem_store *st)
+{
+	return ++st->gen;
 }
 
 void mem_erase(mem_store *st, size_t lo, size_t hi)

@@ -8,7 +8,14 @@
  * writer closed without commit parks its buffer in the pending table,
  * where writer_open(append) picks it up again -- from any instance, since
  * the store is the process's (mem.h).
+ *
+ * A hinted writer keeps the size and sha256 digest it was promised and
+ * refuses to commit bytes that break the promise (INVALID_ARGUMENT), so
+ * a wrong hint never becomes a visible object.  writer_flush has nothing
+ * to do: the buffer lives exactly as long as the process, which is as
+ * durable as anything in this driver (a crash loses the whole store).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +89,9 @@ struct berth_writer {
 	berth_instance *in;
 	mem_pending buf; /* path + data while open */
 	enum wstate state;
+	uint64_t hint_size;   /* UINT64_MAX: no promise */
+	char hint_sha256[65]; /* hex; "" when no sha256 digest was hinted */
+	uint64_t flushed;     /* bytes at the last writer_flush */
 };
 
 int mem_writer_open(berth_writer **out, berth_instance *in, const char *path,
@@ -98,6 +108,7 @@ int mem_writer_open(berth_writer **out, berth_instance *in, const char *path,
 		return mem_fail(in, BERTH_E_NOMEM, "out of memory");
 	}
 	w->in = in;
+	w->hint_size = UINT64_MAX;
 	mem_store *st = in->st;
 	pthread_rwlock_wrlock(&st->lock);
 	mem_pending old;
@@ -165,6 +176,73 @@ uint64_t mem_writer_size(berth_writer *w)
 	return w->buf.len;
 }
 
+/* What a hint promises that this driver can check: the size, and a
+   sha256 digest (a sha512 or malformed one is left to the core, which
+   checks digests whatever a driver does). */
+static void read_hints(const berth_writer_hints *h, uint64_t *size,
+		       char sha256[65])
+{
+	const size_t has_digest = offsetof(berth_writer_hints, digest) +
+				  sizeof h->digest;
+	const size_t has_size = offsetof(berth_writer_hints, size) +
+				sizeof h->size;
+	*size = h->struct_size >= has_size ? h->size : UINT64_MAX;
+	sha256[0] = 0;
+	const char *d = h->struct_size >= has_digest ? h->digest : NULL;
+	if (!d || strncmp(d, "sha256:", 7))
+		return;
+	d += 7;
+	if (strlen(d) == 64 && strspn(d, "0123456789abcdef") == 64)
+		memcpy(sha256, d, 65);
+}
+
+int mem_writer_open_hinted(berth_writer **out, berth_instance *in,
+			   const char *path, int append,
+			   const berth_writer_hints *hints)
+{
+	uint64_t size = UINT64_MAX;
+	char sha256[65] = "";
+	if (hints)
+		read_hints(hints, &size, sha256);
+	berth_writer *w = NULL;
+	int rc = mem_writer_open(&w, in, path, append);
+	if (rc)
+		return rc;
+	w->hint_size = size;
+	memcpy(w->hint_sha256, sha256, sizeof sha256);
+	*out = w;
+	return BERTH_OK;
+}
+
+int mem_writer_flush(berth_writer *w)
+{
+	if (w->state != W_OPEN)
+		return mem_fail(w->in, BERTH_E_STATE,
+				"flush of %s after commit or cancel", w->buf.path);
+	w->flushed = w->buf.len;
+	return BERTH_OK;
+}
+
+/* Does the data keep the hints' promises?  BERTH_OK or INVALID_ARGUMENT. */
+static int check_hints(berth_writer *w)
+{
+	const mem_pending *b = &w->buf;
+	if (w->hint_size != UINT64_MAX && w->hint_size != b->len)
+		return mem_fail(w->in, BERTH_E_INVALID_ARGUMENT,
+				"%s: %zu bytes written, %llu hinted", b->path,
+				b->len, (unsigned long long)w->hint_size);
+	if (!w->hint_sha256[0])
+		return BERTH_OK;
+	char hex[65];
+	if (berth_sdk_sha256_hex(b->data ? b->data : "", b->len, hex))
+		return mem_fail(w->in, BERTH_E_IO, "%s: sha256 failed", b->path);
+	if (strcmp(hex, w->hint_sha256))
+		return mem_fail(w->in, BERTH_E_INVALID_ARGUMENT,
+				"%s: data is sha256:%s, sha256:%s hinted",
+				b->path, hex, w->hint_sha256);
+	return BERTH_OK;
+}
+
 int mem_writer_commit(berth_writer *w)
 {
 	berth_instance *in = w->in;
@@ -172,6 +250,9 @@ int mem_writer_commit(berth_writer *w)
 		return mem_fail(in, BERTH_E_STATE, "commit of %s after commit or cancel",
 				w->buf.path);
 	mem_pending *b = &w->buf;
+	int rc = check_hints(w);
+	if (rc)
+		return rc; /* the data stays in the writer, like any error */
 	/* Hand the buffer to a blob, trimmed to size. */
 	char *data = b->data;
 	if (b->len < b->cap) {
@@ -192,7 +273,7 @@ int mem_writer_commit(berth_writer *w)
 	}
 	mem_store *st = in->st;
 	pthread_rwlock_wrlock(&st->lock);
-	int rc = mem_check_place(in, st, b->path);
+	rc = mem_check_place(in, st, b->path);
 	if (rc == BERTH_OK && mem_insert(st, key, blob, mem_now(in)) != BERTH_OK)
 		rc = mem_fail(in, BERTH_E_NOMEM, "out of memory");
 	pthread_rwlock_unlock(&st->lock);

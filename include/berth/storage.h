@@ -1,5 +1,5 @@
 /*
- * berth/storage.h - the storage driver ABI, version 1.0.
+ * berth/storage.h - the storage driver ABI, version 1.1.
  *
  * A storage driver is a shared object that exports exactly one symbol,
  * BERTH_STORAGE_ENTRY ("berth_storage_driver_v1"), a function returning a
@@ -29,10 +29,23 @@
  *    check of a descriptor (the SDK's berth_sdk_descriptor_check): a
  *    non-zero `reserved`, a missing required member, or a capability
  *    claimed without the member it promises (REDIRECT: redirect_url,
- *    NATIVE_WALK: walk, FILE_DESCRIPTOR: open_fd) refuses the driver.
+ *    NATIVE_WALK: walk, FILE_DESCRIPTOR: open_fd, and each 1.1
+ *    capability: the member of its name) refuses the driver.
  *    redirect_url, walk and open_fd are optional (NULL when not
  *    implemented); without walk the core builds one from list and stat.
+ *  - A capability flag with a bit the core does not know is ignored.
  *  - Error codes (berth_status) are never renumbered or reused.
+ *
+ * History
+ * -------
+ *  - 1.0: the head, create .. open_fd, codes 0 .. -13, capabilities bits
+ *    0-5.  A 1.0 descriptor is BERTH_STORAGE_SIZE_1_0 bytes long.
+ *  - 1.1: appended batch, writer_flush, maintain, writer_open_hinted,
+ *    validate_config, stat_version, each behind the capability of its
+ *    name (bits 6-11); BERTH_E_CONFLICT (-14); the types berth_batch_op,
+ *    berth_batch_kind, berth_writer_hints; BERTH_VERSION_MAX.  Nothing
+ *    of 1.0 changed place or meaning: a 1.0 driver loads and is used as
+ *    before (the core falls back to 1.0 calls for everything 1.1 adds).
  *
  * Ownership
  * ---------
@@ -139,7 +152,7 @@ extern "C" {
 /** ABI major version: a change here means old drivers cannot load. */
 #define BERTH_STORAGE_ABI_MAJOR 1
 /** ABI minor version: members appended compatibly. */
-#define BERTH_STORAGE_ABI_MINOR 0
+#define BERTH_STORAGE_ABI_MINOR 1
 
 /** Name of the single symbol every driver exports. */
 #define BERTH_STORAGE_ENTRY "berth_storage_driver_v1"
@@ -172,6 +185,9 @@ typedef enum berth_status {
 	BERTH_E_UNAVAILABLE = -11,   /**< backend unreachable; retryable */
 	BERTH_E_INVALID_ARGUMENT = -12, /**< any other bad argument */
 	BERTH_E_STATE = -13,         /**< handle used after commit/cancel */
+	/** A batch's BERTH_BATCH_EXPECT did not hold; nothing was applied
+	    (ABI 1.1). */
+	BERTH_E_CONFLICT = -14,
 } berth_status;
 
 /** Log levels for host->log. */
@@ -275,7 +291,76 @@ enum {
 	BERTH_CAP_APPEND = 1u << 4,
 	/** open_fd returns a descriptor the core may sendfile() from. */
 	BERTH_CAP_FILE_DESCRIPTOR = 1u << 5,
+	/* ABI 1.1: each claims the member of the same name; claiming one
+	   without the member refuses the driver, and the core calls a 1.1
+	   member only when its capability is claimed. */
+	/** batch applies several changes all or nothing (ABI 1.1). */
+	BERTH_CAP_BATCH = 1u << 6,
+	/** writer_flush makes a writer's bytes durable mid-way (ABI 1.1). */
+	BERTH_CAP_WRITER_FLUSH = 1u << 7,
+	/** maintain does bounded housekeeping the core schedules (ABI 1.1). */
+	BERTH_CAP_MAINTAIN = 1u << 8,
+	/** writer_open_hinted takes the digest and size to come (ABI 1.1). */
+	BERTH_CAP_WRITER_HINTS = 1u << 9,
+	/** validate_config checks options without an instance (ABI 1.1). */
+	BERTH_CAP_VALIDATE_CONFIG = 1u << 10,
+	/** stat_version gives an object's version (ABI 1.1). */
+	BERTH_CAP_STAT_VERSION = 1u << 11,
 };
+
+/** Size of the buffer stat_version fills, NUL included (ABI 1.1). */
+#define BERTH_VERSION_MAX 128
+
+/** Kinds of berth_batch_op (ABI 1.1).  Never renumbered. */
+typedef enum berth_batch_kind {
+	/** put_content(path, data, len). */
+	BERTH_BATCH_PUT = 0,
+	/** move(path, dst); `path` must be an object. */
+	BERTH_BATCH_MOVE = 1,
+	/** remove(path); a missing path fails the batch (NOT_FOUND). */
+	BERTH_BATCH_REMOVE = 2,
+	/**
+	 * A precondition, changing nothing: with `version` NULL, `path` must
+	 * not exist (neither object nor directory); otherwise `path` must be
+	 * an object whose stat_version is exactly `version`.  Fails the
+	 * batch with BERTH_E_CONFLICT.  `version` non-NULL is only passed to
+	 * a driver that also claims BERTH_CAP_STAT_VERSION.
+	 */
+	BERTH_BATCH_EXPECT = 3,
+} berth_batch_kind;
+
+/**
+ * One change of a batch (ABI 1.1).  All pointers are borrowed for the
+ * duration of the batch call.  Unused members are NULL / 0.
+ */
+typedef struct berth_batch_op {
+	uint32_t kind;       /**< berth_batch_kind */
+	uint32_t reserved;   /**< zero */
+	const char *path;    /**< the path the op is about (MOVE: source) */
+	const char *dst;     /**< MOVE: destination; otherwise NULL */
+	const void *data;    /**< PUT: the bytes */
+	size_t len;          /**< PUT: their count */
+	const char *version; /**< EXPECT: see BERTH_BATCH_EXPECT */
+} berth_batch_op;
+
+/**
+ * What the caller of writer_open_hinted knows of the object to come
+ * (ABI 1.1).  Borrowed for the call; copy what you keep.  The core
+ * checks the digest itself whatever the driver does; a hint is a promise
+ * of the client the core passes on, not a verified fact.
+ */
+typedef struct berth_writer_hints {
+	/** sizeof(berth_writer_hints) as the caller built it; a driver reads
+	    no member lying beyond it. */
+	uint32_t struct_size;
+	uint32_t reserved; /**< zero */
+	/** Digest the complete object should have ("sha256:<64 hex>" or
+	    "sha512:<128 hex>"), or NULL when not known. */
+	const char *digest;
+	/** Total size the complete object should have (including data of
+	    earlier sessions when appending), or UINT64_MAX when not known. */
+	uint64_t size;
+} berth_writer_hints;
 
 typedef struct berth_instance berth_instance; /**< driver-defined */
 typedef struct berth_reader berth_reader;     /**< driver-defined */
@@ -435,10 +520,107 @@ typedef struct berth_storage_driver {
 	 */
 	int (*open_fd)(berth_instance *inst, const char *path, int *out_fd,
 		       uint64_t *out_size);
+
+	/* ---- ABI 1.1: every member optional, used only when its
+	   BERTH_CAP_* is claimed.  A 1.0 driver's descriptor ends above. ---- */
+
+	/**
+	 * BERTH_CAP_BATCH: apply `count` ops (1..64) all or nothing.  They
+	 * take effect in order, each seeing the ones before it; readers and
+	 * other calls see the store either before the whole batch or after
+	 * it, never in between, and after a crash it is wholly applied or
+	 * not at all.  On any error nothing is changed; the error is the one
+	 * the first failing op would return on its own (EXPECT: CONFLICT).
+	 * Errors besides those: INVALID_ARGUMENT (count 0 or over 64, an
+	 * unknown kind, non-zero reserved), UNSUPPORTED (EXPECT with a
+	 * version from a driver without BERTH_CAP_STAT_VERSION: the core
+	 * never sends one, the answer is for other callers).  A MOVE whose
+	 * `path` is a directory fails the batch (INVALID_ARGUMENT or
+	 * UNSUPPORTED); a MOVE onto a directory replaces it, as move may
+	 * (see "Edge rules").  Thread-safe like any
+	 * instance method.  The core commits a manifest with its links as
+	 * one batch.  [batch-*]
+	 */
+	int (*batch)(berth_instance *inst, const berth_batch_op *ops,
+		     size_t count);
+
+	/**
+	 * BERTH_CAP_WRITER_FLUSH: make every byte written so far durable
+	 * without releasing the writer: after BERTH_OK, a crash loses none
+	 * of them (writer_open(append=1) continues all of them) and
+	 * writer_size counts them.  A driver that keeps nothing across a
+	 * crash (inmemory) answers BERTH_OK having nothing to do.  After
+	 * commit or cancel: BERTH_E_STATE.  Data stays invisible at the path until
+	 * commit.  The core calls it at the end of each PATCH (and every
+	 * 64 MiB of a long body) before it records the upload's progress;
+	 * not for a monolithic POST, whose upload is dropped on failure.
+	 * An error is like a writer_write error (see "Edge rules").
+	 * [writer-flush]
+	 */
+	int (*writer_flush)(berth_writer *w);
+
+	/**
+	 * BERTH_CAP_MAINTAIN: housekeeping (compaction, checkpoints, removing
+	 * stale temporary data), for at most about `budget_ns` nanoseconds of
+	 * wall time, then return.  *out_more = 1 asks to be called again
+	 * soon (work is left), 0 says the store is tidy.  A budget of 0 or
+	 * less asks for one small step.  Called by the core
+	 * on its purge schedule from one thread, never concurrently with
+	 * itself nor with create/destroy, but concurrently with every other
+	 * method, which it must not make fail.  Must leave no committed
+	 * object changed and no writer's data lost.  [maintain]
+	 */
+	int (*maintain)(berth_instance *inst, int64_t budget_ns,
+			int *out_more);
+
+	/**
+	 * BERTH_CAP_WRITER_HINTS: writer_open with what is known of the
+	 * object to come (`hints` may be NULL: then exactly writer_open).
+	 * A driver may use the hints to preallocate, pick part sizes,
+	 * deduplicate or verify on the backend; it must still accept any
+	 * bytes written (a hint can be wrong: commit may fail with
+	 * BERTH_E_INVALID_ARGUMENT when the bytes do not match the digest or
+	 * size hinted, and must otherwise behave as writer_open's writer).
+	 * [writer-hints]
+	 */
+	int (*writer_open_hinted)(berth_writer **out, berth_instance *inst,
+				  const char *path, int append,
+				  const berth_writer_hints *hints);
+
+	/**
+	 * BERTH_CAP_VALIDATE_CONFIG: check `config` as create would (unknown
+	 * keys, values out of range, files named by options readable) but
+	 * without creating an instance and without contacting the backend.
+	 * Returns BERTH_OK or BERTH_E_CONFIG after host->error() naming the
+	 * key.  May be called before, after or without any create, from any
+	 * thread, concurrently with anything.  `berth serve` and `berth
+	 * check-config` call it before create (a refusal: create is not
+	 * called).  [validate-config]
+	 */
+	int (*validate_config)(const berth_host *host,
+			       const berth_config *config);
+
+	/**
+	 * BERTH_CAP_STAT_VERSION: stat, plus the object's version: a
+	 * NUL-terminated string of 1..BERTH_VERSION_MAX-1 printable ASCII
+	 * bytes written to `out_version` (a buffer of BERTH_VERSION_MAX).
+	 * It changes whenever the object is replaced (put_content,
+	 * writer_commit, move onto it, a batch), even by the same bytes, and
+	 * is the same for every instance on the same backend.  A directory
+	 * has the version "" (empty).  Errors as stat.  Used in batches'
+	 * BERTH_BATCH_EXPECT, so the core can change a path only if nobody
+	 * did since it looked.  [stat-version]
+	 */
+	int (*stat_version)(berth_instance *inst, const char *path,
+			    berth_stat_info *out, char *out_version);
 } berth_storage_driver;
 
 /** Type of the exported entry point. */
 typedef const berth_storage_driver *(*berth_storage_entry_fn)(void);
+
+/** struct_size of a descriptor built against ABI 1.0 (ABI 1.1; usable
+    from C99 and C++ too). */
+#define BERTH_STORAGE_SIZE_1_0 (24 + 22 * sizeof(void *))
 
 /* Layout guards: the frozen head and the 1.0 members never move. */
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
@@ -457,8 +639,16 @@ _Static_assert(offsetof(berth_storage_driver, create) ==
 _Static_assert(offsetof(berth_storage_driver, open_fd) ==
 		       24 + 21 * sizeof(void *),
 	       "ABI 1.0 last member");
-_Static_assert(sizeof(berth_storage_driver) == 24 + 22 * sizeof(void *),
-	       "ABI 1.0 size");
+_Static_assert(offsetof(berth_storage_driver, batch) ==
+		       BERTH_STORAGE_SIZE_1_0,
+	       "ABI 1.1 first member: 1.0's size");
+_Static_assert(offsetof(berth_storage_driver, stat_version) ==
+		       24 + 27 * sizeof(void *),
+	       "ABI 1.1 last member");
+_Static_assert(sizeof(berth_storage_driver) == 24 + 28 * sizeof(void *),
+	       "ABI 1.1 size");
+_Static_assert(offsetof(berth_batch_op, path) == 8, "batch op");
+_Static_assert(offsetof(berth_writer_hints, digest) == 8, "writer hints");
 _Static_assert(offsetof(berth_host, log) == 16, "host head");
 _Static_assert(sizeof(berth_stat_info) == 24, "stat info");
 #endif

@@ -69,6 +69,7 @@ extern const ct_case ct_cases_stream[];
 extern const ct_case ct_cases_tree[];
 extern const ct_case ct_cases_concurrency[];
 extern const ct_case ct_cases_rules[];
+extern const ct_case ct_cases_v11[]; /* ABI 1.1 members */
 
 /* ---- failure recording ---- */
 

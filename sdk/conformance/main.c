@@ -28,7 +28,7 @@
 
 static const ct_case *const tables[] = {
 	ct_cases_abi, ct_cases_basic, ct_cases_stream, ct_cases_tree,
-	ct_cases_concurrency, ct_cases_rules,
+	ct_cases_concurrency, ct_cases_rules, ct_cases_v11,
 };
 
 /* Watchdog and crash reporting state (read from another thread or a
@@ -231,17 +231,24 @@ static void check_residue(ct_ctx *c)
 
 static void print_caps(uint64_t caps)
 {
-	static const char *const names[] = {"redirect", "native-walk",
-					    "server-move", "range-read",
-					    "append", "file-descriptor"};
+	static const char *const names[] = {
+		"redirect", "native-walk", "server-move", "range-read",
+		"append", "file-descriptor",
+		/* ABI 1.1 */
+		"batch", "writer-flush", "maintain", "writer-hints",
+		"validate-config", "stat-version"};
+	const unsigned known = sizeof names / sizeof *names;
 	int any = 0;
-	for (unsigned i = 0; i < 6; i++)
+	for (unsigned i = 0; i < known; i++)
 		if (caps & (1ull << i)) {
 			printf("%s%s", any ? " " : "", names[i]);
 			any = 1;
 		}
-	if (caps >> 6)
-		printf("%s0x%llx", any ? " " : "", (unsigned long long)(caps >> 6 << 6));
+	/* Bits this tool does not know: shown, and ignored as the loader
+	   ignores them. */
+	if (caps >> known)
+		printf("%s0x%llx", any ? " " : "",
+		       (unsigned long long)(caps >> known << known));
 	else if (!any)
 		printf("none");
 }

@@ -104,6 +104,7 @@ const char *ct_status_name(int code)
 	case BERTH_E_UNAVAILABLE: return "UNAVAILABLE";
 	case BERTH_E_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
 	case BERTH_E_STATE: return "STATE";
+	case BERTH_E_CONFLICT: return "CONFLICT";
 	default: {
 		static __thread char buf[32];
 		snprintf(buf, sizeof buf, "unknown status %d", code);

@@ -66,6 +66,18 @@ static const char *unbacked_claim(const berth_storage_driver *d)
 		return "BERTH_CAP_NATIVE_WALK but has no walk";
 	if ((caps & BERTH_CAP_FILE_DESCRIPTOR) && !d->open_fd)
 		return "BERTH_CAP_FILE_DESCRIPTOR but has no open_fd";
+	if ((caps & BERTH_CAP_BATCH) && !d->batch)
+		return "BERTH_CAP_BATCH but has no batch";
+	if ((caps & BERTH_CAP_WRITER_FLUSH) && !d->writer_flush)
+		return "BERTH_CAP_WRITER_FLUSH but has no writer_flush";
+	if ((caps & BERTH_CAP_MAINTAIN) && !d->maintain)
+		return "BERTH_CAP_MAINTAIN but has no maintain";
+	if ((caps & BERTH_CAP_WRITER_HINTS) && !d->writer_open_hinted)
+		return "BERTH_CAP_WRITER_HINTS but has no writer_open_hinted";
+	if ((caps & BERTH_CAP_VALIDATE_CONFIG) && !d->validate_config)
+		return "BERTH_CAP_VALIDATE_CONFIG but has no validate_config";
+	if ((caps & BERTH_CAP_STAT_VERSION) && !d->stat_version)
+		return "BERTH_CAP_STAT_VERSION but has no stat_version";
 	return NULL;
 }
 

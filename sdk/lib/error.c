@@ -106,6 +106,7 @@ static const struct {
 	{BERTH_E_UNAVAILABLE, "UNAVAILABLE"},
 	{BERTH_E_INVALID_ARGUMENT, "INVALID_ARGUMENT"},
 	{BERTH_E_STATE, "STATE"},
+	{BERTH_E_CONFLICT, "CONFLICT"},
 };
 
 const char *berth_sdk_status_name(int code)

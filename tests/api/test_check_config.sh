@@ -89,11 +89,29 @@ sed -i "s|^    rootdirectory: .*|&\n    driverpath: $T/no-such/storage-x.so|" "$
 both "a driverpath that does not exist" "$T/driverpath.yml" \
 	"driverpath.yml:7: storage.filesystem.driverpath: cannot load storage driver $T/no-such/storage-x.so"
 
-# an option the driver does not know
+# an option the driver does not know: the driver's validate_config
+# names it, the message points at its line, and create is never called
+# (it would have made the root directory)
 cfg option "127.0.0.1:$port"
 sed -i "s|^    rootdirectory: .*|&\n    rootdirectry: /typo|" "$T/option.yml"
 both "an option the driver does not know" "$T/option.yml" \
-	"option.yml:5: storage.filesystem: storage driver filesystem: configuration error: filesystem: unknown option \"rootdirectry\""
+	"option.yml:7: storage.filesystem.rootdirectry: storage driver filesystem: configuration error: filesystem: unknown option \"rootdirectry\""
+if [ -e "$T/root-option" ]; then
+	fail "validate_config: a refused option creates no root" "$T/root-option exists"
+else
+	pass "validate_config: a refused option creates no root"
+fi
+
+# a value the driver refuses, at the line of its key
+cfg threads "127.0.0.1:$port"
+sed -i "s|^    rootdirectory: .*|&\n    maxthreads: 3|" "$T/threads.yml"
+check_config_says "a value the driver refuses" "$T/threads.yml" \
+	"threads.yml:7: storage.filesystem.maxthreads: storage driver filesystem: configuration error: filesystem: maxthreads must be an integer >= 25"
+if [ -e "$T/root-threads" ]; then
+	fail "validate_config: a refused value creates no root" "$T/root-threads exists"
+else
+	pass "validate_config: a refused value creates no root"
+fi
 
 # a driver Berth does not have
 cat > "$T/azure.yml" <<YAML

@@ -7,8 +7,11 @@
 #     root directory), storage-inmemory.so (no options) and storage-fault.so
 #     in pass-through mode over the filesystem driver;
 #   - each broken fixture driver (build/tests/fixtures/broken_*.so, the
-#     filesystem driver with one behaviour altered) must FAIL, with the case
-#     that targets its bug among the FAIL lines;
+#     filesystem driver -- or, for the ABI 1.1 members, the inmemory one --
+#     with one behaviour altered) must FAIL, with the case that targets its
+#     bug among the FAIL lines (the 1.1 ones: as the only FAIL line);
+#   - the fault driver over inmemory with BERTH_FAULT_WRAPS=inmemory runs
+#     the 1.1 cases, and refuses a wrapped driver lacking them;
 #   - a driver whose reads hang must be reported by the per-case watchdog
 #     instead of hanging the tool.
 # With --long: only the full suite with --long (the 5 GiB stream) against
@@ -71,7 +74,11 @@ expect_conformant() {
 }
 
 # expect_caught DESC CASE SO [TOOL ARGS...]: the broken driver SO must
-# fail, with CASE among the FAIL lines (tool arguments default to --short).
+# fail, with CASE among the FAIL lines, and finish its run (no crash, no
+# timeout; tool arguments default to --short).
+# The fixtures wrapping the filesystem driver get $T/fs.yml; set
+# CAUGHT_CONFIG= (empty) for those wrapping inmemory, which takes no
+# options.  With CAUGHT_ONLY=1, CASE must be the only FAIL line.
 expect_caught() {
 	local desc=$1 case=$2 so=$3 log=$T/$(basename "$3" .so).log
 	shift 3
@@ -80,9 +87,15 @@ expect_caught() {
 		fail "$desc: fixture $so is missing (make builds it)"
 		return
 	fi
-	run_tool "$log" "$@" "$so" "$T/fs.yml"
-	if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "^FAIL $case: " "$log"; then
-		pass "$desc: FAIL $case"
+	local cfg=${CAUGHT_CONFIG-$T/fs.yml} nfail
+	run_tool "$log" "$@" "$so" ${cfg:+"$cfg"}
+	nfail=$(grep -c '^FAIL ' "$log")
+	# a crash (exit 128+signal) or a timeout is no catch: the tool must
+	# get through its cases and end with its closing line
+	if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] && grep -q "^FAIL $case: " "$log" &&
+		tail -1 "$log" | grep -qE '^[0-9]+ passed, [0-9]+ failed' &&
+		{ [ -z "${CAUGHT_ONLY:-}" ] || [ "$nfail" -eq 1 ]; }; then
+		pass "$desc: FAIL $case${CAUGHT_ONLY:+ (and no other case)}"
 	else
 		fail "$desc: want a non-zero exit with 'FAIL $case', got exit $rc" \
 			"$(failures "$log")"
@@ -192,8 +205,52 @@ YAML
 		"$T/fault.yml" > "$T/fault-buffered.yml"
 	expect_conformant "fault driver holding 64 KiB of writes back conforms" "$T/fault-buffered.log" \
 		--short "$drivers/storage-fault.so" "$T/fault-buffered.yml"
+	# Claiming the ABI 1.1 capabilities of the driver it wraps (named by
+	# the environment, as a descriptor is fixed at load): over inmemory
+	# the 1.1 cases run through it, with and without held writes.
+	printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  fault:\n    driver: inmemory\n' \
+		> "$T/fault-mem.yml"
+	sed '$a\    bufferwrites: 65536' "$T/fault-mem.yml" > "$T/fault-mem-buffered.yml"
+	for f in fault-mem fault-mem-buffered; do
+		BERTH_FAULT_WRAPS=inmemory run_tool "$T/$f.log" --short \
+			"$drivers/storage-fault.so" "$T/$f.yml"
+		if [ "$rc" -eq 0 ] && grep -q '^ok   batch-atomic ' "$T/$f.log" &&
+			! grep -q '^skip \(batch\|stat-version\|writer-flush\|maintain\|writer-hints\|validate-config\)' "$T/$f.log"; then
+			pass "$f: fault driver over inmemory runs the 1.1 cases ($(tail -1 "$T/$f.log"))"
+		else
+			fail "$f: fault driver over inmemory with BERTH_FAULT_WRAPS: exit $rc" "$(failures "$T/$f.log")"
+		fi
+	done
+	# ... and refuses to wrap a driver lacking what it then claims.
+	BERTH_FAULT_WRAPS=inmemory run_tool "$T/fault-claim.log" --short \
+		"$drivers/storage-fault.so" "$T/fault.yml"
+	if [ "$rc" -ne 0 ] && grep -q 'lacks ABI 1.1 capabilities' "$T/fault-claim.log"; then
+		pass "fault driver claiming inmemory's 1.1 capabilities refuses to wrap filesystem"
+	else
+		fail "fault driver with BERTH_FAULT_WRAPS=inmemory over filesystem: exit $rc" \
+			"$(head -5 "$T/fault-claim.log")"
+	fi
 else
 	fail "fault driver is not built ($drivers/storage-fault.so)"
+fi
+
+# A driver built against the ABI 1.0 header as released (abi_minor 0, a
+# 1.0-sized descriptor): it conforms, with every 1.1 case skipped.
+abi10=$fixtures/storage-abi10.so
+if [ -f "$abi10" ]; then
+	expect_conformant "ABI 1.0 driver conforms" "$T/abi10.log" --short "$abi10"
+	v11=$("$tool" --list | awk '/^(batch-|stat-version |writer-flush |maintain |writer-hints |validate-config )/ {print $1}')
+	missing=
+	for k in $v11; do
+		grep -q "^skip $k: driver does not claim" "$T/abi10.log" || missing="$missing $k"
+	done
+	if [ -n "$v11" ] && [ -z "$missing" ] && grep -q '^ok   abi-head .*ABI 1\.0, ' "$T/abi10.log"; then
+		pass "ABI 1.0 driver: loaded as 1.0, the $(echo $v11 | wc -w) ABI 1.1 cases skipped"
+	else
+		fail "ABI 1.0 driver: not skipped:${missing:- (none)}" "$(grep abi-head "$T/abi10.log")"
+	fi
+else
+	fail "the ABI 1.0 fixture $abi10 is missing (make builds it)"
 fi
 
 # ---- broken drivers must be caught ----
@@ -226,6 +283,19 @@ expect_caught "list holds a lock over its callback" list-callback-reenters "$fix
 	--short --timeout 3 --run list-callback-reenters
 expect_caught "walk holds a lock over its callback" walk-callback-reenters "$fixtures/broken_callback_lock.so" \
 	--short --timeout 3 --run walk-callback-reenters
+
+# The ABI 1.1 members (cases_v11.c), one broken driver each, failing
+# that case and no other.  All but the last wrap inmemory.
+CAUGHT_CONFIG= CAUGHT_ONLY=1 expect_caught "a failing op leaves earlier ops applied" \
+	batch-atomic "$fixtures/broken_batch_partial.so"
+CAUGHT_CONFIG= CAUGHT_ONLY=1 expect_caught "a batch of puts applied one at a time" \
+	batch-concurrent "$fixtures/broken_batch_torn.so"
+CAUGHT_CONFIG= CAUGHT_ONLY=1 expect_caught "version unchanged when replaced by the same bytes" \
+	stat-version "$fixtures/broken_version_same.so"
+CAUGHT_CONFIG= CAUGHT_ONLY=1 expect_caught "flush OK, flushed bytes lost at close" \
+	writer-flush "$fixtures/broken_flush_lost.so"
+CAUGHT_ONLY=1 expect_caught "validate_config creates the root directory" \
+	validate-config "$fixtures/broken_validate_creates.so"
 
 # A hung driver: the watchdog reports the case and exits non-zero quickly.
 if [ -f "$fixtures/broken_hang.so" ]; then

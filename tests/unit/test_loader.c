@@ -93,10 +93,70 @@ TEST(loader_newer_minor_loads)
 		return;
 	CHECK_STR(d->desc.name, "newminor");
 	CHECK(strstr(logged, "info") || strstr(logged, "INFO"));
-	CHECK(strstr(logged, "built for storage ABI 1.7, newer than this core's 1.0") != NULL);
+	CHECK(strstr(logged, "built for storage ABI 1.7, newer than this core's 1.1") != NULL);
 	CHECK_EQ_INT(d->desc.abi_minor, 7);
 	CHECK(d->desc.open_fd != NULL);
 	CHECK(d->desc.walk == NULL);
+	driver_unload(d);
+}
+
+TEST(loader_ignores_unknown_capability_bits)
+{
+	berth_driver *d = NULL;
+	char err[512] = "";
+	CHECK_EQ_INT(driver_load(fixture("unknown_caps"), &d, err, sizeof err), 0);
+	CHECK_STR(err, "");
+	if (!d)
+		return;
+	CHECK(d->desc.capabilities & BERTH_CAP_SERVER_MOVE);
+	CHECK(!(d->desc.capabilities & BERTH_CAP_BATCH));
+	driver_unload(d);
+}
+
+/* A driver built against the ABI 1.0 header as released
+   (tests/fixtures/abi-1.0): <dir of this binary>/fixtures/storage-abi10.so. */
+TEST(loader_abi10_driver_loads_and_works)
+{
+	char path[PATH_MAX + 64];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = 0;
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(path, sizeof path, "%s/fixtures/storage-abi10.so", exe);
+	CHECK(access(path, R_OK) == 0);
+	berth_driver *d = NULL;
+	char err[512] = "";
+	CHECK_EQ_INT(driver_load(path, &d, err, sizeof err), 0);
+	CHECK_STR(err, "");
+	if (!d)
+		return;
+	CHECK_STR(d->desc.name, "abi10");
+	CHECK_EQ_INT(d->desc.abi_minor, 0);
+	CHECK_EQ_INT(d->desc.struct_size, BERTH_STORAGE_SIZE_1_0);
+	/* every 1.1 member lies beyond its descriptor: NULL, unclaimed */
+	CHECK(d->desc.batch == NULL && d->desc.writer_flush == NULL &&
+	      d->desc.maintain == NULL && d->desc.writer_open_hinted == NULL &&
+	      d->desc.validate_config == NULL && d->desc.stat_version == NULL);
+	CHECK(!(d->desc.capabilities & ~(uint64_t)0x3f));
+	/* and its 1.0 members work */
+	berth_instance *in = NULL;
+	berth_config cfg = {0, NULL};
+	CHECK_EQ_INT(d->desc.create(&in, driver_host(), &cfg), BERTH_OK);
+	if (!in) {
+		driver_unload(d);
+		return;
+	}
+	char *got = NULL;
+	size_t len = 0;
+	CHECK_EQ_INT(d->desc.put_content(in, "/test-loader-abi10/x", "hello", 5), BERTH_OK);
+	CHECK_EQ_INT(d->desc.get_content(in, "/test-loader-abi10/x", &got, &len), BERTH_OK);
+	CHECK(got && len == 5 && !memcmp(got, "hello", 5));
+	if (got)
+		driver_host()->free(got);
+	CHECK_EQ_INT(d->desc.remove(in, "/test-loader-abi10"), BERTH_OK);
+	d->desc.destroy(in);
 	driver_unload(d);
 }
 

@@ -135,7 +135,7 @@ TEST(sdk_descriptor_refusals)
 	d.abi_major = 2;
 	d.abi_minor = 3;
 	refused(&d, BERTH_E_UNSUPPORTED, "built for storage ABI 2.3; this core "
-		"supports 1.x (up to 1.0)");
+		"supports 1.x (up to 1.1)");
 
 	d = good;
 	d.struct_size = 12;
@@ -195,6 +195,31 @@ TEST(sdk_descriptor_claims_need_members)
 	d.struct_size = offsetof(berth_storage_driver, walk);
 	refused(&d, BERTH_E_INVALID_ARGUMENT,
 		"claims BERTH_CAP_NATIVE_WALK but has no walk");
+	/* each 1.1 capability needs the member of its name, and a 1.0
+	   descriptor (shorter) claiming one is refused the same way */
+	static const struct {
+		uint64_t cap;
+		const char *msg;
+	} v11[] = {
+		{BERTH_CAP_BATCH, "claims BERTH_CAP_BATCH but has no batch"},
+		{BERTH_CAP_WRITER_FLUSH,
+		 "claims BERTH_CAP_WRITER_FLUSH but has no writer_flush"},
+		{BERTH_CAP_MAINTAIN, "claims BERTH_CAP_MAINTAIN but has no maintain"},
+		{BERTH_CAP_WRITER_HINTS,
+		 "claims BERTH_CAP_WRITER_HINTS but has no writer_open_hinted"},
+		{BERTH_CAP_VALIDATE_CONFIG,
+		 "claims BERTH_CAP_VALIDATE_CONFIG but has no validate_config"},
+		{BERTH_CAP_STAT_VERSION,
+		 "claims BERTH_CAP_STAT_VERSION but has no stat_version"},
+	};
+	for (size_t i = 0; i < sizeof v11 / sizeof *v11; i++) {
+		d = good;
+		d.capabilities |= v11[i].cap;
+		refused(&d, BERTH_E_INVALID_ARGUMENT, v11[i].msg);
+		d.abi_minor = 0;
+		d.struct_size = BERTH_STORAGE_SIZE_1_0;
+		refused(&d, BERTH_E_INVALID_ARGUMENT, v11[i].msg);
+	}
 	/* claims that promise required members need nothing more, and
 	   capability bits this SDK does not know (a later minor's) are
 	   ignored */
