@@ -5,8 +5,9 @@
  * and the upload purger.  berth check-config runs the same steps short of
  * listening (app_check), so what it accepts serve starts and what serve
  * refuses it reports.  Both ask a driver that can check its options
- * alone (validate_config) before they create an instance.  Each step's message names the file, line and key
- * of the setting at fault (config_where).
+ * alone (validate_config) before they create an instance.  Each step's
+ * message names the file, line and key of the setting at fault
+ * (config_where).
  */
 #include <stdio.h>
 #include <stdlib.h>
