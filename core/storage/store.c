@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <berth/sdk.h>
+
 #include "storage/store.h"
 
 static int norm(int rc)
@@ -158,23 +160,6 @@ static int fallback_walk(berth_store *s, const char *path,
 	return rc;
 }
 
-/* Walk order: depth-first, siblings by name.  As strings that is byte
-   order in which the end of a path sorts before '/', and '/' before any
-   other byte ("/a" < "/a/b" < "/a-c"). */
-static int walk_cmp(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		if (*a == *b) {
-			if (!*a)
-				return 0;
-			continue;
-		}
-		int x = !*a ? 0 : *a == '/' ? 1 : 2 + (unsigned char)*a;
-		int y = !*b ? 0 : *b == '/' ? 1 : 2 + (unsigned char)*b;
-		return x < y ? -1 : 1;
-	}
-}
-
 typedef struct after_filter {
 	const char *start_after;
 	berth_walk_cb cb;
@@ -187,7 +172,7 @@ static berth_walk_action filter_after(const char *path,
 				      const berth_stat_info *info, void *p)
 {
 	after_filter *f = p;
-	if (walk_cmp(path, f->start_after) <= 0)
+	if (berth_sdk_path_cmp(path, f->start_after) <= 0)
 		return BERTH_WALK_CONTINUE;
 	return f->cb(path, info, f->p);
 }

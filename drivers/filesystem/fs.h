@@ -139,9 +139,6 @@ int fs_writer_commit(berth_writer *w);
 int fs_writer_cancel(berth_writer *w);
 int fs_writer_close(berth_writer *w);
 int fs_writer_flush(berth_writer *w);
-int fs_writer_open_hinted(berth_writer **out, berth_instance *inst,
-			  const char *path, int append,
-			  const berth_writer_hints *hints);
 int fs_maintain(berth_instance *inst, int64_t budget_ns, int *out_more);
 int fs_walk(berth_instance *inst, const char *path, const char *start_after,
 	    berth_walk_cb cb, void *payload);

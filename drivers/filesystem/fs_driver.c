@@ -480,13 +480,13 @@ static int fs_open_fd(berth_instance *in, const char *path, int *out_fd,
 
 static const berth_storage_driver fs_desc = {
 	/* No BERTH_CAP_BATCH: renames of several files cannot be made
-	   all or nothing, nor atomic for readers. */
+	   all or nothing, nor atomic for readers.  No
+	   BERTH_CAP_WRITER_HINTS: see fs_stream.c. */
 	BERTH_STORAGE_HEAD(FS_NAME, "1.1.0",
 			   BERTH_CAP_NATIVE_WALK | BERTH_CAP_SERVER_MOVE |
 				   BERTH_CAP_RANGE_READ | BERTH_CAP_APPEND |
 				   BERTH_CAP_FILE_DESCRIPTOR |
 				   BERTH_CAP_WRITER_FLUSH | BERTH_CAP_MAINTAIN |
-				   BERTH_CAP_WRITER_HINTS |
 				   BERTH_CAP_VALIDATE_CONFIG |
 				   BERTH_CAP_STAT_VERSION),
 	.create = fs_create,
@@ -512,7 +512,6 @@ static const berth_storage_driver fs_desc = {
 	.batch = NULL,
 	.writer_flush = fs_writer_flush,
 	.maintain = fs_maintain,
-	.writer_open_hinted = fs_writer_open_hinted,
 	.validate_config = fs_validate_config,
 	.stat_version = fs_stat_version,
 };

@@ -32,22 +32,6 @@ typedef struct sweep {
 	int err;           /* allocation failure: give up the pass */
 } sweep;
 
-/* Walk order of two storage paths: the end of a path before '/', '/'
-   before any other byte ("/a" < "/a/b" < "/a-c"). */
-static int walk_cmp(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		if (*a == *b) {
-			if (!*a)
-				return 0;
-			continue;
-		}
-		int x = !*a ? 0 : *a == '/' ? 1 : 2 + (unsigned char)*a;
-		int y = !*b ? 0 : *b == '/' ? 1 : 2 + (unsigned char)*b;
-		return x < y ? -1 : 1;
-	}
-}
-
 /* 1 if `dir` is `path` or one of its ancestors. */
 static int is_ancestor_or_self(const char *dir, const char *path)
 {
@@ -148,7 +132,7 @@ static void sweep_dir(sweep *s, const char *path, int own)
 		if (s->after && is_ancestor_or_self(child, s->after)) {
 			/* swept by an earlier call down to the cursor */
 			sweep_dir(s, child, 0);
-		} else if (!s->after || walk_cmp(child, s->after) > 0) {
+		} else if (!s->after || berth_sdk_path_cmp(child, s->after) > 0) {
 			s->after = NULL; /* past the cursor from here on */
 			sweep_dir(s, child, 1);
 		}

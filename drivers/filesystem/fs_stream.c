@@ -24,10 +24,11 @@
  * writer_flush (ABI 1.1) is the close's durability without the close:
  * the buffer written out, the data fdatasync'd, and a new sidecar's
  * directory entry synced, so a crash keeps every byte for an append.
- * A hinted size reserves the blocks of the rest of the object with
- * FALLOC_FL_KEEP_SIZE: the file's size stays the bytes written (a crash
- * must not leave zeros an append would continue after), and the blocks
- * a wrong hint reserved beyond the end are given back at commit.
+ * Hinted writers (BERTH_CAP_WRITER_HINTS) are not offered: the only use
+ * a filesystem has for a size is reserving blocks, and a size is the
+ * client's word -- 2,000 slow uploads announcing 10 GiB each filled the
+ * disk through such reservations before a byte arrived (the slow-client
+ * suite, test_slow_clients.sh, caught it).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -63,7 +64,6 @@ struct berth_writer {
 	uint64_t writeback; /* file offset up to which write-back started */
 	char *buf;      /* FS_WBUF bytes, allocated on the first small write */
 	size_t buflen;
-	uint64_t prealloc; /* file offset up to which blocks were reserved */
 };
 
 /* ---- readers ---- */
@@ -403,37 +403,6 @@ int fs_writer_flush(berth_writer *w)
 	return BERTH_OK;
 }
 
-int fs_writer_open_hinted(berth_writer **out, berth_instance *in,
-			  const char *path, int append,
-			  const berth_writer_hints *hints)
-{
-	int rc = fs_writer_open(out, in, path, append);
-	if (rc || !hints ||
-	    hints->struct_size < offsetof(berth_writer_hints, size) +
-					 sizeof hints->size)
-		return rc;
-	berth_writer *w = *out;
-	uint64_t want = hints->size;
-	/* A hint is the client's word: reserve nothing absurd (it would
-	   only fail), and never fail the open because of it. */
-	if (want == UINT64_MAX || want <= w->size || want > (1ull << 42))
-		return BERTH_OK;
-	if (fallocate(w->fd, FALLOC_FL_KEEP_SIZE, (off_t)w->size,
-		      (off_t)(want - w->size)) == 0)
-		w->prealloc = want;
-	return BERTH_OK;
-}
-
-/* Give back blocks a hint reserved beyond the end of the data (a hint
-   larger than the object).  Best effort: they cost space, not bytes. */
-static void trim_prealloc(berth_writer *w)
-{
-	if (w->prealloc > w->size)
-		(void)fallocate(w->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				(off_t)w->size, (off_t)(w->prealloc - w->size));
-	w->prealloc = 0;
-}
-
 uint64_t fs_writer_size(berth_writer *w)
 {
 	return w->size;
@@ -444,8 +413,6 @@ int fs_writer_commit(berth_writer *w)
 	if (w->state != W_OPEN)
 		return state_fail(w, "commit");
 	int err = flush(w);
-	if (!err)
-		trim_prealloc(w);
 	if (!err && fsync(w->fd) != 0)
 		err = errno;
 	if (close(w->fd) != 0 && !err)

@@ -576,8 +576,12 @@ typedef struct berth_storage_driver {
 	/**
 	 * BERTH_CAP_WRITER_HINTS: writer_open with what is known of the
 	 * object to come (`hints` may be NULL: then exactly writer_open).
-	 * A driver may use the hints to preallocate, pick part sizes,
-	 * deduplicate or verify on the backend; it must still accept any
+	 * A driver may use the hints to pick part sizes, deduplicate or
+	 * verify on the backend.  A hint is the client's word, not a
+	 * fact: a driver must never reserve space, memory or quota on it
+	 * beyond what the bytes written so far take (an attacker with push
+	 * access announces 10 GiB on thousands of slow uploads).  It must
+	 * still accept any
 	 * bytes written (a hint can be wrong: commit may fail with
 	 * BERTH_E_INVALID_ARGUMENT when the bytes do not match the digest or
 	 * size hinted, and must otherwise behave as writer_open's writer).

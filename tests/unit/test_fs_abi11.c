@@ -1,10 +1,10 @@
 /*
  * test_fs_abi11.c - the filesystem driver's ABI 1.1 members, loaded from
  * its .so as test_fs_driver.c does: what it claims (and that it does not
- * claim batch), stat_version (a replacement by the same bytes changes
+ * claim batch or hints), stat_version (a replacement by the same bytes changes
  * it, two instances on one root agree, a directory's is ""),
- * writer_flush (the bytes are in the sidecar before any close),
- * writer_open_hinted (the size stays the bytes written), validate_config
+ * writer_flush (the bytes are in the sidecar before any close), no
+ * writer_open_hinted (a client's size must reserve nothing), validate_config
  * (create's refusals, without touching the root) and maintain (the
  * stale temporaries of the whole tree, in pieces when the budget is
  * small; sidecars kept).
@@ -84,14 +84,16 @@ TEST(fs11_claims)
 	CHECK_EQ_INT(d->abi_minor, 1);
 	CHECK_STR(d->version, "1.1.0");
 	uint64_t want = BERTH_CAP_WRITER_FLUSH | BERTH_CAP_MAINTAIN |
-			BERTH_CAP_WRITER_HINTS | BERTH_CAP_VALIDATE_CONFIG |
-			BERTH_CAP_STAT_VERSION;
+			BERTH_CAP_VALIDATE_CONFIG | BERTH_CAP_STAT_VERSION;
 	CHECK_EQ_INT(d->capabilities & want, want);
 	/* renames of several files are not all or nothing */
 	CHECK_EQ_INT(d->capabilities & BERTH_CAP_BATCH, 0);
 	CHECK(d->batch == NULL);
-	CHECK(d->writer_flush && d->maintain && d->writer_open_hinted &&
-	      d->validate_config && d->stat_version);
+	CHECK(d->writer_flush && d->maintain && d->validate_config &&
+	      d->stat_version);
+	/* nor hints: a size a client announces reserves nothing */
+	CHECK_EQ_INT(d->capabilities & BERTH_CAP_WRITER_HINTS, 0);
+	CHECK(d->writer_open_hinted == NULL);
 }
 
 TEST(fs11_stat_version)
@@ -187,50 +189,6 @@ TEST(fs11_writer_flush)
 	CHECK_EQ_INT(d->writer_flush(w), BERTH_E_STATE);
 	CHECK_EQ_INT(d->writer_close(w), BERTH_OK);
 	CHECK_EQ_INT(disk_size(root, "/up/data"), 7);
-	close_root(d, in, root);
-}
-
-TEST(fs11_writer_hints)
-{
-	const berth_storage_driver *d = test_fs_driver();
-	char root[64];
-	berth_instance *in = d ? open_root(d, root) : NULL;
-	CHECK(in != NULL);
-	if (!in)
-		return;
-	berth_writer_hints h = {.struct_size = sizeof h,
-				.digest = "sha256:0000000000000000000000000000"
-					  "000000000000000000000000000000000000",
-				.size = 1 << 20};
-	berth_writer *w = NULL;
-	CHECK_EQ_INT(d->writer_open_hinted(&w, in, "/h/obj", 0, &h), BERTH_OK);
-	if (!w)
-		return close_root(d, in, root);
-	CHECK_EQ_INT(d->writer_write(w, "abc", 3), BERTH_OK);
-	CHECK_EQ_INT(d->writer_flush(w), BERTH_OK);
-	/* reserved blocks do not count: a resume continues 3 bytes */
-	CHECK_EQ_INT(disk_size(root, "/h/obj~partial"), 3);
-	CHECK_EQ_INT(d->writer_close(w), BERTH_OK);
-	w = NULL;
-	CHECK_EQ_INT(d->writer_open_hinted(&w, in, "/h/obj", 1, &h), BERTH_OK);
-	if (!w)
-		return close_root(d, in, root);
-	CHECK_EQ_INT(d->writer_size(w), 3);
-	/* a wrong hint (the digest, the size) is no error */
-	CHECK_EQ_INT(d->writer_write(w, "d", 1), BERTH_OK);
-	CHECK_EQ_INT(d->writer_commit(w), BERTH_OK);
-	CHECK_EQ_INT(d->writer_close(w), BERTH_OK);
-	CHECK_EQ_INT(disk_size(root, "/h/obj"), 4);
-	/* NULL hints: exactly writer_open */
-	w = NULL;
-	CHECK_EQ_INT(d->writer_open_hinted(&w, in, "/h/two", 0, NULL),
-		     BERTH_OK);
-	if (w) {
-		CHECK_EQ_INT(d->writer_write(w, "xy", 2), BERTH_OK);
-		CHECK_EQ_INT(d->writer_commit(w), BERTH_OK);
-		CHECK_EQ_INT(d->writer_close(w), BERTH_OK);
-	}
-	CHECK_EQ_INT(disk_size(root, "/h/two"), 2);
 	close_root(d, in, root);
 }
 
