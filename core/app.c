@@ -17,6 +17,7 @@
 #include "api/routes.h"
 #include "app.h"
 #include "auth/auth.h"
+#include "common/digest.h"
 #include "common/log.h"
 #include "http/server.h"
 #include "http/tls.h"
@@ -136,6 +137,7 @@ int app_open(berth_app *app, berth_settings *cfg, char *err, size_t errlen)
 {
 	memset(app, 0, sizeof *app);
 	app->cfg = cfg;
+	digest_library_init();
 	if (load_driver(app, err, errlen) || open_store(app, err, errlen))
 		return -1;
 	return 0;

@@ -18,10 +18,21 @@
    contexts that OpenSSL 3 marks deprecated. */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <string.h>
 
 #include "common/digest.h"
+
+/* OpenSSL initialises itself on first use, reading openssl.cnf, and the
+   thread that does so keeps per-thread error state that is freed only
+   for the main thread at exit.  Left to the first digest, that thread is
+   a worker (or a driver's call on one), and a sanitizer build reports
+   the state as leaked; done here it is the main thread's. */
+void digest_library_init(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+}
 
 _Static_assert(sizeof(SHA256_CTX) <= sizeof(((berth_hasher *)0)->state),
 	       "SHA256_CTX must fit in berth_hasher.state");

@@ -31,6 +31,10 @@ typedef struct berth_digest {
  */
 int digest_parse(const char *s, berth_digest *out);
 
+/* Initialise OpenSSL on the calling thread; call once from the main
+   thread at start-up, before drivers or workers hash (see digest.c). */
+void digest_library_init(void);
+
 /** "sha256" or "sha512". */
 const char *digest_alg_name(digest_alg alg);
 
